@@ -1,0 +1,1 @@
+"""Comparing a joined pair under its route's rules."""
