@@ -1,0 +1,211 @@
+"""Decoding raw bytes into a ``ResponseEvent`` or an ``InvalidEvent`` (never an exception).
+
+Checks run cheapest first: size, JSON (orjson, which also rejects invalid UTF-8), nesting depth,
+then the v1 JSON Schema (compiled once with fastjsonschema from ``schemas/``), then the checks
+a schema cannot express (side agreement with the topic or file, timestamp format).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import fastjsonschema
+import orjson
+
+from comparator.events.invalid_event import InvalidEvent, InvalidReason
+from comparator.events.response_event import ResponseEvent, Side, SourcePosition
+from comparator.schema_files import load_schema
+
+_PAYLOAD_FIELDS = ("status", "body", "body_text", "error")
+
+
+def json_depth(value: Any) -> int:
+    """Nesting depth of a JSON value: scalars are 0, ``{}`` and ``[]`` are 1."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            depth += 1
+            stack.extend((child, depth) for child in node.values())
+        elif isinstance(node, list):
+            depth += 1
+            stack.extend((child, depth) for child in node)
+        else:
+            continue
+        if depth > deepest:
+            deepest = depth
+    return deepest
+
+
+def parse_timestamp(value: Any) -> int | None:
+    """Epoch milliseconds from a number or an RFC 3339 string; ``None`` if unparseable."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return int(value)
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+        if parsed.tzinfo is None:
+            return None
+        return int(parsed.timestamp() * 1000)
+    return None
+
+
+class EventDecoder:
+    """Turns one message or line into a validated event.
+
+    ``decode`` is on the per-event hot path: one orjson parse, a byte count of brackets that
+    skips the depth walk for all but suspicious events, and one compiled schema check.
+    """
+
+    def __init__(self, *, max_event_bytes: int, max_depth: int) -> None:
+        self.max_event_bytes = max_event_bytes
+        self.max_depth = max_depth
+        self._validate = fastjsonschema.compile(load_schema("response-event.v1.json"))
+
+    def decode(
+        self,
+        raw: bytes,
+        *,
+        side: Side,
+        default_ts_ms: int,
+        position: SourcePosition | None = None,
+    ) -> ResponseEvent | InvalidEvent:
+        size = len(raw)
+        if size > self.max_event_bytes:
+            return InvalidEvent(
+                "oversize",
+                f"{size} bytes exceeds limits.max_event_bytes={self.max_event_bytes}",
+                side,
+                raw,
+                position,
+            )
+        try:
+            doc = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            return self._undecodable(raw, side, position, exc)
+        if raw.count(b"{") + raw.count(b"[") > self.max_depth:
+            depth = json_depth(doc)
+            if depth > self.max_depth:
+                return InvalidEvent(
+                    "too_deep",
+                    f"nesting depth {depth} exceeds limits.max_depth={self.max_depth}",
+                    side,
+                    raw,
+                    position,
+                    doc,
+                )
+        if type(doc) is not dict:
+            return InvalidEvent(
+                "not_an_object",
+                f"event is a JSON {type(doc).__name__}, not an object",
+                side,
+                raw,
+                position,
+                doc,
+            )
+        try:
+            self._validate(doc)
+        except fastjsonschema.JsonSchemaValueException as exc:
+            return InvalidEvent(
+                _schema_reason(doc, exc), _schema_detail(exc), side, raw, position, doc
+            )
+        declared = doc.get("side")
+        if declared is not None and declared != side:
+            return InvalidEvent(
+                "side_mismatch",
+                f"side {declared!r} arrived on the {side} input",
+                side,
+                raw,
+                position,
+                doc,
+            )
+        ts = doc.get("ts")
+        if ts is None:
+            ts_ms = default_ts_ms
+        else:
+            parsed_ts = parse_timestamp(ts)
+            if parsed_ts is None:
+                return InvalidEvent(
+                    "bad_timestamp",
+                    "ts must be epoch milliseconds or an RFC 3339 string with a time zone",
+                    side,
+                    raw,
+                    position,
+                    doc,
+                )
+            ts_ms = parsed_ts
+        headers = doc.get("headers")
+        if headers:
+            headers = {name.lower(): value for name, value in headers.items()}
+        route = doc.get("route")
+        method = doc.get("method")
+        path = doc.get("path")
+        if route is None:
+            route = f"{method or '?'} {path or '?'}" if method or path else "unknown"
+        return ResponseEvent(
+            request_id=doc["request_id"],
+            side=side,
+            route=route,
+            ts_ms=ts_ms,
+            status=doc.get("status"),
+            latency_ms=doc.get("latency_ms"),
+            headers=headers,
+            body=doc.get("body"),
+            has_body="body" in doc,
+            body_text=doc.get("body_text"),
+            error=doc.get("error"),
+            trace_id=doc.get("trace_id"),
+            method=method,
+            path=path,
+            size=size,
+            position=position,
+        )
+
+    @staticmethod
+    def _undecodable(
+        raw: bytes, side: Side, position: SourcePosition | None, exc: Exception
+    ) -> InvalidEvent:
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as utf_exc:
+            return InvalidEvent(
+                "invalid_utf8",
+                f"invalid UTF-8 at byte {utf_exc.start}",
+                side,
+                raw,
+                position,
+            )
+        message = str(exc)
+        if "recursion" in message.lower():
+            return InvalidEvent(
+                "too_deep", "nesting deeper than the JSON parser allows", side, raw, position
+            )
+        return InvalidEvent("bad_json", message, side, raw, position)
+
+
+def _schema_reason(
+    doc: dict[str, Any], exc: fastjsonschema.JsonSchemaValueException
+) -> InvalidReason:
+    if "request_id" not in doc:
+        return "missing_request_id"
+    payload_missing = not any(name in doc for name in _PAYLOAD_FIELDS)
+    if exc.rule == "anyOf" and exc.path == ["data"] and payload_missing:
+        return "no_payload"
+    return "invalid_field"
+
+
+def _schema_detail(exc: fastjsonschema.JsonSchemaValueException) -> str:
+    message = exc.message
+    if message.startswith("data."):
+        message = message[len("data.") :]
+    elif message.startswith("data "):
+        message = "event " + message[len("data ") :]
+    if exc.rule == "anyOf" and exc.path == ["data"]:
+        return "event needs at least one of status, body, body_text, error"
+    return message
