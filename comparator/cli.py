@@ -1,0 +1,144 @@
+"""The ``comparator`` command line."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from prometheus_client import generate_latest
+
+from comparator import __version__
+from comparator.config.config_error import ConfigError
+from comparator.config.loader import load_config
+from comparator.config.settings import Config
+from comparator.pipeline import Pipeline
+from comparator.runtime.file_run import Progress, run_files
+from comparator.runtime.redaction_key import redaction_key_from_env
+
+EXIT_CONFIG = 2
+
+CONFIG_OPTION = click.option(
+    "--config",
+    "config_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Path of comparator.yaml (see docs/configuration.md).",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="comparator")
+def main() -> None:
+    """Streaming output comparator for dark launches.
+
+    Joins the stable and dark response of each mirrored request by request_id, compares them
+    under per-route tolerance rules, counts divergence in Prometheus metrics and writes
+    PII-redacted mismatch samples.
+    """
+
+
+def _load(config_path: Path) -> Config:
+    try:
+        return load_config(config_path)
+    except ConfigError as exc:
+        click.echo(f"config error: {exc}", err=True)
+        sys.exit(EXIT_CONFIG)
+
+
+def _print_progress(progress: Progress) -> None:
+    summary = progress.summary
+    rate = progress.lines / progress.elapsed_s if progress.elapsed_s > 0 else 0.0
+    share = progress.bytes_read / progress.total_bytes if progress.total_bytes else 1.0
+    click.echo(
+        f"  {share:6.1%}  {progress.lines:>10,} lines  {rate:>10,.0f} lines/s  "
+        f"pairs {summary.pairs:,}  mismatches {summary.mismatches:,}  "
+        f"orphans {sum(summary.orphans.values()):,}  invalid {summary.invalid:,}",
+        err=True,
+    )
+
+
+@main.command()
+@CONFIG_OPTION
+@click.option(
+    "--max-idle",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Kafka mode: exit after this many seconds without input.",
+)
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Print progress to stderr (default: when stderr is a terminal).",
+)
+@click.option(
+    "--metrics-out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="File mode: write the final Prometheus metrics (text format) to this file.",
+)
+def run(
+    config_path: Path, max_idle: float | None, progress: bool | None, metrics_out: Path | None
+) -> None:
+    """Run the comparator.
+
+    File mode reads both files to the end, closes every pending event, writes the summary and
+    exits 0. Kafka mode runs until SIGTERM/SIGINT (or --max-idle).
+    """
+    config = _load(config_path)
+    if config.source.kind != "files":
+        click.echo("config error: Kafka mode is not available in this build", err=True)
+        sys.exit(EXIT_CONFIG)
+    show_progress = sys.stderr.isatty() if progress is None else progress
+    try:
+        key, ephemeral = redaction_key_from_env(config.redaction.key_env, required=False)
+        if ephemeral:
+            click.echo(
+                f"note: ${config.redaction.key_env} is not set; using an ephemeral redaction key "
+                "(redaction tokens will differ from other runs)",
+                err=True,
+            )
+        pipeline = Pipeline(config, redaction_key=key)
+        summary = run_files(
+            config,
+            redaction_key=key,
+            pipeline=pipeline,
+            on_progress=_print_progress if show_progress else None,
+        )
+    except ConfigError as exc:
+        click.echo(f"config error: {exc}", err=True)
+        sys.exit(EXIT_CONFIG)
+    if metrics_out is not None:
+        metrics_out.write_bytes(generate_latest(pipeline.metrics.registry))
+    click.echo(
+        f"pairs {summary.pairs:,}  matches {summary.matches:,}  "
+        f"mismatches {summary.mismatches:,}  orphans {sum(summary.orphans.values()):,}  "
+        f"invalid {summary.invalid:,}  duplicates {summary.duplicates:,}  late {summary.late:,}",
+        err=True,
+    )
+    if config.outputs.summary is not None:
+        click.echo(f"summary written to {config.outputs.summary}", err=True)
+
+
+@main.command()
+@CONFIG_OPTION
+def check(config_path: Path) -> None:
+    """Validate the config (and, in file mode, that the input files exist)."""
+    config = _load(config_path)
+    problems: list[str] = []
+    if config.source.kind == "files" and config.source.files is not None:
+        for key, path in (
+            ("source.files.stable", config.source.files.stable),
+            ("source.files.dark", config.source.files.dark),
+        ):
+            if not path.is_file():
+                problems.append(f"{key}: file not found: {path}")
+    for problem in problems:
+        click.echo(f"config error: {config_path}: {problem}", err=True)
+    if problems:
+        sys.exit(EXIT_CONFIG)
+    click.echo(f"{config_path}: ok ({config.source.kind} mode)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,162 @@
+"""Loading ``comparator.yaml``: parse, validate against ``schemas/config.v1.json``, apply defaults.
+
+Every problem is reported as a :class:`ConfigError` naming the key (``join.window_ms``,
+``rules.routes."GET /x".ignore[1]``) and the problem, before anything starts.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from comparator.compare.rules import RuleSet
+from comparator.config.config_error import ConfigError
+from comparator.config.settings import (
+    Config,
+    FilesSourceConfig,
+    JoinConfig,
+    KafkaSourceConfig,
+    LimitsConfig,
+    MetricsConfig,
+    OutputsConfig,
+    RedactionConfig,
+    SamplingConfig,
+    SinkConfig,
+    SourceConfig,
+)
+from comparator.schema_files import load_schema
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def render_key(path: Any) -> str:
+    """``['rules', 'routes', 'GET /x', 'ignore', 1]`` -> ``rules.routes."GET /x".ignore[1]``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif _IDENTIFIER.match(str(part)):
+            out += f".{part}" if out else str(part)
+        else:
+            out += f'."{part}"' if out else f'"{part}"'
+    return out or "(top level)"
+
+
+def load_config(path: str | Path) -> Config:
+    config_path = Path(path)
+    try:
+        text = config_path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError("(file)", f"cannot read {config_path}: {exc.strerror}") from exc
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError("(yaml)", f"not valid YAML{where}: {problem}") from exc
+    if document is None:
+        document = {}
+    try:
+        return parse_config(document, base_dir=config_path.resolve().parent, source=config_path)
+    except ConfigError as exc:
+        exc.source = str(config_path)
+        raise
+
+
+def parse_config(
+    document: Any, *, base_dir: Path | None = None, source: Path | None = None
+) -> Config:
+    validator = jsonschema.Draft202012Validator(load_schema("config.v1.json"))
+    errors = sorted(validator.iter_errors(document), key=lambda e: (len(e.path), str(e.path)))
+    if errors:
+        error = jsonschema.exceptions.best_match(errors) or errors[0]
+        raise ConfigError(render_key(error.absolute_path), _describe(error))
+    base = base_dir or Path.cwd()
+    _check_semantics(document)
+
+    source_doc = document.get("source", {"kind": "kafka"})
+    kind = source_doc["kind"]
+    kafka = KafkaSourceConfig(**source_doc.get("kafka", {}))
+    files = None
+    if kind == "files":
+        files_doc = source_doc.get("files")
+        if files_doc is None:
+            raise ConfigError("source.files", "required when source.kind is files")
+        files = FilesSourceConfig(stable=base / files_doc["stable"], dark=base / files_doc["dark"])
+
+    outputs_doc = document.get("outputs", {})
+    if kind == "files":
+        default_mismatches = {"kind": "file", "path": "mismatches.jsonl"}
+        default_dead = {"kind": "file", "path": "dead-letters.jsonl"}
+        default_summary: str | None = "summary.json"
+    else:
+        default_mismatches = {"kind": "kafka", "topic": "comparator.mismatches"}
+        default_dead = {"kind": "kafka", "topic": "comparator.dead-letters"}
+        default_summary = None
+    summary = outputs_doc.get("summary", default_summary)
+    outputs = OutputsConfig(
+        mismatches=_sink(outputs_doc.get("mismatches", default_mismatches), base),
+        dead_letters=_sink(outputs_doc.get("dead_letters", default_dead), base),
+        summary=None if summary is None else base / summary,
+    )
+    redaction_doc = document.get("redaction", {})
+    return Config(
+        source=SourceConfig(kind=kind, kafka=kafka, files=files),
+        join=JoinConfig(**document.get("join", {})),
+        limits=LimitsConfig(**document.get("limits", {})),
+        outputs=outputs,
+        metrics=MetricsConfig(**document.get("metrics", {})),
+        sampling=SamplingConfig(**document.get("sampling", {})),
+        redaction=RedactionConfig(
+            key_env=redaction_doc.get("key_env", "COMPARATOR_REDACTION_KEY"),
+            headers=tuple(redaction_doc.get("headers", ())),
+            key_patterns=tuple(redaction_doc.get("key_patterns", ())),
+            regexes=tuple(redaction_doc.get("regexes", ())),
+        ),
+        rules=document.get("rules", {}),
+        path=source,
+    )
+
+
+def _sink(doc: dict[str, Any], base: Path) -> SinkConfig:
+    path = doc.get("path")
+    return SinkConfig(kind=doc["kind"], topic=doc.get("topic"), path=base / path if path else None)
+
+
+def _check_semantics(document: dict[str, Any]) -> None:
+    """What the schema cannot say: JSONPath syntax, regex syntax, port range."""
+    for key, problem in RuleSet.validate(document.get("rules", {})):
+        raise ConfigError(key, problem)
+    redaction = document.get("redaction", {})
+    for name in ("key_patterns", "regexes"):
+        for index, pattern in enumerate(redaction.get(name, [])):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ConfigError(
+                    f"redaction.{name}[{index}]", f"invalid regular expression: {exc}"
+                ) from exc
+    listen = document.get("metrics", {}).get("listen")
+    if listen is not None and not 0 < int(listen.rpartition(":")[2]) < 65536:
+        raise ConfigError("metrics.listen", f"port out of range in {listen!r}")
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    validator = error.validator
+    if validator == "additionalProperties":
+        return f"unknown key ({error.message.split('(')[-1].rstrip(')')})"
+    if validator == "required":
+        return error.message.replace("is a required property", "is required")
+    if validator == "enum":
+        allowed = ", ".join(repr(v) for v in error.validator_value)
+        return f"{error.instance!r} is not one of {allowed}"
+    if validator == "type":
+        return f"{error.instance!r} is not of type {error.validator_value}"
+    if validator == "pattern" and error.validator_value == "^\\$":
+        return f"{error.instance!r} is not a JSONPath (must start with $)"
+    return error.message

@@ -1,0 +1,173 @@
+"""Building redacted mismatch records (``schemas/mismatch.v1.json``) and dead letters.
+
+Everything taken from an event passes through the :class:`Redactor` here, in one place. If
+redaction fails, the builder raises :class:`RedactionError` and the caller drops the record
+(fail closed): nothing is ever published raw.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from comparator.compare.comparison import Comparison
+from comparator.events.invalid_event import NOT_PARSED, InvalidEvent
+from comparator.events.response_event import ResponseEvent
+from comparator.join.join_result import Orphaned
+from comparator.redact import RedactionError, Redactor
+
+SCHEMA_VERSION = 1
+MAX_DIFFERENCES = 100
+DEAD_LETTER_RAW_LIMIT = 65_536
+
+
+def rfc3339(wall_ms: int) -> str:
+    return datetime.fromtimestamp(wall_ms / 1000, tz=UTC).isoformat(timespec="milliseconds")
+
+
+class MismatchRecordBuilder:
+    def __init__(self, redactor: Redactor, *, max_differences: int = MAX_DIFFERENCES) -> None:
+        self.redactor = redactor
+        self.max_differences = max_differences
+
+    def pair_record(
+        self,
+        stable: ResponseEvent,
+        dark: ResponseEvent,
+        comparison: Comparison,
+        *,
+        route: str,
+        rules_digest: str,
+        wall_ms: int,
+    ) -> dict[str, Any]:
+        try:
+            differences = [
+                self._difference(d.path, d.field, d.change, d.stable, d.dark)
+                for d in comparison.differences[: self.max_differences]
+            ]
+            record: dict[str, Any] = {
+                "schema_version": SCHEMA_VERSION,
+                "request_id": self.redactor.redact_text(stable.request_id),
+                "route": route,
+                "kinds": list(comparison.kinds),
+                "differences": differences,
+                "stable": self._side(stable),
+                "dark": self._side(dark),
+                "trace_id": self._trace_id(stable.trace_id or dark.trace_id),
+                "rules_digest": rules_digest,
+                "detected_at": rfc3339(wall_ms),
+                "event_time": max(stable.ts_ms, dark.ts_ms),
+                "latency_regression": comparison.latency_regression,
+            }
+        except RedactionError:
+            raise
+        except Exception as exc:  # any surprise while redacting: fail closed
+            raise RedactionError(f"cannot build a redacted record: {type(exc).__name__}") from exc
+        left_out = len(comparison.differences) - len(differences)
+        if left_out > 0:
+            record["differences_truncated"] = left_out
+        return record
+
+    def orphan_record(
+        self, orphan: Orphaned, *, route: str, rules_digest: str, wall_ms: int
+    ) -> dict[str, Any]:
+        event = orphan.event
+        try:
+            present = self._side(event)
+            record: dict[str, Any] = {
+                "schema_version": SCHEMA_VERSION,
+                "request_id": self.redactor.redact_text(event.request_id),
+                "route": route,
+                "kinds": [orphan.missing],
+                "differences": [],
+                "stable": present if event.side == "stable" else None,
+                "dark": present if event.side == "dark" else None,
+                "trace_id": self._trace_id(event.trace_id),
+                "rules_digest": rules_digest,
+                "detected_at": rfc3339(wall_ms),
+                "event_time": orphan.stream_time_ms,
+            }
+        except RedactionError:
+            raise
+        except Exception as exc:
+            raise RedactionError(f"cannot build a redacted record: {type(exc).__name__}") from exc
+        return record
+
+    def dead_letter(self, invalid: InvalidEvent, *, wall_ms: int) -> dict[str, Any]:
+        """A dead letter: reason, detail, where it came from, and the payload redacted.
+
+        Valid JSON is redacted structurally; anything else is redacted as text (invalid UTF-8
+        replaced first). Oversize payloads are not copied: their position says where to find
+        them and a truncated copy could cut a secret in half past the detectors.
+        """
+        try:
+            record: dict[str, Any] = {
+                "schema_version": SCHEMA_VERSION,
+                "reason": invalid.reason,
+                "detail": self.redactor.redact_text(invalid.detail),
+                "side": invalid.side,
+                "size": len(invalid.raw),
+                "detected_at": rfc3339(wall_ms),
+            }
+            if invalid.position is not None:
+                record["source"] = {
+                    "name": invalid.position.source,
+                    "partition": invalid.position.partition,
+                    "offset": invalid.position.offset,
+                }
+            if invalid.reason == "oversize" or len(invalid.raw) > DEAD_LETTER_RAW_LIMIT:
+                record["payload_omitted"] = "too large to copy; see source"
+            elif invalid.parsed is not NOT_PARSED:
+                record["payload"] = self.redactor.redact_json(invalid.parsed)
+            else:
+                text = invalid.raw.decode("utf-8", errors="replace")
+                record["payload_text"] = self.redactor.redact_text(text)
+        except RedactionError:
+            raise
+        except Exception as exc:
+            raise RedactionError(f"cannot build a redacted dead letter: {exc!r}") from exc
+        return record
+
+    # -- parts -----------------------------------------------------------------------------
+
+    def _difference(
+        self, path: str, field: str, change: str, stable: Any, dark: Any
+    ) -> dict[str, Any]:
+        redactor = self.redactor
+        out: dict[str, Any] = {"path": path, "field": field, "change": change}
+        if path.startswith("headers."):
+            name = path[len("headers.") :]
+            if change != "added":
+                out["stable"] = redactor.redact_header_value(name, stable)
+            if change != "removed":
+                out["dark"] = redactor.redact_header_value(name, dark)
+        else:
+            if change != "added":
+                out["stable"] = redactor.redact_json(stable)
+            if change != "removed":
+                out["dark"] = redactor.redact_json(dark)
+        return out
+
+    def _side(self, event: ResponseEvent) -> dict[str, Any]:
+        redactor = self.redactor
+        side: dict[str, Any] = {
+            "status": event.status,
+            "headers": redactor.redact_headers(event.headers) if event.headers else None,
+            "latency_ms": event.latency_ms,
+            "error": redactor.redact_json(event.error) if event.error is not None else None,
+            "ts": event.ts_ms,
+        }
+        if event.has_body:
+            side["body"] = redactor.redact_json(event.body)
+        if event.body_text is not None:
+            side["body_text"] = redactor.redact_text(event.body_text)
+        return side
+
+    def _trace_id(self, trace_id: str | None) -> str | None:
+        return None if trace_id is None else self.redactor.redact_text(trace_id)
+
+
+def encode_record(record: dict[str, Any]) -> bytes:
+    return orjson.dumps(record)

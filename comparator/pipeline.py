@@ -1,0 +1,234 @@
+"""The comparison pipeline: decode -> join -> compare -> metrics / redact -> sample -> records.
+
+This is the whole core, with no I/O: transports (Kafka, files) hand it raw bytes with the side
+and partition they came from and the wall-clock time, and publish the :class:`Emission` objects
+it returns. The same pipeline runs in Kafka mode and in file mode.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from comparator.compare.pair_comparer import compare_pair
+from comparator.compare.rules import RuleSet
+from comparator.config.settings import Config
+from comparator.events.decoder import EventDecoder
+from comparator.events.invalid_event import InvalidEvent
+from comparator.events.response_event import ResponseEvent, Side, SourcePosition
+from comparator.join.join_buffer import JoinBuffer
+from comparator.join.join_result import Duplicate, Evicted, JoinResult, Late, Orphaned, Paired
+from comparator.outputs.metrics import ComparatorMetrics
+from comparator.outputs.mismatch_record import MismatchRecordBuilder, encode_record
+from comparator.outputs.summary import Summary
+from comparator.redact import RedactionError, Redactor
+from comparator.sampling.route_sampler import RouteSampler
+
+Output = Literal["mismatches", "dead_letters"]
+
+
+@dataclass(slots=True, frozen=True)
+class Emission:
+    """One record to publish: to the mismatch output or the dead-letter output."""
+
+    output: Output
+    key: bytes
+    value: bytes
+
+
+class Pipeline:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        redaction_key: bytes,
+        metrics: ComparatorMetrics | None = None,
+    ) -> None:
+        self.config = config
+        self.metrics = metrics if metrics is not None else ComparatorMetrics()
+        self.summary = Summary()
+        self.decoder = EventDecoder(
+            max_event_bytes=config.limits.max_event_bytes, max_depth=config.limits.max_depth
+        )
+        self.join = JoinBuffer(
+            window_ms=config.join.window_ms,
+            grace_ms=config.join.grace_ms,
+            idle_close_ms=config.join.idle_close_ms,
+            max_pending=config.join.max_pending,
+        )
+        self.rules = RuleSet.from_config(config.rules)
+        self.redactor = Redactor(
+            redaction_key,
+            headers=config.redaction.headers,
+            key_patterns=config.redaction.key_patterns,
+            regexes=config.redaction.regexes,
+            on_redaction=self._count_redaction,
+        )
+        self.records = MismatchRecordBuilder(self.redactor)
+        self.sampler = RouteSampler(config.sampling.max_records_per_route_per_minute)
+        self._route_labels: dict[str, str] = {}
+        self._redaction_children: dict[str, object] = {}
+
+    # -- input -----------------------------------------------------------------------------
+
+    def process(
+        self,
+        raw: bytes,
+        *,
+        side: Side,
+        partition: int,
+        default_ts_ms: int,
+        wall_ms: int,
+        position: SourcePosition | None = None,
+    ) -> list[Emission]:
+        """Handle one message or line; returns what must be published because of it."""
+        decoded = self.decoder.decode(
+            raw, side=side, default_ts_ms=default_ts_ms, position=position
+        )
+        return self.accept(decoded, partition=partition, wall_ms=wall_ms)
+
+    def accept(
+        self, decoded: ResponseEvent | InvalidEvent, *, partition: int, wall_ms: int
+    ) -> list[Emission]:
+        """Handle an already decoded event (file mode decodes first to merge by event time)."""
+        if type(decoded) is InvalidEvent:
+            return self._invalid(decoded, wall_ms)
+        event: ResponseEvent = decoded  # type: ignore[assignment]
+        side = event.side
+        self.summary.events[side] += 1
+        self.metrics.count_event(side)
+        emissions: list[Emission] = []
+        for result in self.join.add(event, partition, wall_ms):
+            self._handle(result, wall_ms, emissions)
+        self.metrics.pending_events.set(self.join.pending_count)
+        return emissions
+
+    def tick(self, wall_ms: int) -> list[Emission]:
+        """Let idle partitions' stream time follow the wall clock; close expired events."""
+        emissions: list[Emission] = []
+        for result in self.join.tick(wall_ms):
+            self._handle(result, wall_ms, emissions)
+        self.metrics.pending_events.set(self.join.pending_count)
+        return emissions
+
+    def close_all(self, wall_ms: int) -> list[Emission]:
+        """End of input: every pending event closes as an orphan."""
+        emissions: list[Emission] = []
+        for result in self.join.close_all():
+            self._handle(result, wall_ms, emissions)
+        self.metrics.pending_events.set(self.join.pending_count)
+        return emissions
+
+    def drop_partition(self, partition: int) -> int:
+        """A revoked partition: forget its pending events (the next owner re-reads them)."""
+        dropped = self.join.drop_partition(partition)
+        self.metrics.pending_events.set(self.join.pending_count)
+        return dropped
+
+    # -- outcomes --------------------------------------------------------------------------
+
+    def _handle(self, result: JoinResult, wall_ms: int, emissions: list[Emission]) -> None:
+        kind = type(result)
+        if kind is Paired:
+            self._paired(result, wall_ms, emissions)  # type: ignore[arg-type]
+        elif kind is Orphaned:
+            self._orphaned(result, wall_ms, emissions)  # type: ignore[arg-type]
+        elif kind is Duplicate:
+            self.summary.duplicates += 1
+            self.metrics.duplicates.labels(result.event.side).inc()  # type: ignore[union-attr]
+        elif kind is Late:
+            self.summary.late += 1
+            self._count_response(result.event)  # type: ignore[union-attr]
+            self.metrics.late_events.labels(result.event.side).inc()  # type: ignore[union-attr]
+        elif kind is Evicted:
+            self.summary.evicted += 1
+            self._count_response(result.event)  # type: ignore[union-attr]
+            self.metrics.evicted.inc()
+
+    def _paired(self, pair: Paired, wall_ms: int, emissions: list[Emission]) -> None:
+        stable, dark = pair.stable, pair.dark
+        rules = self.rules.for_route(stable.route)
+        comparison = compare_pair(stable, dark, rules)
+        route = self._route_label(stable.route)
+        self._count_response(stable)
+        self._count_response(dark)
+        self.summary.add_comparison(route, comparison)
+        self.metrics.count_comparison(route, comparison)
+        if not comparison.kinds:
+            return
+        if not self.sampler.allow(route, max(stable.ts_ms, dark.ts_ms)):
+            self._drop_sample("rate_limited")
+            return
+        try:
+            record = self.records.pair_record(
+                stable, dark, comparison, route=route, rules_digest=rules.digest, wall_ms=wall_ms
+            )
+        except RedactionError:
+            self._drop_sample("redaction_failed")
+            return
+        self._publish_sample(record, emissions)
+
+    def _orphaned(self, orphan: Orphaned, wall_ms: int, emissions: list[Emission]) -> None:
+        event = orphan.event
+        route = self._route_label(event.route)
+        self._count_response(event)
+        self.summary.orphans[orphan.missing] += 1
+        self.summary.route(route).orphans += 1
+        self.metrics.orphans.labels(route, orphan.missing).inc()
+        if not self.sampler.allow(route, orphan.stream_time_ms):
+            self._drop_sample("rate_limited")
+            return
+        rules = self.rules.for_route(event.route)
+        try:
+            record = self.records.orphan_record(
+                orphan, route=route, rules_digest=rules.digest, wall_ms=wall_ms
+            )
+        except RedactionError:
+            self._drop_sample("redaction_failed")
+            return
+        self._publish_sample(record, emissions)
+
+    def _invalid(self, invalid: InvalidEvent, wall_ms: int) -> list[Emission]:
+        self.summary.invalid += 1
+        self.summary.invalid_reasons[invalid.reason] += 1
+        self.metrics.invalid_events.labels(invalid.reason).inc()
+        try:
+            record = self.records.dead_letter(invalid, wall_ms=wall_ms)
+        except RedactionError:
+            self.summary.samples_dropped["dead_letter_redaction_failed"] += 1
+            self.metrics.samples_dropped.labels("dead_letter_redaction_failed").inc()
+            return []
+        self.summary.dead_letters_published += 1
+        key = record.get("source", {}).get("name", invalid.side).encode()
+        return [Emission("dead_letters", key, encode_record(record))]
+
+    # -- helpers of the above --------------------------------------------------------------
+
+    def _publish_sample(self, record: dict[str, object], emissions: list[Emission]) -> None:
+        self.summary.samples_published += 1
+        self.metrics.samples_published.inc()
+        key = str(record["request_id"]).encode()
+        emissions.append(Emission("mismatches", key, encode_record(record)))
+
+    def _drop_sample(self, reason: str) -> None:
+        self.summary.samples_dropped[reason] += 1
+        self.metrics.samples_dropped.labels(reason).inc()
+
+    def _count_response(self, event: ResponseEvent) -> None:
+        self.metrics.count_response(
+            self._route_label(event.route),
+            event.side,
+            event.status,
+            event.error is not None,
+            event.latency_ms,
+        )
+
+    def _route_label(self, route: str) -> str:
+        """The route as it may leave the process (a raw path could carry PII), cached."""
+        label = self._route_labels.get(route)
+        if label is None:
+            label = self._route_labels[route] = self.redactor.redact_text(route)
+        return label
+
+    def _count_redaction(self, detector: str) -> None:
+        self.metrics.redactions.labels(detector).inc()

@@ -1,0 +1,1 @@
+"""Rate-limiting mismatch records per route."""

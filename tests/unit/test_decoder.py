@@ -1,0 +1,158 @@
+"""Decoding: every invalid-input reason, defaults, and the fields of a valid event."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from comparator.events.decoder import EventDecoder, json_depth, parse_timestamp
+from comparator.events.invalid_event import INVALID_REASONS, NOT_PARSED, InvalidEvent
+from comparator.events.response_event import ResponseEvent, SourcePosition
+
+DECODER = EventDecoder(max_event_bytes=2048, max_depth=8)
+
+
+def decode(raw: bytes, side: str = "stable") -> ResponseEvent | InvalidEvent:
+    return DECODER.decode(raw, side=side, default_ts_ms=42, position=SourcePosition("f", 0, 1))
+
+
+def good(**fields: object) -> bytes:
+    return orjson.dumps({"request_id": "r1", "status": 200, **fields})
+
+
+CASES = {
+    "oversize": good(body="x" * 4000),
+    "invalid_utf8": b'{"request_id": "r1", "status": 200, "body": "\xff\xfe"}',
+    "bad_json": b'{"request_id": "r1", "status": 200',
+    "too_deep": good(body=[[[[[[[[[1]]]]]]]]]),
+    "not_an_object": b'["r1", 200]',
+    "missing_request_id": b'{"status": 200}',
+    "invalid_field": good(status="200"),
+    "no_payload": b'{"request_id": "r1", "latency_ms": 3}',
+    "side_mismatch": good(side="dark"),
+    "bad_timestamp": good(ts="last tuesday"),
+}
+
+
+def test_every_reason_has_a_case():
+    assert set(CASES) == set(INVALID_REASONS)
+
+
+@pytest.mark.parametrize("reason", INVALID_REASONS)
+def test_invalid_reason(reason: str):
+    result = decode(CASES[reason])
+    assert isinstance(result, InvalidEvent)
+    assert result.reason == reason
+    assert result.detail
+    assert result.position == SourcePosition("f", 0, 1)
+
+
+@pytest.mark.parametrize(
+    ("raw", "detail"),
+    [
+        (good(status=-1), "status"),
+        (good(headers={"a": 1}), "headers.a"),
+        (good(request_id=""), "request_id"),
+        (good(request_id="x" * 257), "request_id"),
+        (good(latency_ms="fast"), "latency_ms"),
+        (good(error={"message": "no type"}), "error"),
+        (good(side="blue"), "side"),
+    ],
+)
+def test_invalid_field_names_the_field(raw: bytes, detail: str):
+    result = decode(raw)
+    assert isinstance(result, InvalidEvent) and result.reason == "invalid_field"
+    assert detail in result.detail
+
+
+def test_parsed_json_is_kept_for_structural_redaction():
+    result = decode(CASES["invalid_field"])
+    assert isinstance(result, InvalidEvent) and result.parsed["status"] == "200"
+    assert decode(CASES["bad_json"]).parsed is NOT_PARSED
+
+
+def test_valid_event_fields_and_defaults():
+    raw = orjson.dumps(
+        {
+            "request_id": "r1",
+            "method": "GET",
+            "path": "/v1/orders/7",
+            "status": 200,
+            "latency_ms": 12.5,
+            "headers": {"Content-Type": "application/json"},
+            "body": None,
+            "trace_id": "t",
+        }
+    )
+    event = decode(raw)
+    assert isinstance(event, ResponseEvent)
+    assert event.route == "GET /v1/orders/7"
+    assert event.ts_ms == 42  # default from the transport
+    assert event.headers == {"content-type": "application/json"}
+    assert event.has_body and event.body is None
+    assert event.size == len(raw)
+
+
+def test_route_wins_over_method_and_path_and_side_may_agree():
+    event = decode(
+        good(route="GET /v1/orders/{id}", method="GET", path="/v1/orders/7", side="dark"), "dark"
+    )
+    assert isinstance(event, ResponseEvent) and event.route == "GET /v1/orders/{id}"
+
+
+def test_body_text_and_error_only_events_are_valid():
+    assert isinstance(decode(b'{"request_id": "r", "body_text": "<html>"}'), ResponseEvent)
+    event = decode(b'{"request_id": "r", "error": {"type": "timeout"}}')
+    assert isinstance(event, ResponseEvent) and event.error == {"type": "timeout"}
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (1_700_000_000_000, 1_700_000_000_000),
+        (1.5, 1),
+        ("2026-01-01T00:00:00Z", 1_767_225_600_000),
+        ("2026-01-01T01:00:00+01:00", 1_767_225_600_000),
+        ("2026-01-01T00:00:00", None),  # no time zone: ambiguous
+        ("soon", None),
+        (True, None),
+    ],
+)
+def test_parse_timestamp(value: object, expected: int | None):
+    assert parse_timestamp(value) == expected
+
+
+def test_depth_check_only_walks_suspicious_events_but_catches_deep_ones():
+    # 8 brackets fit; the 9th makes it too deep
+    assert isinstance(decode(good(body=[[[[[[[1]]]]]]])), ResponseEvent)
+    wide = good(body=[[1], [2], [3], [4], [5], [6], [7], [8], [9]])  # many brackets, shallow
+    assert isinstance(decode(wide), ResponseEvent)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=3), children, max_size=3)
+    ),
+    max_leaves=20,
+)
+
+
+@given(json_values)
+def test_json_depth_matches_a_recursive_definition(value: object):
+    def depth(v: object) -> int:
+        if isinstance(v, dict):
+            return 1 + max((depth(c) for c in v.values()), default=0)
+        if isinstance(v, list):
+            return 1 + max((depth(c) for c in v), default=0)
+        return 0
+
+    assert json_depth(value) == depth(value)
+
+
+@given(st.binary(max_size=300))
+def test_arbitrary_bytes_never_raise(raw: bytes):
+    result = decode(raw)
+    assert isinstance(result, ResponseEvent | InvalidEvent)
