@@ -80,7 +80,8 @@ def generate(
         state = rng.getstate()
         stable = _event(rng, request_id, route, ts, "stable", 0.0)
         rng.setstate(state)  # same items on both sides, then make the dark differ where planted
-        dark = _event(rng, request_id, route, ts + rng.randrange(0, 20), "dark", 0.004)
+        dark = _event(rng, request_id, route, ts, "dark", 0.004)
+        dark["ts"] = ts + rng.randrange(0, 20)
         dark["trace_id"] = f"{rng.getrandbits(64):016x}"
         dark["body"]["meta"]["generated_at"] = "2026-11-26T07:00:00Z"
         roll = rng.random()

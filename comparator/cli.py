@@ -13,7 +13,7 @@ from comparator.config.config_error import ConfigError
 from comparator.config.loader import load_config
 from comparator.config.settings import Config
 from comparator.pipeline import Pipeline
-from comparator.runtime.file_run import Progress, run_files
+from comparator.runtime.file_run import Progress, run_files, write_summary
 from comparator.runtime.redaction_key import redaction_key_from_env
 
 EXIT_CONFIG = 2
@@ -86,9 +86,9 @@ def run(
     exits 0. Kafka mode runs until SIGTERM/SIGINT (or --max-idle).
     """
     config = _load(config_path)
-    if config.source.kind != "files":
-        click.echo("config error: Kafka mode is not available in this build", err=True)
-        sys.exit(EXIT_CONFIG)
+    if config.source.kind == "kafka":
+        _run_kafka(config, max_idle)
+        return
     show_progress = sys.stderr.isatty() if progress is None else progress
     try:
         key, ephemeral = redaction_key_from_env(config.redaction.key_env, required=False)
@@ -120,12 +120,27 @@ def run(
         click.echo(f"summary written to {config.outputs.summary}", err=True)
 
 
+def _run_kafka(config: Config, max_idle: float | None) -> None:
+    from comparator.runtime.kafka_main import run_kafka
+
+    try:
+        key, _ = redaction_key_from_env(config.redaction.key_env, required=True)
+        worker = run_kafka(config, redaction_key=key, max_idle_s=max_idle)
+    except ConfigError as exc:
+        click.echo(f"config error: {exc}", err=True)
+        sys.exit(EXIT_CONFIG)
+    if config.outputs.summary is not None:
+        write_summary(config.outputs.summary, worker.pipeline.summary)
+
+
 @main.command()
 @CONFIG_OPTION
 def check(config_path: Path) -> None:
-    """Validate the config (and, in file mode, that the input files exist)."""
+    """Validate the config; in Kafka mode also the topics (exist, equal partition counts)."""
     config = _load(config_path)
     problems: list[str] = []
+    if config.source.kind == "kafka":
+        problems.extend(_check_kafka(config))
     if config.source.kind == "files" and config.source.files is not None:
         for key, path in (
             ("source.files.stable", config.source.files.stable),
@@ -138,6 +153,25 @@ def check(config_path: Path) -> None:
     if problems:
         sys.exit(EXIT_CONFIG)
     click.echo(f"{config_path}: ok ({config.source.kind} mode)")
+
+
+def _check_kafka(config: Config) -> list[str]:
+    from confluent_kafka.admin import AdminClient
+
+    from comparator.transports.kafka.client_settings import common_settings
+    from comparator.transports.kafka.topic_preflight import check_input_topics
+
+    admin = AdminClient(common_settings(config.source.kafka))
+    try:
+        partitions = check_input_topics(
+            admin, config.source.kafka.stable_topic, config.source.kafka.dark_topic
+        )
+    except ConfigError as exc:
+        return [f"{exc.key}: {exc.problem}"]
+    except Exception as exc:
+        return [f"source.kafka.bootstrap_servers: cannot reach the cluster: {exc}"]
+    click.echo(f"topics ok: {partitions} partitions each")
+    return []
 
 
 if __name__ == "__main__":

@@ -10,11 +10,11 @@ from pathlib import Path
 import orjson
 
 from comparator.config.config_error import ConfigError
-from comparator.config.settings import Config, SinkConfig
+from comparator.config.settings import Config
 from comparator.outputs.summary import Summary
 from comparator.pipeline import Pipeline
 from comparator.transports.files.jsonl_merge import JsonlMerge
-from comparator.transports.files.jsonl_sink import JsonlSink
+from comparator.transports.files.jsonl_sink import open_file_sink
 
 
 @dataclass(slots=True)
@@ -24,13 +24,6 @@ class Progress:
     total_bytes: int
     elapsed_s: float
     summary: Summary
-
-
-def open_file_sink(sink: SinkConfig, key: str) -> JsonlSink:
-    if sink.kind != "file" or sink.path is None:
-        problem = "file mode writes to files: use {kind: file, path: ...}"
-        raise ConfigError(f"outputs.{key}", problem)
-    return JsonlSink(sink.path)
 
 
 def run_files(

@@ -199,10 +199,8 @@ def test_every_event_is_accounted_for_exactly_once(events, max_pending):
 def test_in_order_pairs_within_window_always_pair(requests):
     """Both sides arriving back to back, in event-time order, never make an orphan."""
     jb = buffer()
-    ts = 0
     paired = 0
-    for rid, gap in requests:
-        ts += 1
+    for ts, (rid, gap) in enumerate(requests, start=1):
         for result in jb.add(ev(str(rid), "stable", ts), 0, 0):
             assert not isinstance(result, (Orphaned, Late))
         for result in jb.add(ev(str(rid), "dark", ts + gap % W), 0, 0):

@@ -31,21 +31,28 @@ class _FileStream:
 
     def next_item(self) -> ResponseEvent | InvalidEvent | None:
         """The next non-blank line, decoded; ``None`` at end of file."""
-        while True:
+        while not self.done:
             line = self.handle.readline()
             if not line:
+                self.close()
                 return None
             self.line_no += 1
             self.bytes_read += len(line)
             raw = line.rstrip(b"\r\n")
             if not raw.strip():
                 continue
-            item = self.decode(
-                raw, self.side, self.last_ts, SourcePosition(self.name, 0, self.line_no)
+            position = SourcePosition(self.name, 0, self.line_no)
+            item = self.decoder.decode(
+                raw, side=self.side, default_ts_ms=self.last_ts, position=position
             )
             if type(item) is ResponseEvent:
                 self.last_ts = item.ts_ms
             return item
+        return None
+
+    @property
+    def done(self) -> bool:
+        return self.handle.closed
 
     def close(self) -> None:
         self.handle.close()
@@ -84,8 +91,6 @@ class JsonlMerge:
                             yield item
                         else:
                             heads[index] = item  # type: ignore[assignment]
-                    if heads[index] is None and streams[index].handle.closed is False:
-                        streams[index].close()
                 stable_head, dark_head = heads
                 if stable_head is None and dark_head is None:
                     return

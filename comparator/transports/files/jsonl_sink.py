@@ -5,6 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import BinaryIO
 
+from comparator.config.config_error import ConfigError
+from comparator.config.settings import SinkConfig
+
 
 class JsonlSink:
     def __init__(self, path: Path) -> None:
@@ -23,3 +26,10 @@ class JsonlSink:
     def close(self) -> None:
         if not self._handle.closed:
             self._handle.close()
+
+
+def open_file_sink(sink: SinkConfig, key: str) -> JsonlSink:
+    if sink.kind != "file" or sink.path is None:
+        problem = "expected a file output here: {kind: file, path: ...}"
+        raise ConfigError(f"outputs.{key}", problem)
+    return JsonlSink(sink.path)

@@ -1,0 +1,41 @@
+"""Structured (JSON lines) logs on stderr, redacted before they leave the process."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Callable
+
+import orjson
+
+
+class JsonLogFormatter(logging.Formatter):
+    def __init__(self, redact: Callable[[str], str]) -> None:
+        super().__init__()
+        self.redact = redact
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": self.redact(record.getMessage()),
+        }
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            for key, value in fields.items():
+                entry[key] = self.redact(value) if isinstance(value, str) else value
+        if record.exc_info:
+            entry["error"] = self.redact(self.formatException(record.exc_info))
+        return orjson.dumps(entry, default=str).decode()
+
+
+def configure_logging(redact: Callable[[str], str], level: int = logging.INFO) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonLogFormatter(redact))
+    root = logging.getLogger("comparator")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False

@@ -1,0 +1,73 @@
+"""Starting a Kafka-mode worker: key, logs, preflight, ops endpoint, signals, the loop."""
+
+from __future__ import annotations
+
+import logging
+import signal
+from collections.abc import Callable
+
+from comparator.config.settings import Config
+from comparator.outputs.metrics import ComparatorMetrics
+from comparator.pipeline import Pipeline
+from comparator.runtime.json_logging import configure_logging
+from comparator.runtime.kafka_run import KafkaWorker
+from comparator.runtime.ops_server import OpsServer
+
+log = logging.getLogger("comparator.worker")
+
+
+def build_worker(
+    config: Config,
+    *,
+    redaction_key: bytes,
+    on_second: Callable[[KafkaWorker], None] | None = None,
+) -> KafkaWorker:
+    pipeline = Pipeline(config, redaction_key=redaction_key, metrics=ComparatorMetrics())
+    return KafkaWorker(config, pipeline, on_second=on_second)
+
+
+def serve_ops(config: Config, worker: KafkaWorker) -> OpsServer | None:
+    address = config.metrics.host_port()
+    if address is None:
+        return None
+    server = OpsServer(
+        address[0],
+        address[1],
+        worker.pipeline.metrics.registry,
+        is_live=worker.state.live,
+        is_ready=worker.state.ready,
+    ).start()
+    log.info("serving /metrics /healthz /readyz", extra={"fields": {"address": server.address}})
+    return server
+
+
+def run_kafka(
+    config: Config,
+    *,
+    redaction_key: bytes,
+    max_idle_s: float | None = None,
+    install_signal_handlers: bool = True,
+) -> KafkaWorker:
+    worker = build_worker(config, redaction_key=redaction_key)
+    configure_logging(worker.pipeline.redactor.redact_text)
+    worker.preflight()
+    server = serve_ops(config, worker)
+    if install_signal_handlers:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: worker.stop())
+    try:
+        worker.run(max_idle_s=max_idle_s)
+    finally:
+        if server is not None:
+            server.stop()
+    log.info(
+        "stopped",
+        extra={
+            "fields": {
+                "pairs": worker.pipeline.summary.pairs,
+                "mismatches": worker.pipeline.summary.mismatches,
+                "consumed": worker.state.consumed,
+            }
+        },
+    )
+    return worker

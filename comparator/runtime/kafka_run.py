@@ -1,0 +1,334 @@
+"""Kafka mode: one consumer-group member driving the pipeline.
+
+Offsets are the durability mechanism (there is no state store):
+
+* offsets are committed manually, every ``commit_interval_s``, and only after the producer has
+  had every output record acknowledged by the broker (a flush);
+* the committed offset of a topic partition never passes its oldest still-pending event, so a
+  replacement worker re-reads and rebuilds the half-joined pairs;
+* on revocation, the partition's pending events are dropped without emitting orphans (the next
+  owner re-reads them from the committed offset).
+
+This is at-least-once: after a crash, pairs between the committed offset and the crash point are
+compared again; their records are keyed and deterministic, so replays are recognisable.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient
+
+from comparator.config.settings import Config
+from comparator.events.response_event import Side, SourcePosition
+from comparator.pipeline import Emission, Pipeline
+from comparator.transports.files.jsonl_sink import JsonlSink
+from comparator.transports.kafka.client_settings import (
+    common_settings,
+    consumer_settings,
+    producer_settings,
+)
+from comparator.transports.kafka.topic_preflight import check_input_topics, ensure_topics
+
+log = logging.getLogger("comparator.kafka")
+
+
+@dataclass(slots=True)
+class WorkerState:
+    """What the ops endpoint and the live view read."""
+
+    started_at: float = field(default_factory=time.monotonic)
+    last_loop_at: float = field(default_factory=time.monotonic)
+    last_message_at: float | None = None
+    assigned: int = 0
+    broker_down_since: float | None = None
+    consumed: int = 0
+    in_flight: int = 0
+    delivery_failures: int = 0
+    commits: int = 0
+    stopping: bool = False
+
+    def live(self) -> bool:
+        return time.monotonic() - self.last_loop_at < 30.0
+
+    def ready(self) -> tuple[bool, str]:
+        if self.stopping:
+            return False, "stopping"
+        if self.broker_down_since is not None:
+            down = time.monotonic() - self.broker_down_since
+            return False, f"broker unreachable for {down:.0f}s"
+        if self.assigned == 0:
+            return False, "no partitions assigned yet"
+        return True, f"ok: {self.assigned} partitions assigned"
+
+
+class KafkaWorker:
+    def __init__(
+        self,
+        config: Config,
+        pipeline: Pipeline,
+        *,
+        commit_interval_s: float = 1.0,
+        batch_size: int = 1000,
+        on_second: Callable[[KafkaWorker], None] | None = None,
+    ) -> None:
+        self.config = config
+        self.pipeline = pipeline
+        self.kafka = config.source.kafka
+        self.commit_interval_s = commit_interval_s
+        self.batch_size = batch_size
+        self.on_second = on_second
+        self.state = WorkerState()
+        self._stop = threading.Event()
+        self._sides: dict[str, Side] = {
+            self.kafka.stable_topic: "stable",
+            self.kafka.dark_topic: "dark",
+        }
+        outputs = config.outputs
+        self._output_topics: dict[str, str | None] = {
+            "mismatches": outputs.mismatches.topic if outputs.mismatches.kind == "kafka" else None,
+            "dead_letters": outputs.dead_letters.topic
+            if outputs.dead_letters.kind == "kafka"
+            else None,
+        }
+        self._next_offsets: dict[tuple[str, int], int] = {}
+        self.consumer: Consumer | None = None
+        self.producer: Producer | None = None
+        self.file_sinks: dict[str, JsonlSink] = {}
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def preflight(self, timeout_s: float = 10.0) -> int:
+        """Refuses to start on missing/mismatched input topics; creates output topics."""
+        admin = AdminClient(common_settings(self.kafka))
+        partitions = check_input_topics(
+            admin, self.kafka.stable_topic, self.kafka.dark_topic, timeout_s
+        )
+        outputs = [t for t in self._output_topics.values() if t]
+        created = ensure_topics(admin, outputs, partitions=partitions)
+        if created:
+            log.info("created output topics", extra={"fields": {"topics": created}})
+        return partitions
+
+    def run(self, *, max_idle_s: float | None = None) -> None:
+        self.consumer = Consumer(consumer_settings(self.kafka, self._on_client_error))
+        self.producer = Producer(producer_settings(self.kafka, self._on_client_error))
+        self._open_file_sinks()
+        self.consumer.subscribe(
+            [self.kafka.stable_topic, self.kafka.dark_topic],
+            on_assign=self._on_assign,
+            on_revoke=self._on_revoke,
+            on_lost=self._on_lost,
+        )
+        log.info(
+            "consuming",
+            extra={"fields": {"topics": list(self._sides), "group": self.kafka.group_id}},
+        )
+        last_commit = last_second = time.monotonic()
+        idle_since = time.monotonic()
+        try:
+            while not self._stop.is_set():
+                messages = self.consumer.consume(self.batch_size, timeout=0.1)
+                now = time.monotonic()
+                self.state.last_loop_at = now
+                wall_ms = int(time.time() * 1000)
+                if messages and self._process(messages, wall_ms):
+                    idle_since = now
+                    self.state.last_message_at = now
+                    self.state.broker_down_since = None
+                self._publish(self.pipeline.tick(wall_ms))
+                self.producer.poll(0)
+                if now - last_commit >= self.commit_interval_s:
+                    self.commit()
+                    last_commit = time.monotonic()
+                if now - last_second >= 1.0:
+                    last_second = now
+                    self._probe_broker_if_down()
+                    if self.on_second is not None:
+                        self.on_second(self)
+                if max_idle_s is not None and now - idle_since >= max_idle_s:
+                    log.info("no input for --max-idle seconds; stopping")
+                    break
+        finally:
+            self._shutdown()
+
+    # -- the loop's parts ------------------------------------------------------------------
+
+    def _process(self, messages: list[Message], wall_ms: int) -> bool:
+        pipeline = self.pipeline
+        sides = self._sides
+        next_offsets = self._next_offsets
+        publish = self._publish
+        any_data = False
+        for message in messages:
+            error = message.error()
+            if error is not None:
+                if error.code() != KafkaError._PARTITION_EOF:
+                    log.warning("consume error", extra={"fields": {"error": str(error)}})
+                continue
+            topic = message.topic()
+            partition = message.partition()
+            offset = message.offset()
+            value = message.value() or b""
+            ts_type, ts = message.timestamp()
+            emissions = pipeline.process(
+                value,
+                side=sides[topic],
+                partition=partition,
+                default_ts_ms=ts if ts_type != 0 and ts > 0 else wall_ms,
+                wall_ms=wall_ms,
+                position=SourcePosition(topic, partition, offset),
+            )
+            next_offsets[(topic, partition)] = offset + 1
+            any_data = True
+            if emissions:
+                publish(emissions)
+        self.state.consumed += len(messages)
+        return any_data
+
+    def _publish(self, emissions: list[Emission]) -> None:
+        if not emissions:
+            return
+        producer = self.producer
+        assert producer is not None
+        for emission in emissions:
+            topic = self._output_topics[emission.output]
+            if topic is None:
+                self.file_sinks[emission.output].publish(emission.key, emission.value)
+                continue
+            self.state.in_flight += 1
+            while True:
+                try:
+                    producer.produce(
+                        topic, emission.value, emission.key, on_delivery=self._on_delivery
+                    )
+                    break
+                except BufferError:
+                    producer.poll(0.1)  # local queue full: wait for deliveries
+
+    def _on_delivery(self, error: KafkaError | None, message: Message) -> None:
+        self.state.in_flight -= 1
+        if error is not None:
+            self.state.delivery_failures += 1
+            log.error("output not delivered", extra={"fields": {"error": str(error)}})
+
+    def commit(self, partitions: list[TopicPartition] | None = None) -> bool:
+        """Commits safe offsets once every output so far is acknowledged; False if it could not."""
+        consumer, producer = self.consumer, self.producer
+        if consumer is None or producer is None:
+            return False
+        for sink in self.file_sinks.values():
+            sink.flush()
+        remaining = producer.flush(5.0)
+        if remaining or self.state.in_flight > 0:
+            log.warning(
+                "outputs not acknowledged yet; not committing",
+                extra={"fields": {"in_flight": self.state.in_flight}},
+            )
+            return False
+        offsets = self.safe_offsets(partitions)
+        if not offsets:
+            return True
+        try:
+            consumer.commit(offsets=offsets, asynchronous=False)
+        except Exception as exc:  # broker down, rebalance in progress: retry next interval
+            log.warning("commit failed", extra={"fields": {"error": str(exc)}})
+            return False
+        self.state.commits += 1
+        return True
+
+    def safe_offsets(self, partitions: list[TopicPartition] | None = None) -> list[TopicPartition]:
+        """Per consumed topic partition: its oldest pending event's offset, else the next one."""
+        wanted = None if partitions is None else {(tp.topic, tp.partition) for tp in partitions}
+        offsets = []
+        for (topic, partition), next_offset in self._next_offsets.items():
+            if wanted is not None and (topic, partition) not in wanted:
+                continue
+            oldest = self.pipeline.join.oldest_pending_offset(partition, topic)
+            offsets.append(
+                TopicPartition(topic, partition, oldest if oldest is not None else next_offset)
+            )
+        return offsets
+
+    # -- rebalance callbacks ---------------------------------------------------------------
+
+    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self.state.assigned = len(partitions)
+        log.info(
+            "partitions assigned",
+            extra={"fields": {"partitions": [f"{p.topic}[{p.partition}]" for p in partitions]}},
+        )
+
+    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self.commit(partitions)
+        self._forget(partitions, "revoked")
+
+    def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self._forget(partitions, "lost")
+
+    def _forget(self, partitions: list[TopicPartition], why: str) -> None:
+        dropped = 0
+        for number in sorted({tp.partition for tp in partitions}):
+            dropped += self.pipeline.drop_partition(number)
+        for tp in partitions:
+            self._next_offsets.pop((tp.topic, tp.partition), None)
+        self.state.assigned = max(0, self.state.assigned - len(partitions))
+        log.info(
+            f"partitions {why}",
+            extra={"fields": {"partitions": len(partitions), "pending_dropped": dropped}},
+        )
+
+    # -- broker health ---------------------------------------------------------------------
+
+    def _on_client_error(self, error: KafkaError) -> None:
+        if error.code() in (KafkaError._ALL_BROKERS_DOWN, KafkaError._TRANSPORT):
+            if self.state.broker_down_since is None:
+                self.state.broker_down_since = time.monotonic()
+            log.warning("broker unreachable", extra={"fields": {"error": str(error)}})
+        else:
+            log.warning("kafka client error", extra={"fields": {"error": str(error)}})
+
+    def _probe_broker_if_down(self) -> None:
+        if self.state.broker_down_since is None or self.consumer is None:
+            return
+        try:
+            self.consumer.list_topics(self.kafka.stable_topic, timeout=0.5)
+        except Exception:
+            return
+        self.state.broker_down_since = None
+        log.info("broker reachable again")
+
+    # -- shutdown --------------------------------------------------------------------------
+
+    def _open_file_sinks(self) -> None:
+        from comparator.runtime.file_run import open_file_sink
+
+        outputs = self.config.outputs
+        for name, sink in (
+            ("mismatches", outputs.mismatches),
+            ("dead_letters", outputs.dead_letters),
+        ):
+            if sink.kind == "file":
+                self.file_sinks[name] = open_file_sink(sink, name)
+
+    def _shutdown(self) -> None:
+        self.state.stopping = True
+        log.info("stopping: flushing outputs and committing safe offsets")
+        if self.consumer is not None:
+            self.commit()
+            try:
+                self.consumer.close()  # leaves the group; on_revoke commits once more
+            except Exception as exc:
+                log.warning("consumer close failed", extra={"fields": {"error": str(exc)}})
+        if self.producer is not None:
+            self.producer.flush(10.0)
+        for sink in self.file_sinks.values():
+            sink.close()

@@ -1,0 +1,66 @@
+"""The operations endpoint: ``/metrics`` (Prometheus), ``/healthz`` and ``/readyz``.
+
+Liveness means the process loop is turning; readiness means it is consuming from a reachable
+broker with partitions assigned (or waiting for an assignment without errors).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+
+class OpsServer:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        registry: CollectorRegistry,
+        *,
+        is_live: Callable[[], bool],
+        is_ready: Callable[[], tuple[bool, str]],
+    ) -> None:
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                path = self.path.split("?", 1)[0]
+                if path == "/metrics":
+                    self._reply(200, generate_latest(owner.registry), CONTENT_TYPE_LATEST)
+                elif path == "/healthz":
+                    live = owner.is_live()
+                    self._reply(200 if live else 503, b"ok\n" if live else b"stalled\n")
+                elif path == "/readyz":
+                    ready, why = owner.is_ready()
+                    self._reply(200 if ready else 503, (why + "\n").encode())
+                else:
+                    self._reply(404, b"not found: try /metrics, /healthz, /readyz\n")
+
+            def _reply(self, code: int, body: bytes, ctype: str = "text/plain") -> None:
+                self.send_response(code)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                return
+
+        self.registry = registry
+        self.is_live = is_live
+        self.is_ready = is_ready
+        self.httpd = ThreadingHTTPServer((host, port), Handler)
+        self.httpd.daemon_threads = True
+        self.address = f"{self.httpd.server_address[0]}:{self.httpd.server_address[1]}"
+        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def start(self) -> OpsServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()

@@ -1,0 +1,1 @@
+"""Thin Kafka edges around the core: topic preflight, the output producer, client settings."""

@@ -1,0 +1,53 @@
+"""librdkafka settings for the comparator's consumer and producer.
+
+User settings from ``source.kafka.config`` (security.protocol, sasl.*, ssl.*) are passed through
+and applied last for the connection, but the settings the comparator's guarantees rest on
+(manual offset commits, range assignment, idempotent acks=all producer) are not overridable.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from comparator.config.settings import KafkaSourceConfig
+
+_CONSUMER_FIXED = {
+    "enable.auto.commit": False,
+    "enable.auto.offset.store": False,
+    "partition.assignment.strategy": "range",
+}
+_PRODUCER_FIXED = {"enable.idempotence": True, "acks": "all"}
+
+
+def common_settings(kafka: KafkaSourceConfig, error_cb: Any = None) -> dict[str, Any]:
+    settings: dict[str, Any] = {"bootstrap.servers": kafka.bootstrap_servers}
+    settings.update(kafka.config)
+    if error_cb is not None:
+        settings["error_cb"] = error_cb
+    return settings
+
+
+def consumer_settings(kafka: KafkaSourceConfig, error_cb: Any = None) -> dict[str, Any]:
+    settings = {
+        "group.id": kafka.group_id,
+        "auto.offset.reset": "earliest",
+        "session.timeout.ms": 10_000,
+        "heartbeat.interval.ms": 1_000,
+        "max.poll.interval.ms": 300_000,
+        "fetch.wait.max.ms": 50,
+        "queued.max.messages.kbytes": 65_536,
+    }
+    settings.update(common_settings(kafka, error_cb))
+    settings.update(_CONSUMER_FIXED)
+    return settings
+
+
+def producer_settings(kafka: KafkaSourceConfig, error_cb: Any = None) -> dict[str, Any]:
+    settings = {
+        "linger.ms": 5,
+        "compression.type": "lz4",
+        "message.timeout.ms": 0,  # never give up on an output record: retry until delivered
+    }
+    settings.update(common_settings(kafka, error_cb))
+    settings.update(_PRODUCER_FIXED)
+    return settings
