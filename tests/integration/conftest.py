@@ -1,0 +1,272 @@
+"""Fixtures for tests that need a real Kafka broker (mark them ``@pytest.mark.kafka``).
+
+- ``KAFKA_BOOTSTRAP`` set: the tests use that broker as it is; nothing is started or stopped.
+- otherwise: the session starts its own single-node broker with ``scripts/kafka-local start``
+  on free 127.0.0.1 ports with a data dir of its own (so parallel sessions on one machine and a
+  broker someone left running on 9092 do not disturb each other), and stops it at the end.
+
+A broker that cannot be started or reached FAILS the tests that need it, with the reason and
+the broker log tail; it is never a skip (with ``CI=true`` as without). See
+docs/decisions/0001-local-kafka-broker.md.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import socket
+import subprocess
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+KAFKA_LOCAL = REPO_ROOT / "scripts" / "kafka-local"
+# First run: Maven fetches the jars (a few seconds here, more on a slow mirror), then start-up.
+START_TIMEOUT_S = int(os.environ.get("KAFKA_START_TIMEOUT", "60"))
+FETCH_TIMEOUT_S = 600
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "kafka_restart: stops and restarts the broker (needs the broker started by the "
+        "kafka_bootstrap fixture; deselect with -m 'not kafka_restart' when using KAFKA_BOOTSTRAP)",
+    )
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class LocalKafka:
+    """A broker run by ``scripts/kafka-local`` for this session (own ports and data dir)."""
+
+    data_dir: Path
+    port: int
+    controller_port: int
+    running: bool = False
+    last_output: str = field(default="", repr=False)
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def log_file(self) -> Path:
+        return self.data_dir / "kafka.log"
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            KAFKA_PORT=str(self.port),
+            KAFKA_CONTROLLER_PORT=str(self.controller_port),
+            KAFKA_DATA_DIR=str(self.data_dir),
+            KAFKA_START_TIMEOUT=str(START_TIMEOUT_S),
+        )
+        return env
+
+    def run(self, *args: str, timeout: float) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run(
+            [str(KAFKA_LOCAL), *args],
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        self.last_output = (proc.stdout + proc.stderr).strip()
+        return proc
+
+    def log_tail(self, lines: int = 60) -> str:
+        try:
+            text = self.log_file.read_text(errors="replace").splitlines()
+        except OSError:
+            return f"(no broker log at {self.log_file})"
+        return "\n".join(text[-lines:])
+
+    def start(self) -> None:
+        """Start (or restart, keeping the data) and wait until the broker answers."""
+        try:
+            proc = self.run("start", timeout=FETCH_TIMEOUT_S + START_TIMEOUT_S + 30)
+        except subprocess.TimeoutExpired as exc:
+            raise BrokerUnavailable(f"`scripts/kafka-local start` timed out: {exc}") from exc
+        if proc.returncode != 0:
+            raise BrokerUnavailable(
+                f"`scripts/kafka-local start` exited {proc.returncode}:\n{self.last_output}"
+            )
+        self.running = True
+
+    def stop(self) -> None:
+        """SIGTERM the broker and wait for it to exit (SIGKILL after KAFKA_STOP_TIMEOUT)."""
+        proc = self.run("stop", timeout=120)
+        if proc.returncode != 0:
+            raise RuntimeError(f"`scripts/kafka-local stop` failed:\n{self.last_output}")
+        self.running = False
+
+    def is_up(self) -> bool:
+        return self.run("status", timeout=30).returncode == 0
+
+
+class BrokerUnavailable(Exception):
+    pass
+
+
+class KafkaBrokerControl:
+    """Stops and starts the session's broker (same ports, same data) for restart tests."""
+
+    def __init__(self, broker: LocalKafka) -> None:
+        self._broker = broker
+
+    @property
+    def bootstrap(self) -> str:
+        return self._broker.bootstrap
+
+    @property
+    def log_file(self) -> Path:
+        return self._broker.log_file
+
+    def stop(self) -> None:
+        self._broker.stop()
+
+    def start(self) -> None:
+        try:
+            self._broker.start()
+        except BrokerUnavailable as exc:
+            pytest.fail(
+                f"restarting the broker failed: {exc}\n--- broker log tail ---\n"
+                f"{self._broker.log_tail()}",
+                pytrace=False,
+            )
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def is_up(self) -> bool:
+        return self._broker.is_up()
+
+
+def _unavailable(reason: str, broker: LocalKafka | None) -> str:
+    lines = [f"Kafka broker unavailable: {reason}"]
+    if broker is not None and "last lines of" not in reason:  # kafka-local prints the tail itself
+        lines += [f"--- broker log tail ({broker.log_file}) ---", broker.log_tail()]
+    if broker is None:
+        lines.append(
+            "KAFKA_BOOTSTRAP names this broker: start it, or unset KAFKA_BOOTSTRAP so that the "
+            "test session starts its own with scripts/kafka-local."
+        )
+    elif _in_ci():
+        lines.append("CI=true: tests marked `kafka` need a broker; .ci/run must provide one.")
+    else:
+        lines.append(
+            "Tests marked `kafka` need a broker: fix the error above (Java 17+ and Maven with "
+            "access to Maven Central are needed), or point KAFKA_BOOTSTRAP=host:port at a "
+            "running broker, or deselect them explicitly with -m 'not kafka'."
+        )
+    return "\n".join(lines)
+
+
+@pytest.fixture(scope="session")
+def _local_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalKafka | None]:
+    """The broker this session started, or None when KAFKA_BOOTSTRAP names one."""
+    if os.environ.get("KAFKA_BOOTSTRAP", "").strip():
+        yield None
+        return
+    data_dir = tmp_path_factory.mktemp("kafka")
+    broker: LocalKafka | None = None
+    error: BrokerUnavailable | None = None
+    for _attempt in range(2):  # a free port can be taken between picking and binding it
+        broker = LocalKafka(data_dir, _free_port(), _free_port())
+        if broker.port == broker.controller_port:
+            continue
+        try:
+            broker.start()
+            error = None
+            break
+        except BrokerUnavailable as exc:
+            error = exc
+            if "already in use" not in broker.last_output:
+                break
+    if error is not None or broker is None:
+        pytest.fail(_unavailable(str(error), broker), pytrace=False)
+
+    def _stop_quietly() -> None:
+        if broker.running:
+            with contextlib.suppress(Exception):  # best effort at interpreter exit
+                broker.stop()
+
+    atexit.register(_stop_quietly)  # also on an interrupted session
+    try:
+        yield broker
+    finally:
+        if broker.running:
+            broker.stop()
+        atexit.unregister(_stop_quietly)
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(_local_kafka: LocalKafka | None) -> str:
+    """``host:port`` of a reachable broker: ``$KAFKA_BOOTSTRAP``, else the session's own."""
+    bootstrap = _local_kafka.bootstrap if _local_kafka else os.environ["KAFKA_BOOTSTRAP"].strip()
+    from confluent_kafka.admin import AdminClient
+
+    admin = AdminClient({"bootstrap.servers": bootstrap, "socket.timeout.ms": 10000})
+    problem = None
+    try:
+        if not admin.list_topics(timeout=15).brokers:
+            problem = f"{bootstrap} reported no brokers"
+    except Exception as exc:  # KafkaException: not reachable
+        problem = f"{bootstrap} did not answer: {exc}"
+    if problem is not None:
+        pytest.fail(_unavailable(problem, _local_kafka), pytrace=False)
+    return bootstrap
+
+
+@pytest.fixture(scope="session")
+def kafka_admin(kafka_bootstrap: str):  # -> confluent_kafka.admin.AdminClient
+    """A confluent-kafka AdminClient on ``kafka_bootstrap``."""
+    from confluent_kafka.admin import AdminClient
+
+    return AdminClient({"bootstrap.servers": kafka_bootstrap})
+
+
+@pytest.fixture
+def unique_topic_prefix(request: pytest.FixtureRequest) -> str:
+    """A per-test prefix for topic and group names, e.g. ``it-test_roundtrip-3f2a9c1b-``."""
+    name = "".join(c if c.isalnum() or c in "-_" else "-" for c in request.node.name)[:60]
+    return f"it-{name}-{uuid.uuid4().hex[:8]}-"
+
+
+@pytest.fixture
+def kafka_broker_control(
+    _local_kafka: LocalKafka | None, kafka_bootstrap: str
+) -> Iterator[KafkaBrokerControl]:
+    """stop()/start()/restart() of the session's broker; data and ports are kept.
+
+    Only a broker started by the ``kafka_bootstrap`` fixture can be controlled: with
+    ``KAFKA_BOOTSTRAP`` set the test fails (deselect with ``-m 'not kafka_restart'``).
+    The broker is running again after the test, even if the test left it stopped.
+    """
+    if _local_kafka is None:
+        pytest.fail(
+            f"kafka_broker_control needs the broker started by the fixture, but KAFKA_BOOTSTRAP="
+            f"{kafka_bootstrap} names an external one that the tests cannot restart. Unset "
+            "KAFKA_BOOTSTRAP, or deselect restart tests with -m 'not kafka_restart'.",
+            pytrace=False,
+        )
+    control = KafkaBrokerControl(_local_kafka)
+    yield control
+    if not _local_kafka.running:
+        control.start()
