@@ -155,6 +155,48 @@ def check(config_path: Path) -> None:
     click.echo(f"{config_path}: ok ({config.source.kind} mode)")
 
 
+@main.command()
+@click.option(
+    "--duration",
+    type=click.FloatRange(min=1),
+    default=None,
+    help="Stop by itself after this many seconds (default: run until Ctrl-C).",
+)
+@click.option(
+    "--bootstrap-servers",
+    default=None,
+    help="Use this Kafka cluster instead of starting the local broker (scripts/kafka-local).",
+)
+@click.option("--rate", type=click.FloatRange(min=1), default=300.0, show_default=True,
+              help="Mirrored requests per second from the synthetic gateway.")  # fmt: skip
+@click.option("--listen", default="127.0.0.1:9108", show_default=True,
+              help="Address of /metrics, /healthz and /readyz.")  # fmt: skip
+@click.option("--plain", is_flag=True, default=False,
+              help="Plain periodic text instead of the live table.")  # fmt: skip
+def demo(
+    duration: float | None, bootstrap_servers: str | None, rate: float, listen: str, plain: bool
+) -> None:
+    """One command, nothing to prepare: local Kafka, a synthetic gateway with realistic
+    divergences and PII, the comparator with its metrics endpoint, and a live terminal view."""
+    from comparator.demo.demo_run import run_demo
+    from comparator.demo.local_broker import LocalBrokerError
+
+    try:
+        run_demo(
+            duration_s=duration,
+            bootstrap=bootstrap_servers,
+            rate=rate,
+            listen=listen,
+            plain=True if plain else None,
+        )
+    except LocalBrokerError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except ConfigError as exc:
+        click.echo(f"config error: {exc}", err=True)
+        sys.exit(EXIT_CONFIG)
+
+
 def _check_kafka(config: Config) -> list[str]:
     from confluent_kafka.admin import AdminClient
 

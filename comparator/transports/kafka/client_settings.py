@@ -7,6 +7,7 @@ and applied last for the connection, but the settings the comparator's guarantee
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from comparator.config.settings import KafkaSourceConfig
@@ -20,7 +21,11 @@ _PRODUCER_FIXED = {"enable.idempotence": True, "acks": "all"}
 
 
 def common_settings(kafka: KafkaSourceConfig, error_cb: Any = None) -> dict[str, Any]:
-    settings: dict[str, Any] = {"bootstrap.servers": kafka.bootstrap_servers}
+    settings: dict[str, Any] = {
+        "bootstrap.servers": kafka.bootstrap_servers,
+        # librdkafka's own log lines go through our (JSON, redacted) logging, not raw stderr
+        "logger": logging.getLogger("comparator.librdkafka"),
+    }
     settings.update(kafka.config)
     if error_cb is not None:
         settings["error_cb"] = error_cb

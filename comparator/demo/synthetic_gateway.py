@@ -1,0 +1,177 @@
+"""A synthetic gateway: mirrored traffic with realistic divergences and planted PII.
+
+Every request produces a stable and a dark response event. Most pairs differ only in volatile
+fields (trace ids, generation timestamps, cache flags) or within numeric tolerance, or return
+arrays in another order, all of which the demo rules absorb. A few are real regressions:
+
+* orders: the dark service rounds discounts differently on ~3% of orders (``$.discount``);
+* search: the dark service returns HTTP 500 on ~1% of searches;
+* customers: the dark service drops the ``loyalty_tier`` field on ~2% of responses; the
+  responses carry customer emails, card numbers and IBANs (redacted in every output);
+* render: the dark service times out on ~1% of requests (an ``error`` event);
+* everywhere: the dark side is lost for ~0.5% of requests (orphans) and is slower on some
+  customer lookups (latency regressions).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+DEMO_RULES: dict[str, Any] = {
+    "default": {
+        "ignore": ["$..trace_id", "$.meta.generated_at", "$.meta.served_by"],
+        "numbers": {"$..price": {"abs": 0.01}, "$.total": {"rel": 0.001}},
+        "headers": {"compare": ["content-type"]},
+        "latency": {"max_ratio": 2.0, "min_delta_ms": 50},
+    },
+    "routes": {
+        "GET /v1/orders/{id}": {"ignore": ["$.cache_hit"], "match_by_key": {"$.items": "sku"}},
+        "GET /v1/search": {"unordered": ["$.results"]},
+        "POST /v1/render": {"text": {"ignore_whitespace": True}},
+    },
+}
+
+FIRST = ("ada", "grace", "alan", "edsger", "barbara", "ken", "margaret", "linus")
+CARDS = ("4111 1111 1111 1111", "5500-0000-0000-0004", "4012888888881881")
+IBANS = ("DE89370400440532013000", "GB82WEST12345698765432", "FR1420041010050500013M02606")
+
+
+@dataclass(frozen=True, slots=True)
+class MirroredRequest:
+    request_id: str
+    stable: dict[str, Any] | None
+    dark: dict[str, Any] | None
+
+
+class SyntheticGateway:
+    def __init__(self, seed: int | None = None) -> None:
+        self.rng = random.Random(seed)
+
+    def requests(self) -> Iterator[MirroredRequest]:
+        while True:
+            yield self.next_request()
+
+    def next_request(self) -> MirroredRequest:
+        rng = self.rng
+        request_id = str(uuid.UUID(int=rng.getrandbits(128)))
+        now = int(time.time() * 1000)
+        maker = rng.choices(
+            (self._order, self._search, self._customer, self._render, self._health),
+            weights=(35, 30, 20, 10, 5),
+        )[0]
+        stable, dark = maker(request_id)
+        for side, event in (("stable", stable), ("dark", dark)):
+            event.setdefault("request_id", request_id)
+            event["ts"] = now + (rng.randrange(0, 40) if side == "dark" else 0)
+            event["trace_id"] = uuid.UUID(int=rng.getrandbits(128)).hex
+            event.setdefault("latency_ms", round(rng.lognormvariate(3.0, 0.4), 1))
+        if rng.random() < 0.005:
+            return MirroredRequest(request_id, stable, None)
+        return MirroredRequest(request_id, stable, dark)
+
+    # -- routes ----------------------------------------------------------------------------
+
+    def _meta(self, side: str) -> dict[str, Any]:
+        return {
+            "generated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "served_by": f"{side}-{self.rng.randrange(1, 6)}",
+            "trace_id": uuid.UUID(int=self.rng.getrandbits(128)).hex,
+        }
+
+    def _order(self, request_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        rng = self.rng
+        order_id = rng.randrange(10_000, 99_999)
+        skus = rng.sample(range(1000), rng.randrange(1, 4))
+        items = [
+            {
+                "sku": f"SKU-{sku:04d}",
+                "qty": rng.randrange(1, 4),
+                "price": round(rng.uniform(2, 80), 2),
+            }
+            for sku in skus
+        ]
+        total = round(sum(i["qty"] * i["price"] for i in items), 2)
+        discount = round(total * 0.05, 2)
+        base = {"route": "GET /v1/orders/{id}", "method": "GET", "path": f"/v1/orders/{order_id}",
+                "status": 200, "headers": {"content-type": "application/json"}}  # fmt: skip
+        stable = {**base, "body": {"id": order_id, "items": items, "total": total,
+                                   "discount": discount, "cache_hit": rng.random() < 0.5,
+                                   "meta": self._meta("stable")}}  # fmt: skip
+        dark_items = [dict(i, price=round(i["price"] + rng.choice((0, 0.004)), 3)) for i in items]
+        rng.shuffle(dark_items)
+        dark_discount = discount
+        if rng.random() < 0.03:
+            dark_discount = round(total * 0.05 + 0.05, 2)
+        dark = {**base, "body": {"id": order_id, "items": dark_items, "total": total * 1.0002,
+                                 "discount": dark_discount, "cache_hit": rng.random() < 0.5,
+                                 "meta": self._meta("dark")}}  # fmt: skip
+        return stable, dark
+
+    def _search(self, request_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        rng = self.rng
+        results = [{"id": rng.randrange(10**6), "score": rng.randrange(100)} for _ in range(5)]
+        query = rng.choice(("lamp", "desk", "chair", "monitor"))
+        base = {"route": "GET /v1/search", "method": "GET", "path": f"/v1/search?q={query}",
+                "headers": {"content-type": "application/json"}}  # fmt: skip
+        stable = {**base, "status": 200, "body": {"results": results, "meta": self._meta("stable")}}
+        shuffled = results[:]
+        rng.shuffle(shuffled)
+        if rng.random() < 0.01:
+            dark = {**base, "status": 500, "body": {"error": "index unavailable"}}
+        else:
+            dark = {
+                **base,
+                "status": 200,
+                "body": {"results": shuffled, "meta": self._meta("dark")},
+            }
+        return stable, dark
+
+    def _customer(self, request_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        rng = self.rng
+        customer_id = rng.randrange(1000, 9999)
+        name = rng.choice(FIRST)
+        body = {
+            "id": customer_id,
+            "email": f"{name}.{customer_id}@example.com",
+            "payment": {"card_number": rng.choice(CARDS), "iban": rng.choice(IBANS)},
+            "note": f"call {name} at {name}@example.org about card {rng.choice(CARDS)}",
+            "loyalty_tier": rng.choice(("gold", "silver", "bronze")),
+        }
+        headers = {"content-type": "application/json",
+                   "authorization": f"Bearer tok_{rng.getrandbits(64):016x}"}  # fmt: skip
+        base = {
+            "route": "GET /v1/customers/{id}",
+            "method": "GET",
+            "path": f"/v1/customers/{customer_id}",
+            "status": 200,
+            "headers": headers,
+        }
+        stable = {**base, "body": {**body, "meta": self._meta("stable")}}
+        dark_body = {**body, "meta": self._meta("dark")}
+        if rng.random() < 0.02:
+            del dark_body["loyalty_tier"]
+        dark = {**base, "body": dark_body}
+        stable["latency_ms"] = round(rng.lognormvariate(3.0, 0.3), 1)
+        dark["latency_ms"] = stable["latency_ms"] * (3.0 if rng.random() < 0.05 else 1.1) + 60
+        return stable, dark
+
+    def _render(self, request_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        rng = self.rng
+        text = f"<h1>Invoice {rng.randrange(10**5)}</h1>\n<p>Thank you</p>"
+        base = {"route": "POST /v1/render", "method": "POST", "path": "/v1/render",
+                "headers": {"content-type": "text/html"}}  # fmt: skip
+        stable = {**base, "status": 200, "body_text": text}
+        if rng.random() < 0.01:
+            dark = {**base, "error": {"type": "timeout", "message": "upstream timed out after 2s"}}
+        else:
+            dark = {**base, "status": 200, "body_text": text.replace("\n", "\n  ")}
+        return stable, dark
+
+    def _health(self, request_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        base = {"route": "GET /healthz", "method": "GET", "path": "/healthz", "status": 200}
+        return {**base, "body_text": "ok"}, {**base, "body_text": "ok"}
