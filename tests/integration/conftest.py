@@ -4,6 +4,8 @@
 - otherwise: the session starts its own single-node broker with ``scripts/kafka-local start``
   on free 127.0.0.1 ports with a data dir of its own (so parallel sessions on one machine and a
   broker someone left running on 9092 do not disturb each other), and stops it at the end.
+- ``kafka_broker_control`` stops/starts only a broker these fixtures started: the session's
+  own, or with ``KAFKA_BOOTSTRAP`` set a private one (see its docstring).
 
 A broker that cannot be started or reached FAILS the tests that need it, with the reason and
 the broker log tail; it is never a skip (with ``CI=true`` as without). See
@@ -34,8 +36,8 @@ FETCH_TIMEOUT_S = 600
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "kafka_restart: stops and restarts the broker (needs the broker started by the "
-        "kafka_bootstrap fixture; deselect with -m 'not kafka_restart' when using KAFKA_BOOTSTRAP)",
+        "kafka_restart: stops and restarts a broker through the kafka_broker_control fixture "
+        "(never the one KAFKA_BOOTSTRAP names)",
     )
 
 
@@ -178,12 +180,8 @@ def _unavailable(reason: str, broker: LocalKafka | None) -> str:
     return "\n".join(lines)
 
 
-@pytest.fixture(scope="session")
-def _local_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalKafka | None]:
-    """The broker this session started, or None when KAFKA_BOOTSTRAP names one."""
-    if os.environ.get("KAFKA_BOOTSTRAP", "").strip():
-        yield None
-        return
+def _start_own_broker(tmp_path_factory: pytest.TempPathFactory) -> LocalKafka:
+    """Start a broker on two free 127.0.0.1 ports with a fresh data dir, or fail the test."""
     data_dir = tmp_path_factory.mktemp("kafka")
     broker: LocalKafka | None = None
     error: BrokerUnavailable | None = None
@@ -201,6 +199,11 @@ def _local_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalKafk
                 break
     if error is not None or broker is None:
         pytest.fail(_unavailable(str(error), broker), pytrace=False)
+    return broker
+
+
+def _run_own_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalKafka]:
+    broker = _start_own_broker(tmp_path_factory)
 
     def _stop_quietly() -> None:
         if broker.running:
@@ -214,6 +217,27 @@ def _local_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalKafk
         if broker.running:
             broker.stop()
         atexit.unregister(_stop_quietly)
+
+
+@pytest.fixture(scope="session")
+def _local_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalKafka | None]:
+    """The broker this session started, or None when KAFKA_BOOTSTRAP names one."""
+    if os.environ.get("KAFKA_BOOTSTRAP", "").strip():
+        yield None
+        return
+    yield from _run_own_broker(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def _restartable_kafka(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LocalKafka]:
+    """A broker this session started: the session's own, or (when KAFKA_BOOTSTRAP names a
+    broker that others may be using) a second, private one started on first use."""
+    if not os.environ.get("KAFKA_BOOTSTRAP", "").strip():
+        yield request.getfixturevalue("_local_kafka")
+        return
+    yield from _run_own_broker(tmp_path_factory)
 
 
 @pytest.fixture(scope="session")
@@ -250,23 +274,16 @@ def unique_topic_prefix(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def kafka_broker_control(
-    _local_kafka: LocalKafka | None, kafka_bootstrap: str
-) -> Iterator[KafkaBrokerControl]:
-    """stop()/start()/restart() of the session's broker; data and ports are kept.
+def kafka_broker_control(_restartable_kafka: LocalKafka) -> Iterator[KafkaBrokerControl]:
+    """stop()/start()/restart() of a broker started by these fixtures; data and ports are kept.
 
-    Only a broker started by the ``kafka_bootstrap`` fixture can be controlled: with
-    ``KAFKA_BOOTSTRAP`` set the test fails (deselect with ``-m 'not kafka_restart'``).
+    Connect to ``kafka_broker_control.bootstrap``. Without ``KAFKA_BOOTSTRAP`` that is the
+    session's broker (the same as ``kafka_bootstrap``). With ``KAFKA_BOOTSTRAP`` set, the broker
+    it names is never stopped: restart tests get a private broker of their own, started by this
+    fixture on first use and stopped at the end of the session.
     The broker is running again after the test, even if the test left it stopped.
     """
-    if _local_kafka is None:
-        pytest.fail(
-            f"kafka_broker_control needs the broker started by the fixture, but KAFKA_BOOTSTRAP="
-            f"{kafka_bootstrap} names an external one that the tests cannot restart. Unset "
-            "KAFKA_BOOTSTRAP, or deselect restart tests with -m 'not kafka_restart'.",
-            pytrace=False,
-        )
-    control = KafkaBrokerControl(_local_kafka)
+    control = KafkaBrokerControl(_restartable_kafka)
     yield control
-    if not _local_kafka.running:
+    if not _restartable_kafka.running:
         control.start()

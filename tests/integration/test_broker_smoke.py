@@ -118,16 +118,16 @@ def test_produce_and_consume_keyed_messages(kafka_admin, kafka_bootstrap, unique
 
 
 @pytest.mark.kafka_restart
-def test_broker_restart_keeps_data_and_offsets(
-    kafka_admin, kafka_bootstrap, unique_topic_prefix, kafka_broker_control
-):
+def test_broker_restart_keeps_data_and_offsets(unique_topic_prefix, kafka_broker_control):
+    bootstrap = kafka_broker_control.bootstrap
+    admin = AdminClient({"bootstrap.servers": bootstrap})
     topic = f"{unique_topic_prefix}restart"
     group = f"{unique_topic_prefix}group"
-    create_topic(kafka_admin, topic, partitions=3)
+    create_topic(admin, topic, partitions=3)
 
     before = [(f"before-{i:02d}", f"b{i}") for i in range(30)]
-    produce(kafka_bootstrap, topic, before)
-    first = consume(kafka_bootstrap, topic, group, expected=30)
+    produce(bootstrap, topic, before)
+    first = consume(bootstrap, topic, group, expected=30)
     assert sorted(m.key().decode() for m in first) == sorted(k for k, _ in before)
 
     kafka_broker_control.stop()
@@ -136,20 +136,18 @@ def test_broker_restart_keeps_data_and_offsets(
     assert kafka_broker_control.is_up()
 
     # The topic and its data survived the restart.
-    metadata = AdminClient({"bootstrap.servers": kafka_bootstrap}).list_topics(
-        topic=topic, timeout=30
-    )
-    assert len(metadata.topics[topic].partitions) == 3
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    assert len(admin.list_topics(topic=topic, timeout=30).topics[topic].partitions) == 3
 
     after = [(f"after-{i:02d}", f"a{i}") for i in range(30)]
-    produce(kafka_bootstrap, topic, after)
+    produce(bootstrap, topic, after)
 
     # The group's committed offsets survived too: it resumes after the pre-restart messages.
-    resumed = consume(kafka_bootstrap, topic, group, expected=30)
+    resumed = consume(bootstrap, topic, group, expected=30)
     assert sorted(m.key().decode() for m in resumed) == sorted(k for k, _ in after)
 
     # A new group reads everything written before and after the restart.
-    everything = consume(kafka_bootstrap, topic, f"{unique_topic_prefix}fresh", expected=60)
+    everything = consume(bootstrap, topic, f"{unique_topic_prefix}fresh", expected=60)
     assert sorted(m.key().decode() for m in everything) == sorted(k for k, _ in before + after)
 
-    delete_topic(kafka_admin, topic)
+    delete_topic(admin, topic)
