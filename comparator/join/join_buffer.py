@@ -21,7 +21,7 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from comparator.events.response_event import ResponseEvent
+from comparator.events.response_event import ResponseEvent, SourcePosition
 from comparator.join.join_result import (
     Duplicate,
     Evicted,
@@ -47,8 +47,11 @@ class _PartitionState:
     pending: dict[str, _Pending] = field(default_factory=dict)
     # (deadline, seq, request_id); an entry is stale once its pending event is gone.
     deadlines: list[tuple[int, int, str]] = field(default_factory=list)
-    # request_id -> seq of pairs already compared, remembered until their deadline.
-    compared: dict[str, int] = field(default_factory=dict)
+    # request_id -> (seq, stable position, dark position) of pairs already compared,
+    # remembered until their deadline (duplicates; commit cuts that do not split a pair).
+    compared: dict[str, tuple[int, SourcePosition | None, SourcePosition | None]] = field(
+        default_factory=dict
+    )
     compared_deadlines: list[tuple[int, int, str]] = field(default_factory=list)
     # per source (topic/file): (offset, seq, request_id) of pending events in arrival order.
     arrivals: dict[str, deque[tuple[int, int, str]]] = field(default_factory=dict)
@@ -102,6 +105,44 @@ class JoinBuffer:
             arrivals.popleft()
         return None
 
+    def commit_cut(self, partition: int, upper: dict[str, int]) -> dict[str, int]:
+        """Offsets per source (topic) that are safe to commit for one partition.
+
+        ``upper`` holds, per source, the highest offset the caller could commit (the offset
+        after the last read, or its oldest event still buffered). The cut is lowered to each
+        source's oldest pending event, then lowered further until no recently compared pair
+        straddles it: a replacement worker re-reading from the cut then re-reads both events of
+        every pair it re-reads one event of, so a replay can repeat a pair's outcome but never
+        turn one of its events into a spurious orphan.
+        """
+        cut = dict(upper)
+        for source in cut:
+            oldest = self.oldest_pending_offset(partition, source)
+            if oldest is not None and oldest < cut[source]:
+                cut[source] = oldest
+        state = self._partitions.get(partition)
+        if state is None or not state.compared:
+            return cut
+        changed = True
+        while changed:
+            changed = False
+            for _, stable_pos, dark_pos in state.compared.values():
+                if stable_pos is None or dark_pos is None:
+                    continue
+                s_cut = cut.get(stable_pos.source)
+                d_cut = cut.get(dark_pos.source)
+                if s_cut is None or d_cut is None:
+                    continue
+                s_in = stable_pos.offset >= s_cut
+                d_in = dark_pos.offset >= d_cut
+                if s_in and not d_in:
+                    cut[dark_pos.source] = dark_pos.offset
+                    changed = True
+                elif d_in and not s_in:
+                    cut[stable_pos.source] = stable_pos.offset
+                    changed = True
+        return cut
+
     # -- events ----------------------------------------------------------------------------
 
     def add(self, event: ResponseEvent, partition: int, wall_ms: int) -> list[JoinResult]:
@@ -125,11 +166,12 @@ class JoinBuffer:
                 else:
                     del state.pending[request_id]
                     self._pending_total -= 1
-                    self._remember_compared(state, request_id, max(deadline, partner.deadline))
                     if event.side == "dark":
-                        results.append(Paired(partner.event, event))
+                        pair = Paired(partner.event, event)
                     else:
-                        results.append(Paired(event, partner.event))
+                        pair = Paired(event, partner.event)
+                    self._remember_compared(state, pair, max(deadline, partner.deadline))
+                    results.append(pair)
             elif request_id in state.compared:
                 results.append(Duplicate(event))
             else:
@@ -195,9 +237,10 @@ class JoinBuffer:
 
     # -- internals -------------------------------------------------------------------------
 
-    def _remember_compared(self, state: _PartitionState, request_id: str, deadline: int) -> None:
+    def _remember_compared(self, state: _PartitionState, pair: Paired, deadline: int) -> None:
         self._seq += 1
-        state.compared[request_id] = self._seq
+        request_id = pair.stable.request_id
+        state.compared[request_id] = (self._seq, pair.stable.position, pair.dark.position)
         heapq.heappush(state.compared_deadlines, (deadline, self._seq, request_id))
 
     def _close_expired(self, state: _PartitionState, results: list[JoinResult]) -> None:
@@ -218,7 +261,8 @@ class JoinBuffer:
         compared = state.compared
         while compared_deadlines and compared_deadlines[0][0] <= stream_time:
             _, seq, request_id = heapq.heappop(compared_deadlines)
-            if compared.get(request_id) == seq:
+            entry = compared.get(request_id)
+            if entry is not None and entry[0] == seq:
                 del compared[request_id]
 
     def _evict(self, results: list[JoinResult]) -> None:

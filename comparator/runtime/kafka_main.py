@@ -67,6 +67,7 @@ def run_kafka(
                 "pairs": worker.pipeline.summary.pairs,
                 "mismatches": worker.pipeline.summary.mismatches,
                 "consumed": worker.state.consumed,
+                "released_unaligned": worker.aligner.released_unaligned,
             }
         },
     )

@@ -25,7 +25,9 @@ from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartit
 from confluent_kafka.admin import AdminClient
 
 from comparator.config.settings import Config
-from comparator.events.response_event import Side, SourcePosition
+from comparator.events.invalid_event import InvalidEvent
+from comparator.events.response_event import ResponseEvent, Side, SourcePosition
+from comparator.join.stream_aligner import StreamAligner
 from comparator.pipeline import Emission, Pipeline
 from comparator.transports.files.jsonl_sink import JsonlSink
 from comparator.transports.kafka.client_settings import (
@@ -76,6 +78,7 @@ class KafkaWorker:
         commit_interval_s: float = 1.0,
         batch_size: int = 1000,
         on_second: Callable[[KafkaWorker], None] | None = None,
+        align_wait_ms: int = 5000,
     ) -> None:
         self.config = config
         self.pipeline = pipeline
@@ -96,7 +99,11 @@ class KafkaWorker:
             if outputs.dead_letters.kind == "kafka"
             else None,
         }
-        self._next_offsets: dict[tuple[str, int], int] = {}
+        self._seen_offsets: dict[tuple[str, int], int] = {}  # next offset after the last read
+        self.aligner: StreamAligner[ResponseEvent | InvalidEvent] = StreamAligner(
+            max_wait_ms=align_wait_ms
+        )
+        self._assigned_at = 0.0
         self.consumer: Consumer | None = None
         self.producer: Producer | None = None
         self.file_sinks: dict[str, JsonlSink] = {}
@@ -144,6 +151,7 @@ class KafkaWorker:
                     idle_since = now
                     self.state.last_message_at = now
                     self.state.broker_down_since = None
+                self._release(wall_ms)
                 self._publish(self.pipeline.tick(wall_ms))
                 self.producer.poll(0)
                 if now - last_commit >= self.commit_interval_s:
@@ -154,6 +162,8 @@ class KafkaWorker:
                     self._probe_broker_if_down()
                     if self.on_second is not None:
                         self.on_second(self)
+                if self._assigned_at > idle_since:
+                    idle_since = self._assigned_at  # waiting for an assignment is not idleness
                 if max_idle_s is not None and now - idle_since >= max_idle_s:
                     log.info("no input for --max-idle seconds; stopping")
                     break
@@ -163,36 +173,70 @@ class KafkaWorker:
     # -- the loop's parts ------------------------------------------------------------------
 
     def _process(self, messages: list[Message], wall_ms: int) -> bool:
-        pipeline = self.pipeline
+        """Decodes messages into the aligner; returns True if any carried data."""
+        decode = self.pipeline.decoder.decode
+        push = self.aligner.push
         sides = self._sides
-        next_offsets = self._next_offsets
-        publish = self._publish
+        seen = self._seen_offsets
         any_data = False
         for message in messages:
             error = message.error()
             if error is not None:
-                if error.code() != KafkaError._PARTITION_EOF:
+                if error.code() == KafkaError._PARTITION_EOF:
+                    self.aligner.set_caught_up(message.partition(), sides[message.topic()])
+                else:
                     log.warning("consume error", extra={"fields": {"error": str(error)}})
                 continue
             topic = message.topic()
             partition = message.partition()
             offset = message.offset()
-            value = message.value() or b""
+            side = sides[topic]
             ts_type, ts = message.timestamp()
-            emissions = pipeline.process(
-                value,
-                side=sides[topic],
-                partition=partition,
+            decoded = decode(
+                message.value() or b"",
+                side=side,
                 default_ts_ms=ts if ts_type != 0 and ts > 0 else wall_ms,
-                wall_ms=wall_ms,
                 position=SourcePosition(topic, partition, offset),
             )
-            next_offsets[(topic, partition)] = offset + 1
+            push(
+                partition,
+                side,
+                decoded,
+                decoded.ts_ms if type(decoded) is ResponseEvent else None,
+                wall_ms,
+            )
+            seen[(topic, partition)] = offset + 1
             any_data = True
-            if emissions:
-                publish(emissions)
         self.state.consumed += len(messages)
         return any_data
+
+    def _release(self, wall_ms: int) -> None:
+        """Feeds the aligned events to the pipeline and publishes what comes out."""
+        self._mark_caught_up()
+        accept = self.pipeline.accept
+        publish = self._publish
+        for partition, decoded in self.aligner.release(wall_ms):
+            emissions = accept(decoded, partition=partition, wall_ms=wall_ms)
+            if emissions:
+                publish(emissions)
+
+    def _mark_caught_up(self) -> None:
+        """A side with nothing buffered is caught up if its partition has nothing more to read
+        (our position has reached the high watermark last reported by the broker); otherwise
+        its events are on their way and the other side waits for them (bounded by the
+        aligner's ``max_wait_ms``), so a backlog is read in event-time order."""
+        consumer = self.consumer
+        if consumer is None:
+            return
+        topics = {"stable": self.kafka.stable_topic, "dark": self.kafka.dark_topic}
+        for partition, side in self.aligner.starved():
+            tp = TopicPartition(topics[side], partition)
+            _, high = consumer.get_watermark_offsets(tp, cached=True)
+            position = self._seen_offsets.get((tp.topic, partition))
+            if high >= 0 and position is not None and position >= high:
+                self.aligner.set_caught_up(partition, side)
+            elif high == 0:
+                self.aligner.set_caught_up(partition, side)  # an empty partition
 
     def _publish(self, emissions: list[Emission]) -> None:
         if not emissions:
@@ -246,22 +290,30 @@ class KafkaWorker:
         return True
 
     def safe_offsets(self, partitions: list[TopicPartition] | None = None) -> list[TopicPartition]:
-        """Per consumed topic partition: its oldest pending event's offset, else the next one."""
-        wanted = None if partitions is None else {(tp.topic, tp.partition) for tp in partitions}
-        offsets = []
-        for (topic, partition), next_offset in self._next_offsets.items():
-            if wanted is not None and (topic, partition) not in wanted:
+        """Per read partition, the join's commit cut (see ``JoinBuffer.commit_cut``) starting
+        from each topic's offset after the last read, lowered to its oldest event still
+        buffered for alignment."""
+        wanted = None if partitions is None else {tp.partition for tp in partitions}
+        upper_by_partition: dict[int, dict[str, int]] = {}
+        for (topic, partition), next_offset in self._seen_offsets.items():
+            if wanted is not None and partition not in wanted:
                 continue
-            oldest = self.pipeline.join.oldest_pending_offset(partition, topic)
-            offsets.append(
-                TopicPartition(topic, partition, oldest if oldest is not None else next_offset)
-            )
+            upper = next_offset
+            buffered = self.aligner.oldest_buffered(partition, self._sides[topic])
+            if buffered is not None and buffered.position is not None:
+                upper = min(upper, buffered.position.offset)
+            upper_by_partition.setdefault(partition, {})[topic] = upper
+        offsets = []
+        for partition, upper in upper_by_partition.items():
+            cut = self.pipeline.join.commit_cut(partition, upper)
+            offsets.extend(TopicPartition(t, partition, o) for t, o in cut.items())
         return offsets
 
     # -- rebalance callbacks ---------------------------------------------------------------
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         self.state.assigned = len(partitions)
+        self._assigned_at = time.monotonic()
         log.info(
             "partitions assigned",
             extra={"fields": {"partitions": [f"{p.topic}[{p.partition}]" for p in partitions]}},
@@ -278,8 +330,9 @@ class KafkaWorker:
         dropped = 0
         for number in sorted({tp.partition for tp in partitions}):
             dropped += self.pipeline.drop_partition(number)
+            dropped += self.aligner.drop_partition(number)
         for tp in partitions:
-            self._next_offsets.pop((tp.topic, tp.partition), None)
+            self._seen_offsets.pop((tp.topic, tp.partition), None)
         self.state.assigned = max(0, self.state.assigned - len(partitions))
         log.info(
             f"partitions {why}",

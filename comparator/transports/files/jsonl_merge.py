@@ -1,10 +1,10 @@
 """Reading the stable and dark JSONL files as two streams merged by event time.
 
 This is a streaming merge, not a sort: each file is read in its own line order, one line ahead,
-and the line with the older event time goes first. A line whose time is older than stream time
-allows is therefore *late*, exactly as a late message on Kafka would be. Invalid lines are passed
-on at once (they have no usable event time). A line without ``ts`` takes the time of the last
-line of its own file.
+through the same :class:`StreamAligner` the Kafka runtime uses, so the line with the older event
+time goes first. A line whose time is older than stream time allows is therefore *late*, exactly
+as a late message on Kafka would be. A line without ``ts`` takes the time of the last line of its
+own file; an invalid line keeps its place in its file's order.
 """
 
 from __future__ import annotations
@@ -16,6 +16,9 @@ from typing import BinaryIO
 from comparator.events.decoder import EventDecoder
 from comparator.events.invalid_event import InvalidEvent
 from comparator.events.response_event import ResponseEvent, Side, SourcePosition
+from comparator.join.stream_aligner import StreamAligner
+
+Item = ResponseEvent | InvalidEvent
 
 
 class _FileStream:
@@ -29,12 +32,12 @@ class _FileStream:
         self.last_ts = 0
         self.bytes_read = 0
 
-    def next_item(self) -> ResponseEvent | InvalidEvent | None:
+    def next_item(self) -> Item | None:
         """The next non-blank line, decoded; ``None`` at end of file."""
-        while not self.done:
+        while not self.handle.closed:
             line = self.handle.readline()
             if not line:
-                self.close()
+                self.handle.close()
                 return None
             self.line_no += 1
             self.bytes_read += len(line)
@@ -49,10 +52,6 @@ class _FileStream:
                 self.last_ts = item.ts_ms
             return item
         return None
-
-    @property
-    def done(self) -> bool:
-        return self.handle.closed
 
     def close(self) -> None:
         self.handle.close()
@@ -76,32 +75,23 @@ class JsonlMerge:
     def lines_read(self) -> int:
         return sum(s.line_no for s in self._streams)
 
-    def __iter__(self) -> Iterator[ResponseEvent | InvalidEvent]:
-        heads: list[ResponseEvent | None] = [None, None]
-        streams = self._streams
+    def __iter__(self) -> Iterator[Item]:
+        aligner: StreamAligner[Item] = StreamAligner()
         try:
             while True:
-                for index in (0, 1):
-                    # refill a head, passing invalid lines straight through
-                    while heads[index] is None:
-                        item = streams[index].next_item()
+                for stream in self._streams:
+                    while aligner.needs(0, stream.side):
+                        item = stream.next_item()
                         if item is None:
-                            break
-                        if type(item) is InvalidEvent:
-                            yield item
+                            aligner.set_caught_up(0, stream.side)  # end of file: for good
                         else:
-                            heads[index] = item  # type: ignore[assignment]
-                stable_head, dark_head = heads
-                if stable_head is None and dark_head is None:
+                            ts = item.ts_ms if type(item) is ResponseEvent else None
+                            aligner.push(0, stream.side, item, ts, wall_ms=0)
+                released = aligner.release(wall_ms=0)
+                if not released:
                     return
-                if dark_head is None or (
-                    stable_head is not None and stable_head.ts_ms <= dark_head.ts_ms
-                ):
-                    heads[0] = None
-                    yield stable_head  # type: ignore[misc]
-                else:
-                    heads[1] = None
-                    yield dark_head
+                for _, item in released:
+                    yield item
         finally:
-            for stream in streams:
+            for stream in self._streams:
                 stream.close()

@@ -41,6 +41,8 @@ def consumer_settings(kafka: KafkaSourceConfig, error_cb: Any = None) -> dict[st
         "max.poll.interval.ms": 300_000,
         "fetch.wait.max.ms": 50,
         "queued.max.messages.kbytes": 65_536,
+        # end-of-partition events tell the stream aligner a side has caught up
+        "enable.partition.eof": True,
     }
     settings.update(common_settings(kafka, error_cb))
     settings.update(_CONSUMER_FIXED)

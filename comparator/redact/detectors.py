@@ -1,0 +1,345 @@
+"""Detectors that find sensitive substrings in one string.
+
+Each detector has a ``name`` (used in redaction tokens and in the ``redactions_total{detector}``
+metric) and a ``find(text)`` method that returns the ``(start, end)`` spans of ``text`` it
+considers sensitive. Spans of different detectors may overlap; the redactor merges them.
+
+Detectors are pure, hold only precompiled patterns, and are cheap on strings that cannot match:
+each starts with a check that costs one C-level scan (``'@' in text``, a compiled search for a
+13-digit run, ...) before doing anything heavier. Patterns avoid nested backtracking (possessive
+quantifiers, fixed starts) so that their cost stays linear in the length of the string.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Callable, Iterable
+from typing import Protocol
+
+Span = tuple[int, int]
+
+
+class Detector(Protocol):
+    """Finds sensitive substrings of a string."""
+
+    name: str
+
+    def find(self, text: str) -> list[Span]:
+        """Return the (start, end) spans of ``text`` that are sensitive."""
+        ...
+
+
+# --- email -----------------------------------------------------------------------------------
+
+# Local part: letters (any script), digits, and ``_ . % + -``. The rarer RFC 5322 characters
+# (``! # $ & ' * / = ? ^ ` { | } ~``) are left out so that URLs and query strings around an
+# address are not swallowed; if one occurs, only the part after it is redacted.
+_EMAIL_LOCAL = r"[\w.%+\-]"
+_EMAIL_LABEL = r"[^\W_](?:[\w\-]{0,61}[^\W_])?"
+_EMAIL = re.compile(
+    rf"(?<!{_EMAIL_LOCAL}){_EMAIL_LOCAL}++@(?:{_EMAIL_LABEL}\.)+"
+    r"(?:[^\W\d_]{2,63}|xn--[A-Za-z0-9\-]{1,59})"
+)
+
+
+class EmailDetector:
+    """An e-mail address: ``local@domain.tld`` (the domain needs a dot and an alphabetic TLD)."""
+
+    name = "email"
+
+    def find(self, text: str) -> list[Span]:
+        if "@" not in text:
+            return []
+        return [m.span() for m in _EMAIL.finditer(text)]
+
+
+# --- payment card ------------------------------------------------------------------------------
+
+# A maximal run of digits where consecutive digits may be separated by one space or one dash.
+_CARD_RUN = re.compile(r"[0-9](?:[ \-]?[0-9])*+")
+# Cheap pre-check (a necessary condition): 13 or more characters of ``[0-9 -]`` that start and
+# end with a digit.
+_CARD_HINT = re.compile(r"[0-9][0-9 \-]{11,}[0-9]")
+_DIGIT_GROUP = re.compile(r"[0-9]+")
+CARD_MIN_DIGITS = 13
+CARD_MAX_DIGITS = 19
+
+
+def luhn_valid(digits: str) -> bool:
+    """The Luhn (mod 10) check of a string of ASCII digits."""
+    total = 0
+    double = False
+    for ch in reversed(digits):
+        d = ord(ch) - 48
+        if double:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+        double = not double
+    return total % 10 == 0
+
+
+class CardDetector:
+    """A payment card number: 13-19 digits, Luhn-valid, single spaces or dashes allowed between.
+
+    A run of digits (with single separators) is split into its groups; every window of whole
+    consecutive groups holding 13-19 digits is a candidate, and for each starting group the
+    longest Luhn-valid window is reported. So ``"order 12 4111 1111 1111 1111"`` finds the card,
+    and several cards separated by single spaces are all found. A single unseparated run of more
+    than 19 digits is not a card.
+    """
+
+    name = "card"
+
+    def find(self, text: str) -> list[Span]:
+        if _CARD_HINT.search(text) is None:
+            return []
+        spans: list[Span] = []
+        for run in _CARD_RUN.finditer(text):
+            chars = run.group()
+            if len(chars) - chars.count(" ") - chars.count("-") < CARD_MIN_DIGITS:
+                continue
+            offset = run.start()
+            groups = [
+                (offset + g.start(), offset + g.end(), g.group())
+                for g in _DIGIT_GROUP.finditer(chars)
+            ]
+            spans.extend(_card_windows(groups))
+        return spans
+
+
+def _card_windows(groups: list[tuple[int, int, str]]) -> list[Span]:
+    spans: list[Span] = []
+    for first in range(len(groups)):
+        digits = ""
+        best: Span | None = None
+        for last in range(first, len(groups)):
+            digits += groups[last][2]
+            if len(digits) > CARD_MAX_DIGITS:
+                break
+            if len(digits) >= CARD_MIN_DIGITS and luhn_valid(digits):
+                best = (groups[first][0], groups[last][1])
+        if best is not None:
+            spans.append(best)
+    return spans
+
+
+# --- JWT -----------------------------------------------------------------------------------------
+
+# Header segment starts with ``eyJ`` (base64url of ``{"``); at least three dot-separated base64url
+# segments (a JWE's five are covered too); the last segment may be empty (unsigned JWT).
+_B64URL = r"[A-Za-z0-9_\-]"
+_JWT = re.compile(rf"eyJ{_B64URL}++=*+\.{_B64URL}++=*+(?:\.{_B64URL}*+=*+)++")
+
+
+class JwtDetector:
+    """A JSON Web Token: ``eyJ<b64url>.<b64url>.<b64url>`` anywhere in the string."""
+
+    name = "jwt"
+
+    def find(self, text: str) -> list[Span]:
+        if "eyJ" not in text:
+            return []
+        return [m.span() for m in _JWT.finditer(text)]
+
+
+# --- bearer token --------------------------------------------------------------------------------
+
+# The token is everything after ``Bearer`` and whitespace up to whitespace, a quote, ``<>,;\``.
+# An existing redaction token is not a bearer token (keeps redaction idempotent).
+_BEARER = re.compile(r"\bbearer\s++(?!\[REDACTED:)([^\s\"'<>,;\\]++)", re.IGNORECASE)
+
+
+class BearerDetector:
+    """``Bearer <token>`` (case-insensitive); the span is the token, the word ``Bearer`` stays."""
+
+    name = "bearer"
+
+    def find(self, text: str) -> list[Span]:
+        if "bearer" not in text.lower():
+            return []
+        return [m.span(1) for m in _BEARER.finditer(text)]
+
+
+# --- IBAN ----------------------------------------------------------------------------------------
+
+# Country code, two check digits, 11-30 alphanumerics each optionally preceded by one space
+# (covers the compact form and the printed form in groups of 4). Upper case only, as ISO 13616
+# writes it. The candidate is then cut back at spaces until it passes mod-97, so words that
+# follow an IBAN do not hide it.
+_IBAN_CANDIDATE = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}")
+_IBAN_HINT = re.compile(r"[A-Z][A-Z][0-9][0-9]")
+_ASCII_ALNUM = frozenset(string.ascii_letters + string.digits)
+IBAN_MIN_LENGTH = 15
+IBAN_MAX_LENGTH = 34
+
+
+def iban_valid(compact: str) -> bool:
+    """ISO 13616 check of an upper-case IBAN without spaces: length, check digits, mod 97."""
+    if not IBAN_MIN_LENGTH <= len(compact) <= IBAN_MAX_LENGTH:
+        return False
+    if not (compact.isascii() and compact.isalnum() and compact.isupper()):
+        return False
+    if not compact[2:4].isdigit() or not 2 <= int(compact[2:4]) <= 98:
+        return False
+    rearranged = compact[4:] + compact[:4]
+    return int("".join(str(int(ch, 36)) for ch in rearranged)) % 97 == 1
+
+
+class IbanDetector:
+    """An IBAN that passes the mod-97 check, compact or printed in groups of 4."""
+
+    name = "iban"
+
+    def find(self, text: str) -> list[Span]:
+        if _IBAN_HINT.search(text) is None:
+            return []
+        spans: list[Span] = []
+        pos = 0
+        while (m := _IBAN_CANDIDATE.search(text, pos)) is not None:
+            span = _longest_valid_iban(text, m.start(), m.end())
+            if span is not None:
+                spans.append(span)
+            # Every start is tried, even inside a found span: a chance mod-97 hit that begins
+            # earlier must not hide a real IBAN that begins inside it.
+            pos = m.start() + 1
+        return spans
+
+
+def _longest_valid_iban(text: str, start: int, end: int) -> Span | None:
+    # Candidate ends: the end of the run if nothing alphanumeric follows, and every space inside.
+    ends = [i for i in range(start + 4, end) if text[i] == " "]
+    if end == len(text) or text[end] not in _ASCII_ALNUM:
+        ends.append(end)
+    for stop in reversed(ends):
+        if iban_valid(text[start:stop].replace(" ", "")):
+            return (start, stop)
+    return None
+
+
+# --- US SSN --------------------------------------------------------------------------------------
+
+# ddd-dd-dddd, not area 000, 666 or 9xx, not group 00, not serial 0000; not inside a longer
+# digit run.
+_SSN_HINT = re.compile(r"-[0-9]{2}-")
+_SSN = re.compile(r"(?<![0-9])(?!000|666|9)[0-9]{3}-(?!00)[0-9]{2}-(?!0000)[0-9]{4}(?![0-9])")
+
+
+class SsnDetector:
+    """A US social security number written ``ddd-dd-dddd`` with a valid area, group and serial."""
+
+    name = "ssn"
+
+    def find(self, text: str) -> list[Span]:
+        if _SSN_HINT.search(text) is None:
+            return []
+        return [m.span() for m in _SSN.finditer(text)]
+
+
+# --- key = value inside text -------------------------------------------------------------------
+
+# ``name: value``, ``name=value``, ``"name": "value"``, ``'name' = 'value'``: the name is a word
+# of ``[\w.-]``, optionally quoted; the value is a quoted string (to its closing quote, or to the
+# end of the line if unterminated) or an unquoted run up to whitespace or ``"',;&)}]``.
+_KEY_VALUE = re.compile(
+    r"""(?<![\w.\-])(["']?)([\w.\-]{1,64}+)\1[ \t]*+[:=][ \t]*+"""
+    r"""(?:"((?:[^"\\\n]|\\.)*+)"?|'([^'\n]*+)'?|((?!\[REDACTED:)[^\s"',;&)}\]]++))"""
+)
+
+
+class KeyValueDetector:
+    """The value of a ``name: value`` or ``name=value`` pair inside text, if ``name`` is secret.
+
+    Catches secrets in free text (logs, dead letters that are not JSON, stringified JSON inside
+    a JSON string, query strings). ``is_secret_name`` decides which names count (the redactor
+    passes: key patterns or secret header names). An unquoted value runs up to whitespace or one
+    of ``"',;&)}]``, except after a header name, where it runs to the end of its line (header
+    dumps such as ``Authorization: Basic abc`` or ``Cookie: a=1; b=2``); ``header_names`` are
+    lower-case.
+    """
+
+    name = "key"
+
+    def __init__(
+        self,
+        is_secret_name: Callable[[str], bool],
+        header_names: Iterable[str],
+    ) -> None:
+        self._is_secret_name = is_secret_name
+        self._header_names = frozenset(n.lower() for n in header_names)
+
+    def find(self, text: str) -> list[Span]:
+        if ":" not in text and "=" not in text:
+            return []
+        spans: list[Span] = []
+        for m in _KEY_VALUE.finditer(text):
+            name = m.group(2)
+            if not self._is_secret_name(name):
+                continue
+            if m.group(3) is not None:
+                start, end = m.span(3)
+            elif m.group(4) is not None:
+                start, end = m.span(4)
+            else:
+                start, end = m.span(5)
+                if name.lower() in self._header_names:
+                    end = _end_of_line(text, start)
+            if end > start:
+                spans.append((start, end))
+        return spans
+
+
+def _end_of_line(text: str, start: int) -> int:
+    newline = text.find("\n", start)
+    end = len(text) if newline < 0 else newline
+    if end > start and text[end - 1] == "\r":
+        end -= 1
+    return end
+
+
+# --- configured regexes ------------------------------------------------------------------------
+
+
+class RegexDetector:
+    """Matches of configured regular expressions (Python ``re`` syntax, case-sensitive unless
+    the pattern says ``(?i)``). The whole match is the span; empty matches are ignored."""
+
+    name = "regex"
+
+    def __init__(self, patterns: Iterable[str]) -> None:
+        self._patterns = tuple(compile_pattern(p, what="redaction regex") for p in patterns)
+
+    def __bool__(self) -> bool:
+        return bool(self._patterns)
+
+    def find(self, text: str) -> list[Span]:
+        spans: list[Span] = []
+        for pattern in self._patterns:
+            for m in pattern.finditer(text):
+                if m.end() > m.start():
+                    spans.append(m.span())
+        return spans
+
+
+def compile_pattern(pattern: object, *, what: str, flags: int = 0) -> re.Pattern[str]:
+    """Compile a configured pattern; raise ``ValueError`` naming it if it is not usable."""
+    if not isinstance(pattern, str) or not pattern:
+        raise ValueError(f"invalid {what} {pattern!r}: must be a non-empty string")
+    try:
+        return re.compile(pattern, flags)
+    except re.error as exc:
+        raise ValueError(f"invalid {what} {pattern!r}: {exc}") from None
+
+
+def builtin_detectors() -> tuple[Detector, ...]:
+    """The detectors that need no configuration, in tie-break order (see ``Redactor``)."""
+    return (
+        JwtDetector(),
+        BearerDetector(),
+        EmailDetector(),
+        CardDetector(),
+        IbanDetector(),
+        SsnDetector(),
+    )

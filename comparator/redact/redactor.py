@@ -1,0 +1,333 @@
+"""The redactor: replaces sensitive values in JSON values, free text and headers by tokens.
+
+A redacted value becomes ``[REDACTED:<detector>:<hex>]`` where ``<hex>`` is the first 12 hex
+digits of HMAC-SHA256(key, value as UTF-8). Equal values give equal tokens across sides,
+workers and restarts (given the same key), so a difference that is only in a secret still
+shows as a difference, and equal secrets still compare equal.
+
+Pure: no I/O. Fails closed: anything it cannot handle raises ``RedactionError`` and no partial
+result is returned; the caller drops the record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import orjson
+
+from comparator.redact.detectors import (
+    Detector,
+    KeyValueDetector,
+    RegexDetector,
+    builtin_detectors,
+    compile_pattern,
+)
+
+DEFAULT_KEY_PATTERN = r"password|passwd|secret|token|api[_-]?key|ssn|card[_-]?number"
+DEFAULT_SECRET_HEADERS: frozenset[str] = frozenset(
+    {"authorization", "cookie", "set-cookie", "x-api-key"}
+)
+
+TOKEN_PATTERN = re.compile(r"\[REDACTED:[a-z]+:[0-9a-f]{12}\]")
+_TOKEN_MARK = "[REDACTED:"
+_HASH_HEX_CHARS = 12
+
+# Tie-break between overlapping spans of equal length: the earlier name wins.
+_PRIORITY = {
+    name: rank
+    for rank, name in enumerate(("jwt", "bearer", "email", "card", "iban", "ssn", "key", "regex"))
+}
+
+# Bounded caches of per-name decisions (dict keys and header names repeat a lot).
+_CACHE_LIMIT = 4096
+
+
+class RedactionError(Exception):
+    """A value could not be redacted; the record that holds it must be dropped, not published."""
+
+
+class Redactor:
+    """Redacts JSON values, text and headers. Thread-compatible: holds only caches of pure
+    decisions. ``on_redaction(detector)`` is called once per replaced value, after the whole
+    call succeeded (a failed call reports nothing)."""
+
+    def __init__(
+        self,
+        key: bytes,
+        *,
+        headers: Iterable[str] = (),
+        key_patterns: Iterable[str] = (),
+        regexes: Iterable[str] = (),
+        on_redaction: Callable[[str], None] | None = None,
+    ) -> None:
+        if not isinstance(key, bytes | bytearray) or not key:
+            raise ValueError("redaction key must be non-empty bytes")
+        self._key = bytes(key)
+        self._on_redaction = on_redaction
+        self._key_patterns = [re.compile(DEFAULT_KEY_PATTERN, re.IGNORECASE)] + [
+            compile_pattern(p, what="redaction key pattern", flags=re.IGNORECASE)
+            for p in key_patterns
+        ]
+        self._secret_headers = DEFAULT_SECRET_HEADERS | {_header_name(h) for h in headers}
+        regex_detector = RegexDetector(regexes)
+        detectors: list[Detector] = [
+            *builtin_detectors(),
+            KeyValueDetector(self._is_secret_name, self._secret_headers),
+        ]
+        if regex_detector:
+            detectors.append(regex_detector)
+        self._finders = tuple((d.find, d.name) for d in detectors)
+        self._kind_cache: dict[str, str] = {}
+        self._clean_names: set[str] = set()
+
+    # --- public API ------------------------------------------------------------------------------
+
+    def redact_json(self, value: Any) -> Any:
+        """A redacted deep copy of a JSON value (dict/list/str/int/float/bool/None; tuples are
+        accepted and come back as lists).
+
+        The value under a dict key that is a secret header name (``authorization``, ...) becomes
+        one ``header`` token; under a key matching the key patterns, one ``key`` token. Other
+        strings, and all dict keys, go through the detectors. Numbers, booleans and null
+        elsewhere are kept as they are."""
+        hits: list[str] = []
+        try:
+            result = self._walk(value, hits)
+        except RecursionError:
+            raise RedactionError("value nested too deeply to redact") from None
+        self._report(hits)
+        return result
+
+    def redact_at(self, keys: Iterable[str], value: Any) -> Any:
+        """Redact ``value`` as if found under the dict keys ``keys`` (outermost first): one token
+        if any of them is secret (the outermost secret key decides ``header`` or ``key``), else
+        ``redact_json(value)``. For values taken out of their document, e.g. the two sides of a
+        difference at path ``$.user.password`` (``keys=["user", "password"]``)."""
+        names = list(keys)
+        if any(not isinstance(k, str) for k in names):
+            raise RedactionError("path keys must be strings")
+        kind = next((k for k in map(self._secret_kind, names) if k), "")
+        hits: list[str] = []
+        try:
+            result = self._whole(value, kind, hits) if kind else self._walk(value, hits)
+        except RecursionError:
+            raise RedactionError("value nested too deeply to redact") from None
+        self._report(hits)
+        return result
+
+    def redact_text(self, text: str) -> str:
+        """Free text (a dead letter that is not JSON, a log line) with every detected span
+        replaced by a token."""
+        if not isinstance(text, str):
+            raise RedactionError(f"cannot redact text of type {type(text).__name__}")
+        hits: list[str] = []
+        result = self._string(text, hits)
+        self._report(hits)
+        return result
+
+    def redact_headers(self, headers: Mapping[str, str]) -> dict[str, str]:
+        """Values of secret headers become one ``header`` token, values of headers whose name
+        matches the key patterns (``x-auth-token``) one ``key`` token; other values, and all
+        names, go through the detectors. Names keep their spelling."""
+        hits: list[str] = []
+        result: dict[str, str] = {}
+        for name, value in headers.items():
+            if not isinstance(name, str) or not isinstance(value, str):
+                raise RedactionError("header names and values must be strings")
+            new_name = self._name(name, hits)
+            if new_name in result:
+                raise RedactionError("two header names redact to the same text")
+            result[new_name] = self._header_value(name, value, hits)
+        self._report(hits)
+        return result
+
+    def redact_header_value(self, name: str, value: str) -> str:
+        """One header value, redacted as ``redact_headers`` would."""
+        if not isinstance(name, str) or not isinstance(value, str):
+            raise RedactionError("header names and values must be strings")
+        hits: list[str] = []
+        result = self._header_value(name, value, hits)
+        self._report(hits)
+        return result
+
+    def is_sensitive_key(self, name: str) -> bool:
+        """Whether ``name`` matches the key patterns (``search`` semantics, case-insensitive)."""
+        return any(p.search(name) is not None for p in self._key_patterns)
+
+    def is_secret_header(self, name: str) -> bool:
+        """Whether ``name`` (any case) is a secret header name (defaults and configured)."""
+        return name.strip().lower() in self._secret_headers
+
+    # --- internals -------------------------------------------------------------------------------
+
+    def _walk(self, value: Any, hits: list[str]) -> Any:
+        if isinstance(value, str):
+            return self._string(value, hits)
+        if value is None or isinstance(value, bool | int | float):
+            return value
+        if isinstance(value, dict):
+            result: dict[str, Any] = {}
+            for key, item in value.items():
+                if not isinstance(key, str):
+                    raise RedactionError(f"cannot redact a dict key of type {type(key).__name__}")
+                new_key = self._name(key, hits)
+                if new_key in result:
+                    raise RedactionError("two dict keys redact to the same text")
+                kind = self._secret_kind(key)
+                result[new_key] = self._whole(item, kind, hits) if kind else self._walk(item, hits)
+            return result
+        if isinstance(value, list | tuple):
+            return [self._walk(item, hits) for item in value]
+        raise RedactionError(f"cannot redact a value of type {type(value).__name__}")
+
+    def _secret_kind(self, name: str) -> str:
+        """``"header"``, ``"key"`` or ``""`` (not secret) for a dict key or header name."""
+        kind = self._kind_cache.get(name)
+        if kind is None:
+            # A name redacted earlier holds tokens such as "[REDACTED:ssn:...]": judge only the
+            # text around them, or a second pass would treat "ssn" in the token as a secret key.
+            bare = TOKEN_PATTERN.sub("", name) if _TOKEN_MARK in name else name
+            if self.is_secret_header(bare):
+                kind = "header"
+            elif self.is_sensitive_key(bare):
+                kind = "key"
+            else:
+                kind = ""
+            if len(self._kind_cache) >= _CACHE_LIMIT:
+                self._kind_cache.clear()
+            self._kind_cache[name] = kind
+        return kind
+
+    def _is_secret_name(self, name: str) -> bool:
+        return bool(self._secret_kind(name))
+
+    def _whole(self, value: Any, detector: str, hits: list[str]) -> str:
+        """A value under a secret key or header: one token for all of it. A string that already
+        is a token is kept (redaction is idempotent); any other value is hashed as canonical
+        JSON."""
+        if isinstance(value, str):
+            if TOKEN_PATTERN.fullmatch(value):
+                return value
+            text = value
+        else:
+            text = _canonical_json(value)
+        hits.append(detector)
+        return self._token(detector, text)
+
+    def _header_value(self, name: str, value: str, hits: list[str]) -> str:
+        kind = self._secret_kind(name)
+        return self._whole(value, kind, hits) if kind else self._string(value, hits)
+
+    def _name(self, name: str, hits: list[str]) -> str:
+        """A dict key or header name through the detectors (most names are clean: cached)."""
+        if name in self._clean_names:
+            return name
+        before = len(hits)
+        result = self._string(name, hits)
+        if len(hits) == before:
+            if len(self._clean_names) >= _CACHE_LIMIT:
+                self._clean_names.clear()
+            self._clean_names.add(name)
+        return result
+
+    def _string(self, text: str, hits: list[str]) -> str:
+        if not text:
+            return text
+        found: list[tuple[int, int, str]] = []
+        for find, name in self._finders:
+            for start, end in find(text):
+                if end > start:
+                    found.append((start, end, name))
+        if not found:
+            return text
+        if _TOKEN_MARK in text:
+            found = _outside_tokens(text, found)
+            if not found:
+                return text
+        parts: list[str] = []
+        pos = 0
+        for start, end, name in _merge(found):
+            parts.append(text[pos:start])
+            parts.append(self._token(name, text[start:end]))
+            hits.append(name)
+            pos = end
+        parts.append(text[pos:])
+        return "".join(parts)
+
+    def _token(self, detector: str, value: str) -> str:
+        data = value.encode("utf-8", "surrogatepass")
+        digest = hmac.new(self._key, data, hashlib.sha256).hexdigest()
+        return f"[REDACTED:{detector}:{digest[:_HASH_HEX_CHARS]}]"
+
+    def _report(self, hits: list[str]) -> None:
+        if self._on_redaction is not None:
+            for name in hits:
+                self._on_redaction(name)
+
+
+def _header_name(name: object) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError(f"invalid redaction header name {name!r}: must be a non-empty string")
+    return name.strip().lower()
+
+
+def _outside_tokens(text: str, found: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Drop spans that lie inside an existing redaction token (so redaction is idempotent)."""
+    tokens = [m.span() for m in TOKEN_PATTERN.finditer(text)]
+    return [
+        span
+        for span in found
+        if not any(t_start <= span[0] and span[1] <= t_end for t_start, t_end in tokens)
+    ]
+
+
+def _merge(found: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Union of overlapping spans, in order. A merged span is named after its longest member
+    (ties: ``_PRIORITY``), so no character of any detected span survives."""
+    found.sort(key=lambda s: (s[0], s[0] - s[1], _PRIORITY.get(s[2], len(_PRIORITY))))
+    merged: list[tuple[int, int, str]] = []
+    best_len = 0
+    best_rank = 0
+    for start, end, name in found:
+        length = end - start
+        rank = _PRIORITY.get(name, len(_PRIORITY))
+        if merged and start < merged[-1][1]:
+            m_start, m_end, m_name = merged[-1]
+            if length > best_len or (length == best_len and rank < best_rank):
+                m_name, best_len, best_rank = name, length, rank
+            merged[-1] = (m_start, max(m_end, end), m_name)
+        else:
+            merged.append((start, end, name))
+            best_len, best_rank = length, rank
+    return merged
+
+
+def _canonical_json(value: Any) -> str:
+    """Canonical JSON text of a non-string value under a sensitive key (sorted keys, compact)."""
+    _check_json(value)
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+    except orjson.JSONEncodeError:
+        # e.g. an integer beyond 64 bits; still deterministic.
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _check_json(value: Any) -> None:
+    if value is None or isinstance(value, str | bool | int | float):
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise RedactionError(f"cannot redact a dict key of type {type(key).__name__}")
+            _check_json(item)
+        return
+    if isinstance(value, list | tuple):
+        for item in value:
+            _check_json(item)
+        return
+    raise RedactionError(f"cannot redact a value of type {type(value).__name__}")

@@ -1,0 +1,270 @@
+"""Helpers for the Kafka integration tests: topics, producing, reading back, running workers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+import yaml
+from confluent_kafka import Consumer, KafkaError, Producer
+from confluent_kafka.admin import AdminClient, NewTopic
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+COMPARATOR = [sys.executable, "-m", "comparator.cli"]
+REDACTION_KEY = "integration-test-redaction-key-0123456789"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def create_topics(admin: AdminClient, names: Iterable[str], partitions: int) -> None:
+    names = list(names)
+    futures = admin.create_topics(
+        [NewTopic(n, num_partitions=partitions, replication_factor=1) for n in names]
+    )
+    for future in futures.values():
+        future.result(timeout=30)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        metadata = admin.list_topics(timeout=10).topics
+        if all(
+            n in metadata
+            and len(metadata[n].partitions) == partitions
+            and all(p.leader >= 0 for p in metadata[n].partitions.values())
+            for n in names
+        ):
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"topics {names} not ready")
+
+
+def producer(bootstrap: str) -> Producer:
+    return Producer(
+        {"bootstrap.servers": bootstrap, "partitioner": "murmur2_random", "linger.ms": 5}
+    )
+
+
+def produce_lines(
+    bootstrap: str,
+    topic: str,
+    lines: Iterable[bytes],
+    *,
+    timestamps: bool = True,
+    positions: dict[bytes, tuple[int, int]] | None = None,
+) -> int:
+    """Produces JSONL lines keyed by request_id (or the line number), with the event time as
+    the message timestamp (lines without a parseable ts get the previous line's time, exactly
+    as file mode defaults them). ``positions`` receives key -> (partition, offset)."""
+    p = producer(bootstrap)
+
+    def delivered(error: Any, message: Any) -> None:
+        assert error is None, error
+        if positions is not None:
+            positions[message.key()] = (message.partition(), message.offset())
+
+    last_ts = 0
+    count = 0
+    for number, line in enumerate(lines, start=1):
+        key = str(number).encode()
+        ts = None
+        try:
+            doc = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            doc = None
+        if isinstance(doc, dict):
+            if isinstance(doc.get("request_id"), str) and doc["request_id"]:
+                key = doc["request_id"].encode()
+            value = doc.get("ts")
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                ts = int(value)
+        if ts is not None:
+            last_ts = ts
+        kwargs: dict[str, Any] = {"timestamp": last_ts} if timestamps and last_ts else {}
+        while True:
+            try:
+                p.produce(topic, line, key, on_delivery=delivered, **kwargs)
+                break
+            except BufferError:
+                p.poll(0.1)
+        count += 1
+    assert p.flush(60) == 0
+    return count
+
+
+def read_all(bootstrap: str, topic: str, *, idle_s: float = 3.0) -> list[bytes]:
+    """Every message of a topic (all partitions), read until idle."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"reader-{time.monotonic_ns()}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
+    consumer.subscribe([topic])
+    values: list[bytes] = []
+    last = time.monotonic()
+    while time.monotonic() - last < idle_s:
+        message = consumer.poll(0.2)
+        if message is None:
+            continue
+        if message.error():
+            if message.error().code() not in (
+                KafkaError._PARTITION_EOF,
+                KafkaError.UNKNOWN_TOPIC_OR_PART,
+            ):
+                raise AssertionError(str(message.error()))
+            continue
+        values.append(message.value())
+        last = time.monotonic()
+    consumer.close()
+    return values
+
+
+@dataclass
+class WorkerSetup:
+    config_path: Path
+    prefix: str
+    stable: str
+    dark: str
+    mismatches: str
+    dead_letters: str
+    metrics_port: int
+    summary_path: Path
+
+
+def write_kafka_config(
+    tmp_path: Path,
+    bootstrap: str,
+    prefix: str,
+    *,
+    rules: dict[str, Any] | None = None,
+    join: dict[str, Any] | None = None,
+    limits: dict[str, Any] | None = None,
+    sampling: int = 1_000_000,
+    name: str = "worker",
+) -> WorkerSetup:
+    port = free_port()
+    setup = WorkerSetup(
+        config_path=tmp_path / f"{name}.yaml",
+        prefix=prefix,
+        stable=f"{prefix}responses.stable",
+        dark=f"{prefix}responses.dark",
+        mismatches=f"{prefix}mismatches",
+        dead_letters=f"{prefix}dead-letters",
+        metrics_port=port,
+        summary_path=tmp_path / f"{name}-summary.json",
+    )
+    document: dict[str, Any] = {
+        "source": {
+            "kind": "kafka",
+            "kafka": {
+                "bootstrap_servers": bootstrap,
+                "group_id": f"{prefix}group",
+                "stable_topic": setup.stable,
+                "dark_topic": setup.dark,
+            },
+        },
+        "join": join or {"window_ms": 30000, "grace_ms": 5000, "idle_close_ms": 2000},
+        "outputs": {
+            "mismatches": {"kind": "kafka", "topic": setup.mismatches},
+            "dead_letters": {"kind": "kafka", "topic": setup.dead_letters},
+            "summary": str(setup.summary_path),
+        },
+        "metrics": {"listen": f"127.0.0.1:{port}"},
+        "sampling": {"max_records_per_route_per_minute": sampling},
+        "rules": rules or {},
+    }
+    if limits:
+        document["limits"] = limits
+    setup.config_path.write_text(yaml.safe_dump(document))
+    return setup
+
+
+def worker_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["COMPARATOR_REDACTION_KEY"] = REDACTION_KEY
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def start_worker(
+    setup: WorkerSetup, *, max_idle: float | None = None, log_path: Path | None = None
+) -> subprocess.Popen[bytes]:
+    args = [*COMPARATOR, "run", "--config", str(setup.config_path)]
+    if max_idle is not None:
+        args += ["--max-idle", str(max_idle)]
+    log = (log_path or setup.config_path.with_suffix(".log")).open("ab")
+    return subprocess.Popen(args, cwd=REPO_ROOT, env=worker_env(), stdout=log, stderr=log)
+
+
+def wait_exit(proc: subprocess.Popen[bytes], timeout: float = 120) -> int:
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+        raise AssertionError("worker did not stop by itself") from None
+
+
+def http_get(port: int, path: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def wait_until(predicate: Any, timeout: float, what: str, interval: float = 0.2) -> None:
+    deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            if predicate():
+                return
+        except Exception as exc:  # not there yet (connection refused, coordinator moving)
+            last_error = exc
+        time.sleep(interval)
+    raise AssertionError(
+        f"timed out after {timeout}s waiting for {what} (last error: {last_error})"
+    )
+
+
+def metric_value(port: int, name: str) -> float:
+    """Sum of all samples of a metric on the worker's /metrics."""
+    status, text = http_get(port, "/metrics")
+    assert status == 200
+    total = 0.0
+    for line in text.splitlines():
+        if line.startswith(name) and (line[len(name)] in " {"):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def records(values: list[bytes]) -> list[dict[str, Any]]:
+    return [orjson.loads(v) for v in values]
+
+
+def committed_offsets(bootstrap: str, group: str, topic: str, partitions: int) -> dict[int, int]:
+    """The group's committed offset per partition of a topic (-1001 when none)."""
+    from confluent_kafka import TopicPartition
+
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group})
+    try:
+        found = consumer.committed([TopicPartition(topic, p) for p in range(partitions)], 10)
+    finally:
+        consumer.close()
+    return {tp.partition: tp.offset for tp in found}
