@@ -6,11 +6,15 @@ are descended into, consulting the route's path matcher on the way down. A typic
 whose bodies differ only in ignored fields costs a few ``==`` calls and one matcher step per
 differing member.
 
-Python's ``==`` is not quite JSON equality: it has ``True == 1`` and ``False == 0.0``. A
-container found ``==`` is therefore confirmed by comparing its ``orjson`` serialisations (equal
-bytes mean identical JSON; ~0.2 µs for a small object), falling back to a type-strict walk when
-the bytes differ (another key order, ``1`` vs ``1.0``). So ``true`` vs ``1`` is reported as a
-``type_changed``, as a rewritten service emitting numbers for booleans should be.
+Python's ``==`` is not quite JSON equality: it has ``True == 1`` and ``False == 0.0``. The
+containers found ``==`` at one level are therefore confirmed together by comparing their
+``orjson`` serialisations (equal bytes mean identical JSON; about 1 µs per typical pair),
+falling back to a type-strict walk when the bytes differ (another key order, ``1`` vs ``1.0``).
+So ``true`` vs ``1`` is reported as a ``type_changed``, as a rewritten service emitting numbers
+for booleans should be.
+
+Differences: ``added`` has ``stable=None`` and ``removed`` has ``dark=None`` (meaning absent);
+``order_changed`` carries both whole arrays; ``path`` is concrete, ``field`` normalised.
 
 Body semantics:
 
