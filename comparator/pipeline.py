@@ -111,6 +111,10 @@ class Pipeline:
         self.metrics.pending_events.set(self.join.pending_count)
         return emissions
 
+    def hold_idle(self, wall_ms: int) -> None:
+        """The input is interrupted (broker down): do not let idle close orphan anything."""
+        self.join.hold_idle(wall_ms)
+
     def close_all(self, wall_ms: int) -> list[Emission]:
         """End of input: every pending event closes as an orphan."""
         emissions: list[Emission] = []

@@ -208,6 +208,15 @@ class JoinBuffer:
                     self._close_expired(state, results)
         return results
 
+    def hold_idle(self, wall_ms: int) -> None:
+        """Input is interrupted for a reason other than quiet traffic (the broker is down):
+        restart every partition's idle clock, so stream time does not run ahead with the wall
+        clock and close events whose partners are merely delayed."""
+        for state in self._partitions.values():
+            state.last_arrival_wall_ms = wall_ms
+            if state.stream_time is not None:
+                state.stream_time_at_arrival = state.stream_time
+
     def close_all(self) -> list[JoinResult]:
         """End of input: every pending event closes as an orphan, oldest first."""
         results: list[JoinResult] = []

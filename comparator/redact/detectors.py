@@ -35,23 +35,39 @@ class Detector(Protocol):
 # Local part: letters (any script), digits, and ``_ . % + -``. The rarer RFC 5322 characters
 # (``! # $ & ' * / = ? ^ ` { | } ~``) are left out so that URLs and query strings around an
 # address are not swallowed; if one occurs, only the part after it is redacted.
-_EMAIL_LOCAL = r"[\w.%+\-]"
 _EMAIL_LABEL = r"[^\W_](?:[\w\-]{0,61}[^\W_])?"
-_EMAIL = re.compile(
-    rf"(?<!{_EMAIL_LOCAL}){_EMAIL_LOCAL}++@(?:{_EMAIL_LABEL}\.)+"
-    r"(?:[^\W\d_]{2,63}|xn--[A-Za-z0-9\-]{1,59})"
+_EMAIL_AT_DOMAIN = re.compile(
+    rf"@(?:{_EMAIL_LABEL}\.)+(?:[^\W\d_]{{2,63}}|xn--[A-Za-z0-9\-]{{1,59}})"
 )
+# The local part is found backwards from the '@', by matching this on the reversed string.
+_EMAIL_LOCAL_RUN = re.compile(r"[\w.%+\-]*+")
 
 
 class EmailDetector:
-    """An e-mail address: ``local@domain.tld`` (the domain needs a dot and an alphabetic TLD)."""
+    """An e-mail address: ``local@domain.tld`` (the domain needs a dot and an alphabetic TLD).
+
+    Found from its ``@domain`` part, then the local part is the run of local characters right
+    before the ``@`` (not reaching into the previous address). Each character is looked at a
+    bounded number of times, whatever the text.
+    """
 
     name = "email"
 
     def find(self, text: str) -> list[Span]:
         if "@" not in text:
             return []
-        return [m.span() for m in _EMAIL.finditer(text)]
+        reversed_text = text[::-1]
+        spans: list[Span] = []
+        floor = 0  # end of the previous address
+        for m in _EMAIL_AT_DOMAIN.finditer(text):
+            at = m.start()
+            local = _EMAIL_LOCAL_RUN.match(reversed_text, len(text) - at)
+            length = local.end() - local.start() if local is not None else 0
+            start = max(at - length, floor)
+            if start < at:
+                spans.append((start, m.end()))
+                floor = m.end()
+        return spans
 
 
 # --- payment card ------------------------------------------------------------------------------
@@ -102,24 +118,28 @@ class CardDetector:
             if len(chars) - chars.count(" ") - chars.count("-") < CARD_MIN_DIGITS:
                 continue
             offset = run.start()
-            groups = [
-                (offset + g.start(), offset + g.end(), g.group())
-                for g in _DIGIT_GROUP.finditer(chars)
-            ]
-            spans.extend(_card_windows(groups))
+            groups = [(offset + g.start(), offset + g.end()) for g in _DIGIT_GROUP.finditer(chars)]
+            digits = chars.replace(" ", "").replace("-", "")
+            spans.extend(_card_windows(groups, digits))
         return spans
 
 
-def _card_windows(groups: list[tuple[int, int, str]]) -> list[Span]:
+def _card_windows(groups: list[Span], digits: str) -> list[Span]:
+    """For each group, the longest Luhn-valid window of whole groups starting there.
+
+    ``groups`` are the text spans of the run's digit groups, ``digits`` the run's digits.
+    """
+    firsts = [0]  # index in ``digits`` of each group's first digit, then the total
+    for start, end in groups:
+        firsts.append(firsts[-1] + end - start)
     spans: list[Span] = []
     for first in range(len(groups)):
-        digits = ""
         best: Span | None = None
         for last in range(first, len(groups)):
-            digits += groups[last][2]
-            if len(digits) > CARD_MAX_DIGITS:
+            window = digits[firsts[first] : firsts[last + 1]]
+            if len(window) > CARD_MAX_DIGITS:
                 break
-            if len(digits) >= CARD_MIN_DIGITS and luhn_valid(digits):
+            if len(window) >= CARD_MIN_DIGITS and luhn_valid(window):
                 best = (groups[first][0], groups[last][1])
         if best is not None:
             spans.append(best)
@@ -132,6 +152,7 @@ def _card_windows(groups: list[tuple[int, int, str]]) -> list[Span]:
 # segments (a JWE's five are covered too); the last segment may be empty (unsigned JWT).
 _B64URL = r"[A-Za-z0-9_\-]"
 _JWT = re.compile(rf"eyJ{_B64URL}++=*+\.{_B64URL}++=*+(?:\.{_B64URL}*+=*+)++")
+_B64URL_RUN = re.compile(rf"{_B64URL}*+=*+")
 
 
 class JwtDetector:
@@ -140,9 +161,20 @@ class JwtDetector:
     name = "jwt"
 
     def find(self, text: str) -> list[Span]:
-        if "eyJ" not in text:
-            return []
-        return [m.span() for m in _JWT.finditer(text)]
+        spans: list[Span] = []
+        pos = text.find("eyJ")
+        while pos >= 0:
+            m = _JWT.match(text, pos)
+            if m is not None:
+                spans.append(m.span())
+                pos = m.end()
+            else:
+                # A later "eyJ" in the same base64url run would fail the same way (the rest of
+                # the match depends only on what follows the run): skip the run. Keeps this
+                # linear on long base64 blobs.
+                pos = _B64URL_RUN.match(text, pos).end()  # type: ignore[union-attr]
+            pos = text.find("eyJ", pos)
+        return spans
 
 
 # --- bearer token --------------------------------------------------------------------------------
@@ -171,6 +203,8 @@ class BearerDetector:
 # follow an IBAN do not hide it.
 _IBAN_CANDIDATE = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}")
 _IBAN_HINT = re.compile(r"[A-Z][A-Z][0-9][0-9]")
+# A -> "10", B -> "11", ..., Z -> "35" (ISO 7064 mod 97-10 conversion of letters).
+_IBAN_LETTER_DIGITS = str.maketrans({ch: str(ord(ch) - 55) for ch in string.ascii_uppercase})
 _ASCII_ALNUM = frozenset(string.ascii_letters + string.digits)
 IBAN_MIN_LENGTH = 15
 IBAN_MAX_LENGTH = 34
@@ -185,7 +219,7 @@ def iban_valid(compact: str) -> bool:
     if not compact[2:4].isdigit() or not 2 <= int(compact[2:4]) <= 98:
         return False
     rearranged = compact[4:] + compact[:4]
-    return int("".join(str(int(ch, 36)) for ch in rearranged)) % 97 == 1
+    return int(rearranged.translate(_IBAN_LETTER_DIGITS)) % 97 == 1
 
 
 class IbanDetector:

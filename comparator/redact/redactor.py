@@ -11,7 +11,6 @@ result is returned; the caller drops the record.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 import re
@@ -240,9 +239,9 @@ class Redactor:
             return text
         found: list[tuple[int, int, str]] = []
         for find, name in self._finders:
-            for start, end in find(text):
-                if end > start:
-                    found.append((start, end, name))
+            spans = find(text)
+            if spans:
+                found.extend((start, end, name) for start, end in spans if end > start)
         if not found:
             return text
         if _TOKEN_MARK in text:
@@ -261,8 +260,8 @@ class Redactor:
 
     def _token(self, detector: str, value: str) -> str:
         data = value.encode("utf-8", "surrogatepass")
-        digest = hmac.new(self._key, data, hashlib.sha256).hexdigest()
-        return f"[REDACTED:{detector}:{digest[:_HASH_HEX_CHARS]}]"
+        digest = hmac.digest(self._key, data, "sha256")
+        return f"[REDACTED:{detector}:{digest.hex()[:_HASH_HEX_CHARS]}]"
 
     def _report(self, hits: list[str]) -> None:
         if self._on_redaction is not None:

@@ -152,7 +152,11 @@ class KafkaWorker:
                     self.state.last_message_at = now
                     self.state.broker_down_since = None
                 self._release(wall_ms)
-                self._publish(self.pipeline.tick(wall_ms))
+                if self.state.broker_down_since is None:
+                    self._publish(self.pipeline.tick(wall_ms))
+                else:  # an outage is not quiet traffic: neither idle close nor --max-idle
+                    self.pipeline.hold_idle(wall_ms)
+                    idle_since = now
                 self.producer.poll(0)
                 if now - last_commit >= self.commit_interval_s:
                     self.commit()
@@ -345,7 +349,7 @@ class KafkaWorker:
         if error.code() in (KafkaError._ALL_BROKERS_DOWN, KafkaError._TRANSPORT):
             if self.state.broker_down_since is None:
                 self.state.broker_down_since = time.monotonic()
-            log.warning("broker unreachable", extra={"fields": {"error": str(error)}})
+                log.warning("broker unreachable", extra={"fields": {"error": str(error)}})
         else:
             log.warning("kafka client error", extra={"fields": {"error": str(error)}})
 
@@ -356,8 +360,9 @@ class KafkaWorker:
             self.consumer.list_topics(self.kafka.stable_topic, timeout=0.5)
         except Exception:
             return
+        down_s = time.monotonic() - self.state.broker_down_since
         self.state.broker_down_since = None
-        log.info("broker reachable again")
+        log.info("broker reachable again", extra={"fields": {"down_seconds": round(down_s, 1)}})
 
     # -- shutdown --------------------------------------------------------------------------
 

@@ -268,3 +268,68 @@ def committed_offsets(bootstrap: str, group: str, topic: str, partitions: int) -
     finally:
         consumer.close()
     return {tp.partition: tp.offset for tp in found}
+
+
+class LiveTraffic:
+    """Publishes the benchmark workload in real time (event time = now) from a thread, through
+    the public ``ResponsePublisher``; keeps the truth: which requests have both events, which
+    were planted as orphans."""
+
+    def __init__(
+        self, bootstrap: str, setup: WorkerSetup, *, rate: float, seconds: float, seed: int = 1
+    ) -> None:
+        import threading
+
+        from comparator.publisher import ResponsePublisher
+
+        self.publisher = ResponsePublisher(
+            bootstrap,
+            stable_topic=setup.stable,
+            dark_topic=setup.dark,
+            config={"message.timeout.ms": 120_000},
+        )
+        self.rate = rate
+        self.seconds = seconds
+        self.seed = seed
+        self.both: set[str] = set()
+        self.orphans: set[str] = set()
+        self.failed = 0
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> LiveTraffic:
+        self._thread.start()
+        return self
+
+    def join(self) -> None:
+        self._thread.join(self.seconds + 150)
+        assert not self._thread.is_alive()
+        assert self.failed == 0, f"{self.failed} events were not delivered"
+
+    def _delivered(self, error: Any, message: Any) -> None:
+        if error is not None:
+            self.failed += 1
+
+    def _run(self) -> None:
+        from bench.workload import generate
+
+        count = int(self.rate * self.seconds)
+        started = time.time()
+        items = generate(
+            count,
+            seed=self.seed,
+            start_ts=int(started * 1000),
+            spacing_ms=1000 / self.rate,
+            mismatch_rate=0.05,
+            orphan_rate=0.02,
+        )
+        for index, item in enumerate(items):
+            delay = started + index / self.rate - time.time()
+            if delay > 0:
+                time.sleep(delay)
+            for side, raw in (("stable", item.stable), ("dark", item.dark)):
+                if raw is not None:
+                    self.publisher.publish_raw(
+                        side, item.request_id, raw, on_delivery=self._delivered
+                    )  # type: ignore[arg-type]
+            (self.both if item.stable and item.dark else self.orphans).add(item.request_id)
+        assert self.publisher.flush(150) == 0

@@ -243,3 +243,11 @@ def test_commit_cut_is_closed_under_partnership(arrivals):
         if s is not None and d is not None:
             # event times rise with arrival and stay inside the window: every such pair paired
             assert (s >= cut["stable"]) == (d >= cut["dark"]), (result_rid, s, d, cut)
+
+
+def test_hold_idle_restarts_the_idle_clock():
+    jb = buffer(idle_close_ms=3000)
+    jb.add(ev("a", "stable", 0), 0, wall_ms=0)
+    jb.hold_idle(10_000)  # the broker was down until now
+    assert jb.tick(12_000) == []  # only 2 s idle since the input came back
+    assert jb.tick(13_000) != []
