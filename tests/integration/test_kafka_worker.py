@@ -218,8 +218,10 @@ def test_sigterm_stops_cleanly_and_commits(
         "all pairs compared",
     )
     wait_until(  # orphans close once the partitions idle (idle_close_ms)
-        lambda: metric_value(setup.metrics_port, "comparator_orphans_total") == len(orphans)
-        and metric_value(setup.metrics_port, "comparator_pending_events") == 0,
+        lambda: (
+            metric_value(setup.metrics_port, "comparator_orphans_total") == len(orphans)
+            and metric_value(setup.metrics_port, "comparator_pending_events") == 0
+        ),
         60,
         "all orphans closed",
     )
