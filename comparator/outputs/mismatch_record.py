@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 from comparator.compare.comparison import Comparison
+from comparator.compare.json_path import parse_path
 from comparator.events.invalid_event import NOT_PARSED, InvalidEvent
 from comparator.events.response_event import ResponseEvent
 from comparator.join.join_result import Orphaned
@@ -144,10 +145,11 @@ class MismatchRecordBuilder:
             if change != "removed":
                 out["dark"] = redactor.redact_header_value(name, dark)
         else:
+            keys = _path_keys(path)  # a value under $.session.token is secret by its key
             if change != "added":
-                out["stable"] = redactor.redact_json(stable)
+                out["stable"] = redactor.redact_at(keys, stable)
             if change != "removed":
-                out["dark"] = redactor.redact_json(dark)
+                out["dark"] = redactor.redact_at(keys, dark)
         return out
 
     def _side(self, event: ResponseEvent) -> dict[str, Any]:
@@ -167,6 +169,17 @@ class MismatchRecordBuilder:
 
     def _trace_id(self, trace_id: str | None) -> str | None:
         return None if trace_id is None else self.redactor.redact_text(trace_id)
+
+
+def _path_keys(path: str) -> list[str]:
+    """The object keys along a difference's path (``$.user.password`` -> user, password)."""
+    if not path.startswith("$"):
+        return []
+    try:
+        steps = parse_path(path).steps
+    except ValueError as exc:  # never publish a value whose context we cannot read
+        raise RedactionError(f"cannot read the difference path {path!r}") from exc
+    return [step.name for step in steps if step.kind == "key" and step.name is not None]
 
 
 def encode_record(record: dict[str, Any]) -> bytes:
