@@ -274,13 +274,18 @@ class SsnDetector:
 
 # --- key = value inside text -------------------------------------------------------------------
 
-# ``name: value``, ``name=value``, ``"name": "value"``, ``'name' = 'value'``: the name is a word
-# of ``[\w.-]``, optionally quoted; the value is a quoted string (to its closing quote, or to the
-# end of the line if unterminated) or an unquoted run up to whitespace or ``"',;&)}]``.
-_KEY_VALUE = re.compile(
-    r"""(?<![\w.\-])(["']?)([\w.\-]{1,64}+)\1[ \t]*+[:=][ \t]*+"""
-    r"""(?:"((?:[^"\\\n]|\\.)*+)"?|'([^'\n]*+)'?|((?!\[REDACTED:)[^\s"',;&)}\]]++))"""
+# ``name: value``, ``name=value``, ``"name": "value"``, ``'name' = 'value'``, and JSON inside a
+# JSON string (``\"name\": \"value\"``): the name is a word of ``[\w.-]``, optionally quoted; the
+# value is a quoted string (to its closing quote, or to the end of the line if unterminated) or
+# an unquoted run up to whitespace or ``"',;&)}]\``.
+_KEY_SEPARATOR = re.compile(r"""(?<![\w.\-])(\\?["']|)([\w.\-]{1,64}+)\1[ \t]*+[:=][ \t]*+""")
+_VALUE = re.compile(
+    r""""((?:[^"\\\n]|\\.)*+)"?"""  # 1: "double quoted"
+    r"""|\\"((?:[^"\\\n]|\\[^"\n])*+)(?:\\")?"""  # 2: \"escaped double quoted\"
+    r"""|'([^'\n]*+)'?"""  # 3: 'single quoted'
+    r"""|((?!\[REDACTED:)[^\s"',;&)}\]\\]++)"""  # 4: unquoted
 )
+_UNQUOTED = 4
 
 
 class KeyValueDetector:
@@ -288,10 +293,10 @@ class KeyValueDetector:
 
     Catches secrets in free text (logs, dead letters that are not JSON, stringified JSON inside
     a JSON string, query strings). ``is_secret_name`` decides which names count (the redactor
-    passes: key patterns or secret header names). An unquoted value runs up to whitespace or one
-    of ``"',;&)}]``, except after a header name, where it runs to the end of its line (header
-    dumps such as ``Authorization: Basic abc`` or ``Cookie: a=1; b=2``); ``header_names`` are
-    lower-case.
+    passes: key patterns or secret header names). A quoted value runs to its closing quote; an
+    unquoted one up to whitespace, a backslash or one of ``"',;&)}]``, except after one of the
+    lower-case ``header_names``, where it runs to the end of its line (header dumps such as
+    ``Authorization: Basic abc`` or ``Cookie: a=1; b=2``).
     """
 
     name = "key"
@@ -308,20 +313,25 @@ class KeyValueDetector:
         if ":" not in text and "=" not in text:
             return []
         spans: list[Span] = []
-        for m in _KEY_VALUE.finditer(text):
+        # The scan matches "name:" only; a value is looked at only after a secret name, and the
+        # scan resumes after that value. So pairs nested in other values are found too, and no
+        # character is scanned more than a bounded number of times.
+        pos = 0
+        while (m := _KEY_SEPARATOR.search(text, pos)) is not None:
+            pos = m.end()
             name = m.group(2)
             if not self._is_secret_name(name):
                 continue
-            if m.group(3) is not None:
-                start, end = m.span(3)
-            elif m.group(4) is not None:
-                start, end = m.span(4)
-            else:
-                start, end = m.span(5)
-                if name.lower() in self._header_names:
-                    end = _end_of_line(text, start)
+            value = _VALUE.match(text, m.end())
+            if value is None:
+                continue
+            group = value.lastindex or 0
+            start, end = value.span(group)
+            if group == _UNQUOTED and name.lower() in self._header_names:
+                end = _end_of_line(text, start)
             if end > start:
                 spans.append((start, end))
+                pos = max(pos, end)
         return spans
 
 
