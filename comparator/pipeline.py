@@ -7,11 +7,13 @@ it returns. The same pipeline runs in Kafka mode and in file mode.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from comparator.compare.comparison import Comparison
 from comparator.compare.pair_comparer import compare_pair
-from comparator.compare.rules import RuleSet
+from comparator.compare.rules import RouteRules, RuleSet
 from comparator.config.settings import Config
 from comparator.events.decoder import EventDecoder
 from comparator.events.invalid_event import InvalidEvent
@@ -25,6 +27,7 @@ from comparator.redact import RedactionError, Redactor
 from comparator.sampling.route_sampler import RouteSampler
 
 Output = Literal["mismatches", "dead_letters"]
+PairCompare = Callable[[ResponseEvent, ResponseEvent, RouteRules], Comparison]
 
 
 @dataclass(slots=True, frozen=True)
@@ -43,8 +46,10 @@ class Pipeline:
         *,
         redaction_key: bytes,
         metrics: ComparatorMetrics | None = None,
+        compare: PairCompare = compare_pair,
     ) -> None:
         self.config = config
+        self.compare = compare
         self.metrics = metrics if metrics is not None else ComparatorMetrics()
         self.summary = Summary()
         self.decoder = EventDecoder(
@@ -66,8 +71,7 @@ class Pipeline:
         )
         self.records = MismatchRecordBuilder(self.redactor)
         self.sampler = RouteSampler(config.sampling.max_records_per_route_per_minute)
-        self._route_labels: dict[str, str] = {}
-        self._redaction_children: dict[str, object] = {}
+        self._labels: dict[str, str] = {}
 
     # -- input -----------------------------------------------------------------------------
 
@@ -152,12 +156,13 @@ class Pipeline:
     def _paired(self, pair: Paired, wall_ms: int, emissions: list[Emission]) -> None:
         stable, dark = pair.stable, pair.dark
         rules = self.rules.for_route(stable.route)
-        comparison = compare_pair(stable, dark, rules)
+        comparison = self.compare(stable, dark, rules)
         route = self._route_label(stable.route)
         self._count_response(stable)
         self._count_response(dark)
-        self.summary.add_comparison(route, comparison)
-        self.metrics.count_comparison(route, comparison)
+        fields = {self._label(d.field) for d in comparison.differences}
+        self.summary.add_comparison(route, comparison, fields)
+        self.metrics.count_comparison(route, comparison, fields)
         if not comparison.kinds:
             return
         if not self.sampler.allow(route, max(stable.ts_ms, dark.ts_ms)):
@@ -229,9 +234,16 @@ class Pipeline:
 
     def _route_label(self, route: str) -> str:
         """The route as it may leave the process (a raw path could carry PII), cached."""
-        label = self._route_labels.get(route)
+        return self._label(route)
+
+    def _label(self, text: str) -> str:
+        """A route or field path as it may leave the process: a raw path or a JSON key can
+        carry PII (``$['alice@example.com']``). Cached: labels repeat."""
+        label = self._labels.get(text)
         if label is None:
-            label = self._route_labels[route] = self.redactor.redact_text(route)
+            if len(self._labels) > 100_000:
+                self._labels.clear()
+            label = self._labels[text] = self.redactor.redact_text(text)
         return label
 
     def _count_redaction(self, detector: str) -> None:

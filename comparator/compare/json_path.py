@@ -148,6 +148,8 @@ def _parse_bracket(text: str, pos: int) -> tuple[Step, int]:
 
 def _parse_bracket_name(text: str, pos: int) -> tuple[str, int]:
     """Parse ``['name']`` or ``["name"]`` starting at ``text[pos] == '['``."""
+    if pos + 1 >= len(text):
+        raise _error(text, pos, "unclosed '['")
     quote = text[pos + 1]
     chars: list[str] = []
     i = pos + 2

@@ -114,7 +114,8 @@ class ComparatorMetrics:
                 hist = self._latency[hkey] = self.response_latency.labels(*hkey)
             hist.observe(latency_ms / 1000.0)
 
-    def count_comparison(self, route: str, comparison: Comparison) -> None:
+    def count_comparison(self, route: str, comparison: Comparison, fields: set[str]) -> None:
+        """``fields``: the pair's normalised differing paths, as they may leave the process."""
         outcome = "mismatch" if comparison.kinds else "match"
         key = (route, outcome)
         child = self._pairs.get(key)
@@ -126,5 +127,5 @@ class ComparatorMetrics:
         if comparison.kinds:
             for kind in comparison.kinds:
                 self.mismatches.labels(route, kind).inc()
-            for path in {d.field for d in comparison.differences}:
+            for path in fields:
                 self.field_mismatches.labels(route, path).inc()

@@ -137,7 +137,11 @@ class MismatchRecordBuilder:
         self, path: str, field: str, change: str, stable: Any, dark: Any
     ) -> dict[str, Any]:
         redactor = self.redactor
-        out: dict[str, Any] = {"path": path, "field": field, "change": change}
+        out: dict[str, Any] = {
+            "path": redactor.redact_text(path),  # keys can be PII: $['alice@example.com']
+            "field": redactor.redact_text(field),
+            "change": change,
+        }
         if path.startswith("headers."):
             name = path[len("headers.") :]
             if change != "added":

@@ -45,7 +45,8 @@ class Summary:
             tally = self.routes[route] = RouteTally()
         return tally
 
-    def add_comparison(self, route: str, comparison: Comparison) -> None:
+    def add_comparison(self, route: str, comparison: Comparison, fields: set[str]) -> None:
+        """``fields``: the pair's normalised differing paths, as they may leave the process."""
         tally = self.route(route)
         self.pairs += 1
         tally.pairs += 1
@@ -58,7 +59,7 @@ class Summary:
         self.mismatches += 1
         tally.mismatches += 1
         self.mismatch_kinds.update(comparison.kinds)
-        tally.fields.update({d.field for d in comparison.differences})
+        tally.fields.update(fields)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -1,0 +1,409 @@
+"""The benchmark suite: one command, a real local broker, every number in one run.
+
+    .venv/bin/python bench/run.py [--requests 100000] [--partitions 4] [--bootstrap HOST:PORT]
+                                  [--out bench-results.json]
+
+Measures, on the design's workload (``bench/workload.py``):
+  raw      a bare confluent-kafka consumer reading both topics (the ceiling)
+  ours     the comparator's Kafka worker, end to end until every pair is counted
+  naive    the same worker and join with DeepDiff on every pair (on a prefix of the data)
+  latency  detection latency (second event produced -> outcome counted), p50/p99, with
+           traffic produced by another process at half of ``ours``
+  memory   bytes per pending event beyond the event's own bytes
+  files    file-mode throughput
+and prints a table with the ratios ours/raw and ours/naive, and writes JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import multiprocessing
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+from confluent_kafka import Consumer
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.file_throughput import write_corpus
+from bench.kafka_io import (
+    create_topics,
+    produce,
+    producer,
+    start_local_broker,
+    stop_local_broker,
+)
+from bench.naive_comparator import naive_compare
+from bench.workload import WORKLOAD_RULES, generate
+from comparator.compare.pair_comparer import compare_pair
+from comparator.config.loader import parse_config
+from comparator.config.settings import Config
+from comparator.pipeline import PairCompare, Pipeline
+from comparator.runtime.file_run import run_files
+from comparator.runtime.kafka_run import KafkaWorker
+
+KEY = b"benchmark-redaction-key-0123456789"
+
+
+def workload_messages(requests: int, side: str, seed: int = 7) -> list[tuple[bytes, bytes, int]]:
+    out = []
+    for item in generate(requests, seed=seed):
+        raw = item.stable if side == "stable" else item.dark
+        if raw is not None:
+            out.append((item.request_id.encode(), raw, int(orjson.loads(raw)["ts"])))
+    return out
+
+
+def kafka_config(bootstrap: str, prefix: str, group: str) -> Config:
+    return parse_config(
+        {
+            "source": {
+                "kind": "kafka",
+                "kafka": {
+                    "bootstrap_servers": bootstrap,
+                    "group_id": group,
+                    "stable_topic": f"{prefix}stable",
+                    "dark_topic": f"{prefix}dark",
+                },
+            },
+            "join": {"window_ms": 30000, "grace_ms": 5000, "idle_close_ms": 10000},
+            "outputs": {
+                "mismatches": {"kind": "kafka", "topic": f"{prefix}mismatches"},
+                "dead_letters": {"kind": "kafka", "topic": f"{prefix}dead-letters"},
+                "summary": None,
+            },
+            "metrics": {"listen": None},
+            "rules": WORKLOAD_RULES,
+        }
+    )
+
+
+# -- raw ---------------------------------------------------------------------------------------
+
+
+def measure_raw(bootstrap: str, prefix: str, total: int) -> dict[str, Any]:
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"{prefix}raw",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+            "fetch.wait.max.ms": 50,
+        }
+    )
+    consumer.subscribe([f"{prefix}stable", f"{prefix}dark"])
+    count = size = 0
+    started = None
+    while count < total:
+        for message in consumer.consume(1000, 1.0):
+            if message.error():
+                continue
+            if started is None:
+                started = time.perf_counter()
+            size += len(message.value())
+            count += 1
+    elapsed = time.perf_counter() - (started or time.perf_counter())
+    consumer.close()
+    return {
+        "events": count,
+        "seconds": round(elapsed, 3),
+        "events_per_second": round(count / elapsed),
+    }
+
+
+# -- the worker (ours or naive) ----------------------------------------------------------------
+
+
+def run_worker(
+    config: Config, compare: PairCompare, until_pairs: int, timeout_s: float = 600
+) -> dict[str, Any]:
+    pipeline = Pipeline(config, redaction_key=KEY, compare=compare)
+    worker = KafkaWorker(config, pipeline)
+    worker.preflight()
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    started = None
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if started is None and worker.state.consumed > 0:
+            started = time.perf_counter()
+        if pipeline.summary.pairs >= until_pairs:
+            break
+        time.sleep(0.005)
+    elapsed = time.perf_counter() - (started or time.perf_counter())
+    consumed = worker.state.consumed
+    worker.stop()
+    thread.join(30)
+    return {
+        "events": consumed,
+        "pairs": pipeline.summary.pairs,
+        "mismatches": pipeline.summary.mismatches,
+        "seconds": round(elapsed, 3),
+        "events_per_second": round(consumed / elapsed) if elapsed else None,
+    }
+
+
+# -- latency -----------------------------------------------------------------------------------
+
+
+def live_producer(
+    bootstrap: str, prefix: str, events_per_s: float, seconds: float, out_path: str
+) -> None:
+    p = producer(bootstrap)
+    p_conf_fast = p  # linger 20 ms is part of the produce path a gateway would also have
+    requests_per_s = events_per_s / 2
+    count = int(requests_per_s * seconds)
+    started = time.time()
+    produced: dict[str, float] = {}
+    for index, item in enumerate(
+        generate(
+            count,
+            seed=99,
+            start_ts=int(started * 1000),
+            spacing_ms=1000 / requests_per_s,
+            orphan_rate=0,
+        )
+    ):
+        delay = started + index / requests_per_s - time.time()
+        if delay > 0:
+            time.sleep(delay)
+        key = item.request_id.encode()
+        p_conf_fast.produce(f"{prefix}stable", item.stable, key)
+        p_conf_fast.produce(f"{prefix}dark", item.dark, key)
+        produced[item.request_id] = time.time()  # the second event handed to the producer
+        if index % 200 == 0:
+            p.poll(0)
+    p.flush(60)
+    Path(out_path).write_bytes(orjson.dumps(produced))
+
+
+def measure_latency(
+    bootstrap: str, prefix: str, events_per_s: float, seconds: float
+) -> dict[str, Any]:
+    compared_at: dict[str, float] = {}
+
+    def timed_compare(stable, dark, rules):  # type: ignore[no-untyped-def]
+        result = compare_pair(stable, dark, rules)
+        compared_at[stable.request_id] = time.time()
+        return result
+
+    config = kafka_config(bootstrap, prefix, f"{prefix}latency")
+    pipeline = Pipeline(config, redaction_key=KEY, compare=timed_compare)
+    worker = KafkaWorker(config, pipeline)
+    worker.preflight()
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    while worker.state.assigned == 0:
+        time.sleep(0.05)
+    out_path = tempfile.mktemp(suffix=".json")
+    proc = multiprocessing.Process(
+        target=live_producer, args=(bootstrap, prefix, events_per_s, seconds, out_path)
+    )
+    proc.start()
+    proc.join(seconds + 120)
+    time.sleep(2)
+    worker.stop()
+    thread.join(30)
+    produced = orjson.loads(Path(out_path).read_bytes())
+    latencies = sorted((compared_at[r] - t) * 1000 for r, t in produced.items() if r in compared_at)
+    warm = latencies
+    q = statistics.quantiles(warm, n=100)
+    return {
+        "rate_events_per_second": round(events_per_s),
+        "seconds": seconds,
+        "pairs_produced": len(produced),
+        "pairs_counted": len(latencies),
+        "p50_ms": round(q[49], 1),
+        "p99_ms": round(q[98], 1),
+        "max_ms": round(warm[-1], 1),
+    }
+
+
+# -- memory ------------------------------------------------------------------------------------
+
+
+def rss_bytes() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def measure_memory(pending: int) -> dict[str, Any]:
+    config = kafka_config("127.0.0.1:1", "mem-", "mem")
+    pipeline = Pipeline(config, redaction_key=KEY)
+    events = [item.stable for item in generate(pending, seed=3, orphan_rate=0, spacing_ms=0)]
+    raw_bytes = sum(len(e) for e in events if e)
+    gc.collect()
+    before = rss_bytes()
+    for raw in events:
+        pipeline.process(raw, side="stable", partition=0, default_ts_ms=0, wall_ms=0)
+    gc.collect()
+    after = rss_bytes()
+    assert pipeline.join.pending_count == len(events)
+    per_event = (after - before) / len(events)
+    return {
+        "pending": len(events),
+        "mean_event_bytes": round(raw_bytes / len(events)),
+        "rss_bytes_per_pending": round(per_event),
+        "beyond_event_bytes": round(per_event - raw_bytes / len(events)),
+    }
+
+
+# -- files -------------------------------------------------------------------------------------
+
+
+def measure_files(requests: int) -> dict[str, Any]:
+    folder = Path(tempfile.mkdtemp(prefix="bench-files-"))
+    events, _, _ = write_corpus(folder, requests)
+    config = parse_config(
+        {
+            "source": {"kind": "files", "files": {"stable": "stable.jsonl", "dark": "dark.jsonl"}},
+            "outputs": {
+                "mismatches": {"kind": "file", "path": "out/m.jsonl"},
+                "dead_letters": {"kind": "file", "path": "out/d.jsonl"},
+                "summary": None,
+            },
+            "rules": WORKLOAD_RULES,
+        },
+        base_dir=folder,
+    )
+    started = time.perf_counter()
+    run_files(config, redaction_key=KEY)
+    elapsed = time.perf_counter() - started
+    return {
+        "events": events,
+        "seconds": round(elapsed, 3),
+        "events_per_second": round(events / elapsed),
+    }
+
+
+# -- main --------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Comparator benchmark suite")
+    parser.add_argument("--requests", type=int, default=100_000, help="requests (2 events each)")
+    parser.add_argument("--naive-requests", type=int, default=4_000)
+    parser.add_argument("--partitions", type=int, default=4)
+    parser.add_argument("--latency-seconds", type=float, default=20.0)
+    parser.add_argument("--pending", type=int, default=100_000)
+    parser.add_argument("--bootstrap", default=None, help="use this broker (default: start one)")
+    parser.add_argument("--out", type=Path, default=Path("bench-results.json"))
+    args = parser.parse_args()
+
+    broker_env = None
+    if args.bootstrap is None:
+        print("starting a local broker ...", flush=True)
+        args.bootstrap, broker_env = start_local_broker(19592, Path(tempfile.mkdtemp()) / "kafka")
+    results: dict[str, Any] = {
+        "requests": args.requests,
+        "partitions": args.partitions,
+        "cpus": os.cpu_count(),
+        "python": sys.version.split()[0],
+    }
+    try:
+        prefix = f"bench-{int(time.time())}-"
+        naive_prefix = prefix + "naive-"
+        create_topics(args.bootstrap, [f"{prefix}stable", f"{prefix}dark"], args.partitions)
+        create_topics(
+            args.bootstrap, [f"{naive_prefix}stable", f"{naive_prefix}dark"], args.partitions
+        )
+        print("producing the workload ...", flush=True)
+        truth = list(generate(args.requests))
+        pairs = sum(1 for i in truth if i.stable and i.dark)
+        total = 0
+        for side in ("stable", "dark"):
+            messages = workload_messages(args.requests, side)
+            total += produce(args.bootstrap, f"{prefix}{side}", messages)
+            produce(args.bootstrap, f"{naive_prefix}{side}", messages[: args.naive_requests])
+        naive_pairs = sum(1 for i in truth[: args.naive_requests] if i.stable and i.dark)
+        results["events"] = total
+        results["mean_event_bytes"] = round(
+            statistics.mean(len(i.stable) for i in truth[:1000] if i.stable)
+        )
+
+        print("raw consume ...", flush=True)
+        results["raw"] = measure_raw(args.bootstrap, prefix, total)
+        print("ours ...", flush=True)
+        results["ours"] = run_worker(
+            kafka_config(args.bootstrap, prefix, f"{prefix}ours"), compare_pair, pairs
+        )
+        print("naive ...", flush=True)
+        results["naive"] = run_worker(
+            kafka_config(args.bootstrap, naive_prefix, f"{prefix}naive"), naive_compare, naive_pairs
+        )
+        print("latency ...", flush=True)
+        results["latency"] = (
+            measure_latency(
+                args.bootstrap,
+                prefix + "lat-",
+                results["ours"]["events_per_second"] / 2,
+                args.latency_seconds,
+            )
+            if create_topics(
+                args.bootstrap, [f"{prefix}lat-stable", f"{prefix}lat-dark"], args.partitions
+            )
+            is None
+            else {}
+        )
+    finally:
+        if broker_env is not None:
+            stop_local_broker(broker_env)
+    print("memory ...", flush=True)
+    results["memory"] = measure_memory(args.pending)
+    print("files ...", flush=True)
+    results["files"] = measure_files(args.requests // 2)
+    ours, raw, naive = results["ours"], results["raw"], results["naive"]
+    results["ratios"] = {
+        "ours_vs_raw": round(ours["events_per_second"] / raw["events_per_second"], 4),
+        "ours_vs_naive": round(ours["events_per_second"] / naive["events_per_second"], 1),
+    }
+    args.out.write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2))
+    print_table(results)
+    print(f"\nwritten to {args.out}")
+
+
+def print_table(r: dict[str, Any]) -> None:
+    rows = [
+        ("raw confluent-kafka consume", f"{r['raw']['events_per_second']:,} events/s", ""),
+        (
+            "comparator (ours), end to end",
+            f"{r['ours']['events_per_second']:,} events/s",
+            f"{r['ratios']['ours_vs_raw']:.1%} of raw (target >= 35%)",
+        ),
+        (
+            "naive (DeepDiff every pair)",
+            f"{r['naive']['events_per_second']:,} events/s",
+            f"ours = {r['ratios']['ours_vs_naive']}x naive (target >= 100x)",
+        ),
+        (
+            "detection latency at half of ours",
+            f"p50 {r['latency']['p50_ms']} ms, p99 {r['latency']['p99_ms']} ms",
+            f"at {r['latency']['rate_events_per_second']:,} events/s (target p99 <= 100 ms)",
+        ),
+        (
+            "memory per pending event",
+            f"{r['memory']['beyond_event_bytes']:,} B beyond its bytes",
+            f"{r['memory']['rss_bytes_per_pending']:,} B RSS per "
+            f"{r['memory']['mean_event_bytes']} B event (target <= 1 KB)",
+        ),
+        ("file mode", f"{r['files']['events_per_second']:,} events/s", ""),
+    ]
+    width = max(len(a) for a, _, _ in rows)
+    print(
+        f"\n{r['events']:,} events of ~{r['mean_event_bytes']} B, {r['partitions']} partitions, "
+        f"{r['cpus']} CPUs, Python {r['python']}"
+    )
+    for name, value, note in rows:
+        print(f"  {name:<{width}}  {value:<34} {note}")
+
+
+if __name__ == "__main__":
+    main()
