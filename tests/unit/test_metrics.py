@@ -1,0 +1,194 @@
+"""Prometheus metrics: names and label sets exactly as the design lists them."""
+
+from __future__ import annotations
+
+import pytest
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.parser import text_string_to_metric_families
+
+from comparator.compare.comparison import Comparison, Difference
+from comparator.outputs.metrics import LATENCY_BUCKETS, ComparatorMetrics, status_class
+
+# The design's list: name -> label names (sample names carry _total for counters).
+DESIGN = {
+    "comparator_events_total": {"side"},
+    "comparator_responses_total": {"route", "side", "status_class"},
+    "comparator_invalid_events_total": {"reason"},
+    "comparator_pairs_total": {"route", "outcome"},
+    "comparator_mismatches_total": {"route", "kind"},
+    "comparator_field_mismatches_total": {"route", "path"},
+    "comparator_orphans_total": {"route", "missing"},
+    "comparator_duplicates_total": {"side"},
+    "comparator_late_events_total": {"side"},
+    "comparator_evicted_total": set(),
+    "comparator_pending_events": set(),
+    "comparator_response_latency_seconds": {"route", "side"},
+    "comparator_latency_regressions_total": {"route"},
+    "comparator_samples_published_total": set(),
+    "comparator_samples_dropped_total": {"reason"},
+    "comparator_redactions_total": {"detector"},
+}
+TYPES = {name: "counter" for name in DESIGN} | {
+    "comparator_pending_events": "gauge",
+    "comparator_response_latency_seconds": "histogram",
+}
+
+
+def exercise(m: ComparatorMetrics) -> None:
+    """Touch every metric once so that labelled ones have a child."""
+    m.count_event("stable")
+    m.count_response("GET /x", "dark", 503, False, 12.0)
+    m.invalid_events.labels("bad_json").inc()
+    m.count_comparison(
+        "GET /x",
+        Comparison(
+            ("body",),
+            [Difference("$.a[3]", "$.a[*]", "value_changed", 1, 2)],
+            latency_regression=True,
+        ),
+        {"$.a[*]"},
+    )
+    m.orphans.labels("GET /x", "missing_dark").inc()
+    m.duplicates.labels("dark").inc()
+    m.late_events.labels("stable").inc()
+    m.evicted.inc()
+    m.pending_events.set(3)
+    m.samples_published.inc()
+    m.samples_dropped.labels("rate_limited").inc()
+    m.redactions.labels("email").inc()
+
+
+def parsed(m: ComparatorMetrics) -> dict[str, tuple[str, list]]:
+    text = generate_latest(m.registry).decode()
+    return {
+        family.name: (family.type, family.samples)
+        for family in text_string_to_metric_families(text)
+    }
+
+
+def _family_name(name: str) -> str:
+    return name[: -len("_total")] if name.endswith("_total") else name
+
+
+def test_metric_names_types_and_label_sets_match_the_design():
+    m = ComparatorMetrics()
+    exercise(m)
+    families = parsed(m)
+    # (the text format shows each counter's _created timestamp as a gauge family of its own)
+    exposed = {n for n in families if n.startswith("comparator_") and not n.endswith("_created")}
+    assert exposed == {_family_name(n) for n in DESIGN}
+    for name, labels in DESIGN.items():
+        family_type, samples = families[_family_name(name)]
+        assert family_type == TYPES[name], name
+        main = [s for s in samples if not s.name.endswith("_created")]
+        assert main, f"{name} has no samples"
+        for s in main:
+            extra = {"le"} if s.name.endswith("_bucket") else set()
+            assert set(s.labels) == labels | extra, (s.name, s.labels)
+        if TYPES[name] == "counter":
+            assert {s.name for s in main} == {name}
+
+
+def test_counter_values_after_one_comparison():
+    m = ComparatorMetrics()
+    exercise(m)
+    get = m.registry.get_sample_value
+    assert get("comparator_pairs_total", {"route": "GET /x", "outcome": "mismatch"}) == 1
+    assert get("comparator_mismatches_total", {"route": "GET /x", "kind": "body"}) == 1
+    assert get("comparator_field_mismatches_total", {"route": "GET /x", "path": "$.a[*]"}) == 1
+    assert get("comparator_latency_regressions_total", {"route": "GET /x"}) == 1
+    assert get("comparator_pending_events") == 3
+    assert get("comparator_events_total", {"side": "stable"}) == 1
+    assert get("comparator_events_total", {"side": "dark"}) == 0  # pre-created
+
+
+def test_a_match_counts_only_pairs():
+    m = ComparatorMetrics()
+    m.count_comparison("r", Comparison(), set())
+    get = m.registry.get_sample_value
+    assert get("comparator_pairs_total", {"route": "r", "outcome": "match"}) == 1
+    assert get("comparator_pairs_total", {"route": "r", "outcome": "mismatch"}) is None
+    assert get("comparator_latency_regressions_total", {"route": "r"}) is None
+
+
+def test_fields_are_the_labels_given_and_kinds_each_count():
+    m = ComparatorMetrics()
+    diffs = [Difference(f"$.a[{i}]", "$.a[*]", "value_changed", i, -i) for i in range(3)]
+    # the caller passes the fields as they may leave the process (normalised, redacted)
+    m.count_comparison("r", Comparison(("body", "status"), diffs), {"$.a[*]", "status"})
+    get = m.registry.get_sample_value
+    assert get("comparator_field_mismatches_total", {"route": "r", "path": "$.a[*]"}) == 1
+    assert get("comparator_field_mismatches_total", {"route": "r", "path": "status"}) == 1
+    assert get("comparator_field_mismatches_total", {"route": "r", "path": "$.a[0]"}) is None
+    assert get("comparator_mismatches_total", {"route": "r", "kind": "body"}) == 1
+    assert get("comparator_mismatches_total", {"route": "r", "kind": "status"}) == 1
+    assert get("comparator_pairs_total", {"route": "r", "outcome": "mismatch"}) == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "has_error", "expected"),
+    [
+        (200, False, "2xx"),
+        (204, False, "2xx"),
+        (299, False, "2xx"),
+        (301, False, "3xx"),
+        (404, False, "4xx"),
+        (499, False, "4xx"),
+        (500, False, "5xx"),
+        (503, False, "5xx"),
+        (None, False, "error"),
+        (None, True, "error"),
+        (200, True, "error"),
+    ],
+)
+def test_status_class(status, has_error, expected):
+    assert status_class(status, has_error) == expected
+
+
+def test_responses_are_labelled_with_status_class():
+    m = ComparatorMetrics()
+    m.count_response("r", "stable", 201, False, None)
+    m.count_response("r", "stable", 201, False, None)
+    m.count_response("r", "dark", 502, False, None)
+    m.count_response("r", "dark", None, True, None)
+    get = m.registry.get_sample_value
+    labels = {"route": "r"}
+    assert (
+        get("comparator_responses_total", {**labels, "side": "stable", "status_class": "2xx"}) == 2
+    )
+    assert get("comparator_responses_total", {**labels, "side": "dark", "status_class": "5xx"}) == 1
+    assert (
+        get("comparator_responses_total", {**labels, "side": "dark", "status_class": "error"}) == 1
+    )
+    # no latency reported: nothing observed
+    assert get("comparator_response_latency_seconds_count", {**labels, "side": "dark"}) is None
+
+
+def test_latency_histogram_is_in_seconds():
+    m = ComparatorMetrics()
+    m.count_response("r", "dark", 200, False, 120.0)  # 120 ms
+    m.count_response("r", "dark", 200, False, 2000)  # 2 s
+    get = m.registry.get_sample_value
+    labels = {"route": "r", "side": "dark"}
+    assert get("comparator_response_latency_seconds_count", labels) == 2
+    assert get("comparator_response_latency_seconds_sum", labels) == pytest.approx(2.12)
+    assert get("comparator_response_latency_seconds_bucket", {**labels, "le": "0.1"}) == 0
+    assert get("comparator_response_latency_seconds_bucket", {**labels, "le": "0.15"}) == 1
+    assert get("comparator_response_latency_seconds_bucket", {**labels, "le": "1.0"}) == 1
+    assert get("comparator_response_latency_seconds_bucket", {**labels, "le": "2.5"}) == 2
+    assert get("comparator_response_latency_seconds_bucket", {**labels, "le": "+Inf"}) == 2
+    assert max(LATENCY_BUCKETS) <= 60  # seconds, not milliseconds
+
+
+def test_each_instance_has_its_own_registry():
+    a, b = ComparatorMetrics(), ComparatorMetrics()
+    a.count_event("dark")
+    assert a.registry is not b.registry
+    assert b.registry.get_sample_value("comparator_events_total", {"side": "dark"}) == 0
+
+
+def test_given_registry_is_used():
+    registry = CollectorRegistry()
+    m = ComparatorMetrics(registry)
+    m.evicted.inc()
+    assert registry.get_sample_value("comparator_evicted_total") == 1
