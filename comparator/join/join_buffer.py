@@ -21,7 +21,7 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from comparator.events.response_event import ResponseEvent, SourcePosition
+from comparator.events.response_event import ResponseEvent
 from comparator.join.join_result import (
     Duplicate,
     Evicted,
@@ -47,14 +47,19 @@ class _PartitionState:
     pending: dict[str, _Pending] = field(default_factory=dict)
     # (deadline, seq, request_id); an entry is stale once its pending event is gone.
     deadlines: list[tuple[int, int, str]] = field(default_factory=list)
-    # request_id -> (seq, stable position, dark position) of pairs already compared,
-    # remembered until their deadline (duplicates; commit cuts that do not split a pair).
-    compared: dict[str, tuple[int, SourcePosition | None, SourcePosition | None]] = field(
-        default_factory=dict
-    )
+    # request_id -> seq of pairs already compared, remembered until their deadline.
+    compared: dict[str, int] = field(default_factory=dict)
     compared_deadlines: list[tuple[int, int, str]] = field(default_factory=list)
-    # per source (topic/file): (offset, seq, request_id) of pending events in arrival order.
-    arrivals: dict[str, deque[tuple[int, int, str]]] = field(default_factory=dict)
+    # -- commit cut bookkeeping (see JoinBuffer.commit_cut); seq = arrival order --
+    # (seq, request_id) of pending events in arrival order; stale once no longer pending.
+    pending_order: deque[tuple[int, str]] = field(default_factory=deque)
+    # per source (topic/file): (seq, offset) of every event offered, in arrival order.
+    positions: dict[str, deque[tuple[int, int]]] = field(default_factory=dict)
+    # compared pairs as (seq of the later event, seq of the earlier one), kept as a staircase:
+    # both columns increase (a pair whose earlier seq is not below a newer pair's is
+    # dominated and dropped), so the lowest earlier seq among pairs completed at or after any
+    # seq is the first entry at or after it.
+    straddles: deque[tuple[int, int]] = field(default_factory=deque)
 
 
 class JoinBuffer:
@@ -85,62 +90,46 @@ class JoinBuffer:
     def partitions(self) -> list[int]:
         return list(self._partitions)
 
-    def oldest_pending_offset(self, partition: int, source: str) -> int | None:
-        """Offset of the oldest event of ``source`` still pending in ``partition``, if any.
-
-        The committed offset of that topic partition must not pass it.
-        """
-        state = self._partitions.get(partition)
-        if state is None:
-            return None
-        arrivals = state.arrivals.get(source)
-        if not arrivals:
-            return None
-        pending = state.pending
-        while arrivals:
-            offset, seq, request_id = arrivals[0]
-            entry = pending.get(request_id)
-            if entry is not None and entry.seq == seq:
-                return offset
-            arrivals.popleft()
-        return None
-
     def commit_cut(self, partition: int, upper: dict[str, int]) -> dict[str, int]:
         """Offsets per source (topic) that are safe to commit for one partition.
 
         ``upper`` holds, per source, the highest offset the caller could commit (the offset
-        after the last read, or its oldest event still buffered). The cut is lowered to each
-        source's oldest pending event, then lowered further until no recently compared pair
-        straddles it: a replacement worker re-reading from the cut then re-reads both events of
-        every pair it re-reads one event of, so a replay can repeat a pair's outcome but never
-        turn one of its events into a spurious orphan.
+        after the last read, or its oldest event still buffered). In arrival order, the cut
+        starts at the oldest pending event, then moves back to the earlier event of any
+        compared pair completed at or after it, until no compared pair straddles it. Each
+        source's cut is the offset of its first event at or after that point. A replacement
+        worker re-reading from the cut re-reads every pending event, and both events of every
+        pair it re-reads one event of: a replay can repeat a pair's outcome but never turn one
+        of its events into a spurious orphan. Cost: amortised O(1) per event.
         """
-        cut = dict(upper)
-        for source in cut:
-            oldest = self.oldest_pending_offset(partition, source)
-            if oldest is not None and oldest < cut[source]:
-                cut[source] = oldest
         state = self._partitions.get(partition)
-        if state is None or not state.compared:
-            return cut
-        changed = True
-        while changed:
-            changed = False
-            for _, stable_pos, dark_pos in state.compared.values():
-                if stable_pos is None or dark_pos is None:
-                    continue
-                s_cut = cut.get(stable_pos.source)
-                d_cut = cut.get(dark_pos.source)
-                if s_cut is None or d_cut is None:
-                    continue
-                s_in = stable_pos.offset >= s_cut
-                d_in = dark_pos.offset >= d_cut
-                if s_in and not d_in:
-                    cut[dark_pos.source] = dark_pos.offset
-                    changed = True
-                elif d_in and not s_in:
-                    cut[stable_pos.source] = stable_pos.offset
-                    changed = True
+        if state is None:
+            return dict(upper)
+        cut_seq = self._seq + 1
+        pending, order = state.pending, state.pending_order
+        while order:
+            seq, request_id = order[0]
+            entry = pending.get(request_id)
+            if entry is not None and entry.seq == seq:
+                cut_seq = seq
+                break
+            order.popleft()
+        straddles = state.straddles
+        index = 0  # the first pair completed at or after cut_seq (earlier ones were pruned)
+        while index < len(straddles) and straddles[index][0] < cut_seq:
+            index += 1
+        while index < len(straddles) and straddles[index][1] < cut_seq:
+            cut_seq = straddles[index][1]  # its earlier event must be re-read too
+            while index > 0 and straddles[index - 1][0] >= cut_seq:
+                index -= 1
+        while straddles and straddles[0][0] < cut_seq:
+            straddles.popleft()  # cuts never move back: these can no longer matter
+        cut = dict(upper)
+        for source, positions in state.positions.items():
+            while positions and positions[0][0] < cut_seq:
+                positions.popleft()
+            if positions and source in cut and positions[0][1] < cut[source]:
+                cut[source] = positions[0][1]
         return cut
 
     # -- events ----------------------------------------------------------------------------
@@ -154,6 +143,14 @@ class JoinBuffer:
         deadline = event.ts_ms + self._horizon
         stream_time = state.stream_time
         results: list[JoinResult] = []
+        self._seq += 1
+        seq = self._seq
+        position = event.position
+        if position is not None:
+            positions = state.positions.get(position.source)
+            if positions is None:
+                positions = state.positions[position.source] = deque()
+            positions.append((seq, position.offset))
 
         if stream_time is not None and stream_time >= deadline:
             results.append(Late(event))
@@ -170,20 +167,18 @@ class JoinBuffer:
                         pair = Paired(partner.event, event)
                     else:
                         pair = Paired(event, partner.event)
-                    self._remember_compared(state, pair, max(deadline, partner.deadline))
+                    self._remember_compared(state, request_id, seq, partner.seq)
+                    heapq.heappush(
+                        state.compared_deadlines,
+                        (max(deadline, partner.deadline), seq, request_id),
+                    )
                     results.append(pair)
             elif request_id in state.compared:
                 results.append(Duplicate(event))
             else:
-                self._seq += 1
-                state.pending[request_id] = _Pending(event, deadline, self._seq)
-                heapq.heappush(state.deadlines, (deadline, self._seq, request_id))
-                if event.position is not None:
-                    source = event.position.source
-                    arrivals = state.arrivals.get(source)
-                    if arrivals is None:
-                        arrivals = state.arrivals[source] = deque()
-                    arrivals.append((event.position.offset, self._seq, request_id))
+                state.pending[request_id] = _Pending(event, deadline, seq)
+                heapq.heappush(state.deadlines, (deadline, seq, request_id))
+                state.pending_order.append((seq, request_id))
                 self._pending_total += 1
 
         if stream_time is None or event.ts_ms > stream_time:
@@ -227,7 +222,7 @@ class JoinBuffer:
             self._pending_total -= len(state.pending)
             state.pending.clear()
             state.deadlines.clear()
-            state.arrivals.clear()
+            state.pending_order.clear()
         return results
 
     def drop_partition(self, partition: int) -> int:
@@ -246,11 +241,15 @@ class JoinBuffer:
 
     # -- internals -------------------------------------------------------------------------
 
-    def _remember_compared(self, state: _PartitionState, pair: Paired, deadline: int) -> None:
-        self._seq += 1
-        request_id = pair.stable.request_id
-        state.compared[request_id] = (self._seq, pair.stable.position, pair.dark.position)
-        heapq.heappush(state.compared_deadlines, (deadline, self._seq, request_id))
+    @staticmethod
+    def _remember_compared(
+        state: _PartitionState, request_id: str, later_seq: int, earlier_seq: int
+    ) -> None:
+        state.compared[request_id] = later_seq
+        straddles = state.straddles
+        while straddles and straddles[-1][1] >= earlier_seq:
+            straddles.pop()  # dominated: this pair reaches further back and completed later
+        straddles.append((later_seq, earlier_seq))
 
     def _close_expired(self, state: _PartitionState, results: list[JoinResult]) -> None:
         stream_time = state.stream_time
@@ -270,8 +269,7 @@ class JoinBuffer:
         compared = state.compared
         while compared_deadlines and compared_deadlines[0][0] <= stream_time:
             _, seq, request_id = heapq.heappop(compared_deadlines)
-            entry = compared.get(request_id)
-            if entry is not None and entry[0] == seq:
+            if compared.get(request_id) == seq:
                 del compared[request_id]
 
     def _evict(self, results: list[JoinResult]) -> None:

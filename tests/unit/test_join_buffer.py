@@ -146,16 +146,17 @@ def test_drop_partition_emits_nothing():
     assert jb.close_all() == []
 
 
-def test_oldest_pending_offset_tracks_per_source():
+def test_commit_cut_is_taken_in_arrival_order_across_sources():
     jb = buffer()
     jb.add(ev("a", "stable", 0, offset=5), 0, 0)
     jb.add(ev("b", "stable", 1, offset=6), 0, 0)
-    assert jb.oldest_pending_offset(0, "stable") == 5
+    assert jb.commit_cut(0, {"stable": 7, "dark": 0}) == {"stable": 5, "dark": 0}
+    # a pairs after b arrived: re-reading from b would re-read a's dark half but not its
+    # stable half, so the cut stays at a on both sources
     jb.add(ev("a", "dark", 2, offset=9), 0, 0)
-    assert jb.oldest_pending_offset(0, "stable") == 6
-    assert jb.oldest_pending_offset(0, "dark") is None
-    jb.add(ev("b", "dark", 2, offset=10), 0, 0)
-    assert jb.oldest_pending_offset(0, "stable") is None
+    assert jb.commit_cut(0, {"stable": 7, "dark": 10}) == {"stable": 5, "dark": 9}
+    jb.add(ev("b", "dark", 2, offset=10), 0, 0)  # nothing pending: everything is committed
+    assert jb.commit_cut(0, {"stable": 7, "dark": 11}) == {"stable": 7, "dark": 11}
 
 
 arrivals = st.lists(
