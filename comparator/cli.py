@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from prometheus_client import generate_latest
@@ -15,6 +16,7 @@ from comparator.config.settings import Config
 from comparator.pipeline import Pipeline
 from comparator.runtime.file_run import Progress, run_files, write_summary
 from comparator.runtime.redaction_key import redaction_key_from_env
+from comparator.tools import cli_options as tool_options
 
 EXIT_CONFIG = 2
 
@@ -129,6 +131,9 @@ def _run_kafka(config: Config, max_idle: float | None) -> None:
     except ConfigError as exc:
         click.echo(f"config error: {exc}", err=True)
         sys.exit(EXIT_CONFIG)
+    if not worker.state.reached_cluster:
+        click.echo("error: the Kafka cluster never answered; nothing was consumed", err=True)
+        sys.exit(1)
     if config.outputs.summary is not None:
         write_summary(config.outputs.summary, worker.pipeline.summary)
 
@@ -195,6 +200,53 @@ def demo(
     except ConfigError as exc:
         click.echo(f"config error: {exc}", err=True)
         sys.exit(EXIT_CONFIG)
+
+
+# -- engineers' tools (comparator/tools/): options in cli_options, modules imported when run --
+
+
+@main.command()
+@tool_options.replay_options
+def replay(**options: Any) -> None:
+    """Re-run the comparison under new rules (--rules) and report, per route and field, which
+    mismatches disappear, remain or are new. Input: the config's files or a range of its
+    topics (--from-time/--to-time or --offsets; read without a consumer group, nothing
+    committed), or mismatch records (--mismatches, --mismatch-file, --topic)."""
+    from comparator.tools.replay_command import replay_command
+
+    replay_command(**options)
+
+
+@main.command()
+@tool_options.inspect_options
+def inspect(**options: Any) -> None:
+    """Page through (or --follow) mismatch records from SOURCE (a JSONL file), --topic or the
+    config's mismatch output, filtered by route, kind, field and time, as side-by-side diffs
+    in the terminal (--json for scripts)."""
+    from comparator.tools.inspect_view import inspect_command
+
+    inspect_command(**options)
+
+
+@main.command("suggest-rules")
+@tool_options.suggest_rules_options
+def suggest_rules(**options: Any) -> None:
+    """Learn per route which fields are noise (they differ on most pairs with unrelated
+    values) and which differ on some pairs (regressions); print proposed ignore/numbers
+    rules as YAML with the evidence."""
+    from comparator.tools.noise_command import suggest_rules_command
+
+    suggest_rules_command(**options)
+
+
+@main.command()
+@tool_options.explore_options
+def explore(**options: Any) -> None:
+    """Serve a read-only web page over mismatch records (SOURCE file, --topic or the
+    config's output): routes, top differing fields, samples with side-by-side diffs."""
+    from comparator.tools.explorer.command import explore_command
+
+    explore_command(**options)
 
 
 def _check_kafka(config: Config) -> list[str]:

@@ -75,7 +75,16 @@ def parse_config(
     errors = sorted(validator.iter_errors(document), key=lambda e: (len(e.path), str(e.path)))
     if errors:
         error = jsonschema.exceptions.best_match(errors) or errors[0]
-        raise ConfigError(render_key(error.absolute_path), _describe(error))
+        path = list(error.absolute_path)
+        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            allowed = set(error.schema.get("properties", {}))
+            unknown = sorted(k for k in error.instance if k not in allowed)
+            if unknown:  # name the unknown key itself: join.window, not join
+                raise ConfigError(
+                    render_key([*path, unknown[0]]),
+                    f"unknown key; expected one of {', '.join(sorted(allowed))}",
+                )
+        raise ConfigError(render_key(path), _describe(error))
     base = base_dir or Path.cwd()
     _check_semantics(document)
 

@@ -19,7 +19,9 @@ LATENCY_BUCKETS = (
 def status_class(status: int | None, has_error: bool) -> str:
     if has_error or status is None:
         return "error"
-    return f"{status // 100}xx"
+    if 100 <= status < 600:
+        return f"{status // 100}xx"
+    return "other"  # not an HTTP status: keep the label set bounded
 
 
 class ComparatorMetrics:

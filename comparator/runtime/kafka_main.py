@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import logging
 import signal
+import time
 from collections.abc import Callable
+
+from confluent_kafka import KafkaException
 
 from comparator.config.settings import Config
 from comparator.outputs.metrics import ComparatorMetrics
@@ -41,6 +44,33 @@ def serve_ops(config: Config, worker: KafkaWorker) -> OpsServer | None:
     return server
 
 
+def preflight_until_reachable(worker: KafkaWorker, *, give_up_after_s: float | None) -> bool:
+    """Topic preflight, retried while the cluster cannot be reached (a worker may start before
+    its brokers). Missing or mismatched topics raise at once (exit 2). False if stopped or
+    given up (``--max-idle``) before the cluster answered."""
+    started = time.monotonic()
+    delay = 1.0
+    while True:
+        try:
+            worker.preflight()
+            worker.state.reached_cluster = True
+            return True
+        except KafkaException as exc:
+            waited = time.monotonic() - started
+            log.warning(
+                "cannot reach the cluster; retrying",
+                extra={
+                    "fields": {"error": str(exc), "retry_in_s": delay, "waited_s": round(waited)}
+                },
+            )
+            if give_up_after_s is not None and waited >= give_up_after_s:
+                log.error("giving up: the cluster did not answer within --max-idle")
+                return False
+            if worker.wait_stop(delay):
+                return False
+            delay = min(delay * 2, 15.0)
+
+
 def run_kafka(
     config: Config,
     *,
@@ -50,12 +80,13 @@ def run_kafka(
 ) -> KafkaWorker:
     worker = build_worker(config, redaction_key=redaction_key)
     configure_logging(worker.pipeline.redactor.redact_text)
-    worker.preflight()
-    server = serve_ops(config, worker)
+    server = serve_ops(config, worker)  # /healthz answers (not ready) while we wait
     if install_signal_handlers:
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: worker.stop())
     try:
+        if not preflight_until_reachable(worker, give_up_after_s=max_idle_s):
+            return worker
         worker.run(max_idle_s=max_idle_s)
     finally:
         if server is not None:

@@ -54,6 +54,7 @@ class WorkerState:
     delivery_failures: int = 0
     commits: int = 0
     stopping: bool = False
+    reached_cluster: bool = False
 
     def live(self) -> bool:
         return time.monotonic() - self.last_loop_at < 30.0
@@ -112,6 +113,10 @@ class KafkaWorker:
 
     def stop(self) -> None:
         self._stop.set()
+
+    def wait_stop(self, timeout_s: float) -> bool:
+        """Sleeps up to ``timeout_s``; True if asked to stop meanwhile."""
+        return self._stop.wait(timeout_s)
 
     def preflight(self, timeout_s: float = 10.0) -> int:
         """Refuses to start on missing/mismatched input topics; creates output topics."""

@@ -251,9 +251,9 @@ def test_zero_is_allowed_where_the_schema_says_so():
 
 def test_unknown_top_level_key_is_named():
     error = refuse(files_doc(jion={"window_ms": 1}))
-    assert error.key == "(top level)"
-    assert "unknown key" in error.problem and "'jion'" in error.problem
-    assert "jion" in str(error)
+    assert error.key == "jion"
+    assert "unknown key" in error.problem and "join" in error.problem  # lists what is allowed
+    assert str(error).startswith("jion: unknown key")
 
 
 @pytest.mark.parametrize(
@@ -280,9 +280,9 @@ def test_unknown_top_level_key_is_named():
 )
 def test_unknown_nested_key_is_named(document, parent, unknown):
     error = refuse(document)
-    assert error.key == parent
-    assert "unknown key" in error.problem and f"'{unknown}'" in error.problem
-    assert f"{parent}: unknown key ('{unknown}'" in str(error)
+    assert error.key == f"{parent}.{unknown}"
+    assert "unknown key; expected one of" in error.problem
+    assert str(error).startswith(f"{parent}.{unknown}: unknown key")
 
 
 def test_file_mode_without_files_is_refused():

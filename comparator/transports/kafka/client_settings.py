@@ -17,7 +17,9 @@ _CONSUMER_FIXED = {
     "enable.auto.offset.store": False,
     "partition.assignment.strategy": "range",
 }
-_PRODUCER_FIXED = {"enable.idempotence": True, "acks": "all"}
+# message.timeout.ms=0: never give up on an output record. With a timeout a record could fail
+# after its input's offset was committed, and be lost.
+_PRODUCER_FIXED = {"enable.idempotence": True, "acks": "all", "message.timeout.ms": 0}
 
 
 def common_settings(kafka: KafkaSourceConfig, error_cb: Any = None) -> dict[str, Any]:
@@ -27,6 +29,7 @@ def common_settings(kafka: KafkaSourceConfig, error_cb: Any = None) -> dict[str,
         "logger": logging.getLogger("comparator.librdkafka"),
     }
     settings.update(kafka.config)
+    settings["bootstrap.servers"] = kafka.bootstrap_servers  # the explicit key wins
     if error_cb is not None:
         settings["error_cb"] = error_cb
     return settings
@@ -34,7 +37,6 @@ def common_settings(kafka: KafkaSourceConfig, error_cb: Any = None) -> dict[str,
 
 def consumer_settings(kafka: KafkaSourceConfig, error_cb: Any = None) -> dict[str, Any]:
     settings = {
-        "group.id": kafka.group_id,
         "auto.offset.reset": "earliest",
         "session.timeout.ms": 10_000,
         "heartbeat.interval.ms": 1_000,
@@ -46,6 +48,7 @@ def consumer_settings(kafka: KafkaSourceConfig, error_cb: Any = None) -> dict[st
     }
     settings.update(common_settings(kafka, error_cb))
     settings.update(_CONSUMER_FIXED)
+    settings["group.id"] = kafka.group_id  # the explicit key wins
     return settings
 
 
@@ -53,7 +56,6 @@ def producer_settings(kafka: KafkaSourceConfig, error_cb: Any = None) -> dict[st
     settings = {
         "linger.ms": 5,
         "compression.type": "lz4",
-        "message.timeout.ms": 0,  # never give up on an output record: retry until delivered
     }
     settings.update(common_settings(kafka, error_cb))
     settings.update(_PRODUCER_FIXED)
