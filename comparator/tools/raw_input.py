@@ -1,0 +1,122 @@
+"""Raw stable/dark events for the tools that re-run the comparison (replay, suggest-rules).
+
+Either the two JSONL files (merged by event time exactly as file mode does) or a range of the
+two Kafka topics, read without a consumer group (see :mod:`comparator.tools.kafka_reader`) and
+aligned by event time with the worker's own :class:`StreamAligner`, so late events are late
+exactly as they were for the worker that read them live.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from comparator.config.settings import KafkaSourceConfig
+from comparator.events.decoder import EventDecoder
+from comparator.events.invalid_event import InvalidEvent
+from comparator.events.response_event import ResponseEvent, Side, SourcePosition
+from comparator.join.stream_aligner import StreamAligner
+from comparator.tools.time_arg import format_time_ms
+from comparator.transports.files.jsonl_merge import JsonlMerge
+
+Item = ResponseEvent | InvalidEvent
+
+
+class RawInput:
+    description: str
+
+    def items(self, decoder: EventDecoder) -> Iterator[tuple[int, Item]]:
+        """``(partition, decoded event)`` in the order the join must see them."""
+        raise NotImplementedError
+
+
+@dataclass(slots=True)
+class FileInput(RawInput):
+    stable: Path
+    dark: Path
+
+    @property
+    def description(self) -> str:  # type: ignore[override]
+        return f"files {self.stable} + {self.dark}"
+
+    def items(self, decoder: EventDecoder) -> Iterator[tuple[int, Item]]:
+        for side, path in (("stable", self.stable), ("dark", self.dark)):
+            if not path.is_file():
+                raise FileNotFoundError(f"{side} file not found: {path}")
+        for item in JsonlMerge(self.stable, self.dark, decoder):
+            yield 0, item
+
+
+@dataclass(slots=True)
+class KafkaRangeInput(RawInput):
+    """``offsets``: ``{side: {partition: (start, end or None)}}``; else ``from_ms``/``to_ms``
+    (message time), else each partition as it is now."""
+
+    kafka: KafkaSourceConfig
+    from_ms: int | None = None
+    to_ms: int | None = None
+    offsets: dict[str, dict[int, tuple[int, int | None]]] | None = None
+
+    @property
+    def description(self) -> str:  # type: ignore[override]
+        topics = f"kafka {self.kafka.stable_topic} + {self.kafka.dark_topic}"
+        if self.offsets is not None:
+            spans = [
+                f"{side}[{p}] {s}-{'end' if e is None else e}"
+                for side, parts in sorted(self.offsets.items())
+                for p, (s, e) in sorted(parts.items())
+            ]
+            return f"{topics}, offsets {', '.join(spans)}"
+        if self.from_ms is not None or self.to_ms is not None:
+            return f"{topics}, time {format_time_ms(self.from_ms)} .. {format_time_ms(self.to_ms)}"
+        return f"{topics}, everything up to now"
+
+    def items(self, decoder: EventDecoder) -> Iterator[tuple[int, Item]]:
+        from comparator.tools.kafka_reader import message_time_ms, open_reader
+
+        kafka = self.kafka
+        sides: dict[str, Side] = {kafka.stable_topic: "stable", kafka.dark_topic: "dark"}
+        offsets = None
+        if self.offsets is not None:
+            offsets = {
+                kafka.stable_topic: self.offsets.get("stable", {}),
+                kafka.dark_topic: self.offsets.get("dark", {}),
+            }
+        reader = open_reader(
+            kafka, list(sides), from_ms=self.from_ms, to_ms=self.to_ms, offsets=offsets
+        )
+        # Sides wait for each other as long as needed: only a finished range lets one go alone.
+        aligner: StreamAligner[Item] = StreamAligner(max_wait_ms=2**62, max_buffered=500_000)
+        marked: set[tuple[str, int]] = set()
+
+        def mark_done() -> None:
+            for key in reader.done - marked:
+                marked.add(key)
+                aligner.set_caught_up(key[1], sides[key[0]])
+
+        try:
+            for key in reader.ranges:
+                aligner.set_caught_up(key[1], sides[key[0]], False)
+            mark_done()
+            for message in reader.messages():
+                topic = message.topic()
+                partition = message.partition()
+                side = sides[topic]
+                decoded = decoder.decode(
+                    message.value() or b"",
+                    side=side,
+                    default_ts_ms=message_time_ms(message),
+                    position=SourcePosition(topic, partition, message.offset()),
+                )
+                ts = decoded.ts_ms if type(decoded) is ResponseEvent else None
+                aligner.push(partition, side, decoded, ts, wall_ms=0)
+                mark_done()
+                yield from aligner.release(wall_ms=0)
+            for partition in {p for _, p in reader.ranges}:
+                for side in ("stable", "dark"):
+                    aligner.set_caught_up(partition, side)  # type: ignore[arg-type]
+            yield from aligner.release(wall_ms=int(time.time() * 1000))
+        finally:
+            reader.close()
