@@ -47,6 +47,7 @@ class Pipeline:
         redaction_key: bytes,
         metrics: ComparatorMetrics | None = None,
         compare: PairCompare = compare_pair,
+        compact_pending: bool = True,
     ) -> None:
         self.config = config
         self.compare = compare
@@ -60,6 +61,7 @@ class Pipeline:
             grace_ms=config.join.grace_ms,
             idle_close_ms=config.join.idle_close_ms,
             max_pending=config.join.max_pending,
+            compact=self.decoder.compact if compact_pending else None,
         )
         self.rules = RuleSet.from_config(config.rules)
         self.redactor = Redactor(
@@ -154,7 +156,8 @@ class Pipeline:
             self.metrics.evicted.inc()
 
     def _paired(self, pair: Paired, wall_ms: int, emissions: list[Emission]) -> None:
-        stable, dark = pair.stable, pair.dark
+        expand = self.decoder.expand  # the pending side waited in compact form
+        stable, dark = expand(pair.stable), expand(pair.dark)
         rules = self.rules.for_route(stable.route)
         comparison = self.compare(stable, dark, rules)
         route = self._route_label(stable.route)
@@ -188,6 +191,8 @@ class Pipeline:
             self._drop_sample("rate_limited")
             return
         rules = self.rules.for_route(event.route)
+        if event.compacted:
+            orphan = Orphaned(self.decoder.expand(event), orphan.missing, orphan.stream_time_ms)
         try:
             record = self.records.orphan_record(
                 orphan, route=route, rules_digest=rules.digest, wall_ms=wall_ms

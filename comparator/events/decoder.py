@@ -7,6 +7,7 @@ a schema cannot express (side agreement with the topic or file, timestamp format
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime
 from typing import Any
 
@@ -140,32 +141,35 @@ class EventDecoder:
                     doc,
                 )
             ts_ms = parsed_ts
-        headers = doc.get("headers")
-        if headers:
-            headers = {name.lower(): value for name, value in headers.items()}
-        route = doc.get("route")
-        method = doc.get("method")
-        path = doc.get("path")
-        if route is None:
-            route = f"{method or '?'} {path or '?'}" if method or path else "unknown"
+        return _event(doc, side, ts_ms, position, raw)
+
+    @staticmethod
+    def compact(event: ResponseEvent) -> ResponseEvent:
+        """The form an event waits in while pending: its raw bytes and the scalars that
+        counting needs, without the parsed body and headers (a parsed ~550-byte event costs
+        about 2 KB of Python objects; see docs/decisions/0006-pending-memory.md)."""
+        if event.raw is None:
+            return event
         return ResponseEvent(
-            request_id=doc["request_id"],
-            side=side,
-            route=route,
-            ts_ms=ts_ms,
-            status=doc.get("status"),
-            latency_ms=doc.get("latency_ms"),
-            headers=headers,
-            body=doc.get("body"),
-            has_body="body" in doc,
-            body_text=doc.get("body_text"),
-            error=doc.get("error"),
-            trace_id=doc.get("trace_id"),
-            method=method,
-            path=path,
-            size=size,
-            position=position,
+            request_id=event.request_id,
+            side=event.side,
+            route=sys.intern(event.route),
+            ts_ms=event.ts_ms,
+            status=event.status,
+            latency_ms=event.latency_ms,
+            error=event.error,
+            size=event.size,
+            position=event.position,
+            raw=event.raw,
+            compacted=True,
         )
+
+    @staticmethod
+    def expand(event: ResponseEvent) -> ResponseEvent:
+        """The full event back from its compact form (the bytes were validated already)."""
+        if not event.compacted or event.raw is None:
+            return event
+        return _event(orjson.loads(event.raw), event.side, event.ts_ms, event.position, event.raw)
 
     @staticmethod
     def _undecodable(
@@ -187,6 +191,38 @@ class EventDecoder:
                 "too_deep", "nesting deeper than the JSON parser allows", side, raw, position
             )
         return InvalidEvent("bad_json", message, side, raw, position)
+
+
+def _event(
+    doc: dict[str, Any], side: Side, ts_ms: int, position: SourcePosition | None, raw: bytes
+) -> ResponseEvent:
+    headers = doc.get("headers")
+    if headers:
+        headers = {name.lower(): value for name, value in headers.items()}
+    route = doc.get("route")
+    method = doc.get("method")
+    path = doc.get("path")
+    if route is None:
+        route = f"{method or '?'} {path or '?'}" if method or path else "unknown"
+    return ResponseEvent(
+        request_id=doc["request_id"],
+        side=side,
+        route=route,
+        ts_ms=ts_ms,
+        status=doc.get("status"),
+        latency_ms=doc.get("latency_ms"),
+        headers=headers,
+        body=doc.get("body"),
+        has_body="body" in doc,
+        body_text=doc.get("body_text"),
+        error=doc.get("error"),
+        trace_id=doc.get("trace_id"),
+        method=method,
+        path=path,
+        size=len(raw),
+        position=position,
+        raw=raw,
+    )
 
 
 def _schema_reason(

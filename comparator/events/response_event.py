@@ -47,3 +47,5 @@ class ResponseEvent:
     path: str | None = None
     size: int = 0
     position: SourcePosition | None = None
+    raw: bytes | None = None  # the bytes it was decoded from
+    compacted: bool = False  # body, headers and text dropped while pending (EventDecoder)

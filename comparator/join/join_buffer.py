@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from comparator.events.response_event import ResponseEvent
@@ -66,8 +66,17 @@ class JoinBuffer:
     """Holds half-joined pairs for any number of partitions and decides each event's fate."""
 
     def __init__(
-        self, *, window_ms: int, grace_ms: int, idle_close_ms: int, max_pending: int
+        self,
+        *,
+        window_ms: int,
+        grace_ms: int,
+        idle_close_ms: int,
+        max_pending: int,
+        compact: Callable[[ResponseEvent], ResponseEvent] | None = None,
     ) -> None:
+        """``compact`` turns an event into the smaller form it waits in while pending; the
+        results then carry that form for the pending side (the caller expands it)."""
+        self._compact = compact
         self.window_ms = window_ms
         self.grace_ms = grace_ms
         self.idle_close_ms = idle_close_ms
@@ -176,7 +185,8 @@ class JoinBuffer:
             elif request_id in state.compared:
                 results.append(Duplicate(event))
             else:
-                state.pending[request_id] = _Pending(event, deadline, seq)
+                stored = event if self._compact is None else self._compact(event)
+                state.pending[request_id] = _Pending(stored, deadline, seq)
                 heapq.heappush(state.deadlines, (deadline, seq, request_id))
                 state.pending_order.append((seq, request_id))
                 self._pending_total += 1

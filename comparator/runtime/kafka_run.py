@@ -148,7 +148,7 @@ class KafkaWorker:
         idle_since = time.monotonic()
         try:
             while not self._stop.is_set():
-                messages = self.consumer.consume(self.batch_size, timeout=0.1)
+                messages = self._next_batch()
                 now = time.monotonic()
                 self.state.last_loop_at = now
                 wall_ms = int(time.time() * 1000)
@@ -180,6 +180,21 @@ class KafkaWorker:
             self._shutdown()
 
     # -- the loop's parts ------------------------------------------------------------------
+
+    def _next_batch(self) -> list[Message]:
+        """Whatever is already fetched, up to ``batch_size``, without waiting for a full batch
+        (``consume`` with a timeout blocks until the batch is full, which adds up to the
+        timeout to detection latency at moderate rates); if nothing is there, wait up to
+        100 ms for the first message."""
+        consumer = self.consumer
+        assert consumer is not None
+        messages = consumer.consume(self.batch_size, timeout=0)
+        if messages:
+            return messages
+        first = consumer.poll(0.1)
+        if first is None:
+            return []
+        return [first, *consumer.consume(self.batch_size - 1, timeout=0)]
 
     def _process(self, messages: list[Message], wall_ms: int) -> bool:
         """Decodes messages into the aligner; returns True if any carried data."""
