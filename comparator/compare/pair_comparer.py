@@ -88,12 +88,15 @@ def compare_pair(stable: ResponseEvent, dark: ResponseEvent, rules: RouteRules) 
         d_body = dark.body
         # No ``==`` on the whole bodies first: most pairs differ in ignored members, and the
         # differ's per-member ``==`` covers the equal case at about the same cost.
+        # Decide first without recording (no path strings are built: most pairs are equal
+        # after rules), then walk again to record the differences of the few that are not.
         root = rules.root
         if (
             s_body is not d_body
             and not root.info.ignored
-            and _diff(s_body, d_body, root, "$", "$", differences)
+            and _diff(s_body, d_body, root, "$", "$", None)
         ):
+            _diff(s_body, d_body, root, "$", "$", differences)
             kinds.append("body")
     elif _compare_other_bodies(stable, dark, rules, differences):
         kinds.append("body")
