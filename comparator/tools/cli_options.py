@@ -265,6 +265,13 @@ def explore_options(func: F) -> F:
                 help="Only records from this event time (RFC 3339, epoch ms, ago).",
             ),
             click.option(
+                "--summary",
+                "summary_path",
+                type=_existing,
+                default=None,
+                help="A run's summary.json: adds pairs and divergence rate per route.",
+            ),
+            click.option(
                 "--max-records",
                 type=click.IntRange(min=1),
                 default=20_000,

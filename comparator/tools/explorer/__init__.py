@@ -1,0 +1,1 @@
+"""``comparator explore``: a small read-only web page over mismatch records."""
