@@ -11,7 +11,7 @@ A field is proposed for ``ignore`` when it differs on at least ``min_share`` of 
 
 - **high cardinality**: most values seen are distinct (timestamps, UUIDs, trace ids);
 - **flips both ways**: as many ``a -> b`` as ``b -> a`` (a random flag, a rotating enum);
-- **unpredictable**: a stable value maps to many different dark values (host names of pools).
+- **unpredictable**: a stable value maps to a different dark value each time (host pools).
 
 A real regression is directional and consistent (``confirmed -> cancelled``, ``EUR -> USD``) or
 limited to some pairs; those fields are listed to keep comparing. Numeric fields whose small
@@ -102,17 +102,19 @@ class FieldStats:
         )
         return balanced / total
 
-    def consistency(self) -> tuple[float, float]:
-        """(share of transitions going to their stable value's most common dark value, mean
-        transitions per stable value): a regression maps each stable value to one dark value."""
+    def repeat_consistency(self) -> tuple[float, int]:
+        """How deterministic stable -> dark is, and on how much evidence: over the stable values
+        seen more than once, the share of their repeats that went to their most common dark
+        value (``sum(top - 1) / sum(n - 1)``; a regression maps each stable value to one dark
+        value: 1.0; a random host of a pool: low), and ``sum(n - 1)``."""
         by_stable: dict[bytes, Counter[bytes]] = {}
         for (a, b), count in self.transitions.items():
             by_stable.setdefault(a, Counter())[b] += count
-        total = sum(self.transitions.values())
-        if not total:
-            return 1.0, 0.0
-        top = sum(max(c.values()) for c in by_stable.values())
-        return top / total, total / len(by_stable)
+        repeats = sum(sum(c.values()) - 1 for c in by_stable.values())
+        if not repeats:
+            return 1.0, 0
+        top = sum(max(c.values()) - 1 for c in by_stable.values())
+        return top / repeats, repeats
 
 
 @dataclass(slots=True)
@@ -263,16 +265,19 @@ def _judge_field(
         return verdict
     ratio = stats.distinct_ratio()
     symmetry = stats.symmetry()
-    consistency, per_value = stats.consistency()
+    consistency, repeats = stats.repeat_consistency()
     if ratio >= 0.5:
         verdict.suggest = "ignore"
         verdict.why = f"differs on most pairs with unrelated values ({ratio:.0%} distinct)"
     elif symmetry >= 0.8:
         verdict.suggest = "ignore"
         verdict.why = f"flips both ways ({symmetry:.0%} of changes also seen reversed)"
-    elif per_value >= 2 and consistency <= 0.5:
+    elif repeats >= MIN_EVIDENCE and consistency <= 0.5:
         verdict.suggest = "ignore"
-        verdict.why = f"a stable value maps to many dark values (top one only {consistency:.0%})"
+        verdict.why = (
+            "a stable value maps to a different dark value each time "
+            f"(a repeated stable value got its usual dark value {consistency:.0%} of the time)"
+        )
     else:
         verdict.why = "differs on most pairs, but consistently: looks like a real change"
     return verdict

@@ -1,0 +1,225 @@
+"""Noise detection and ``comparator suggest-rules``: the corpus's noisy fields are proposed
+with their evidence, its regressions are kept; the proposed rules replay to exactly the
+regressions; the classifier on known value patterns; no planted secret in any output."""
+
+from __future__ import annotations
+
+import json
+import random
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from comparator.cli import main
+from comparator.compare.rules import RuleSet
+from comparator.config.loader import load_config
+from comparator.runtime.file_run import run_files
+from comparator.tools.analysis import validate_rules
+from comparator.tools.noise import NoiseLearner, judge, proposed_rules
+from tests.tool_corpus import (
+    CONFIG_RULES,
+    REDACTION_KEY,
+    USERS,
+    Corpus,
+    assert_no_secret,
+    write_corpus,
+)
+
+ORDERS = "GET /v1/orders/{id}"
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
+    return write_corpus(tmp_path_factory.mktemp("noise"))
+
+
+@pytest.fixture(autouse=True)
+def _key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COMPARATOR_REDACTION_KEY", REDACTION_KEY)
+
+
+def verdicts_by_field(document: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(v["route"], v["field"]): v for v in document["noise"] + document["keep_comparing"]}
+
+
+def test_suggest_rules_from_raw_events(corpus: Corpus) -> None:
+    out = corpus.directory / "suggested.yaml"
+    result = CliRunner().invoke(
+        main, ["suggest-rules", "--config", str(corpus.config), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert_no_secret(result.output, corpus.secrets, "suggest-rules output")
+    document = yaml.safe_load(out.read_text(encoding="utf-8"))
+    assert document == yaml.safe_load(result.stdout)
+    assert document["pairs_seen"] == 80
+    found = verdicts_by_field(document)
+
+    served_at = found[(ORDERS, "$.served_at")]
+    assert served_at["suggest"] == "ignore"
+    assert (served_at["pairs_seen"], served_at["differing_pairs"]) == (60, 60)
+    assert served_at["differing_share"] == 1.0
+    assert served_at["distinct_values"] == 120
+    assert "unrelated values" in served_at["why"]
+    assert "already_in_rules" not in served_at
+    assert len(served_at["examples"]) == 3
+
+    host = found[(USERS, "$.request_host")]
+    assert host["suggest"] == "ignore" and host["already_in_rules"] is True
+    assert "different dark value" in host["why"]
+
+    total = found[(ORDERS, "$.total")]
+    assert total["suggest"] == "numbers" and total["already_in_rules"] is True
+    assert (total["within_tolerance"], total["beyond_tolerance"]) == (30, 3)
+
+    for route, name in ((ORDERS, "$.state"), (ORDERS, "$.payment.card_number"), (USERS, "status")):
+        assert found[(route, name)]["suggest"] == "keep", name
+    assert found[(ORDERS, "$.state")]["differing_pairs"] == 6
+    card = found[(ORDERS, "$.payment.card_number")]["examples"][0]
+    assert card["stable"].startswith("[REDACTED:key:") and card["dark"].startswith("[REDACTED:")
+
+    # the current rules plus the one new suggestion, valid as config rules
+    assert document["new_suggestions"] == 1
+    expected = json.loads(json.dumps(CONFIG_RULES))
+    expected["routes"][ORDERS] = {"ignore": ["$.served_at"]}
+    assert document["rules"] == expected
+    validate_rules(document["rules"])
+
+    # replaying with the suggestions leaves exactly the 12 regressions
+    report_path = corpus.directory / "suggested-replay.json"
+    replay = CliRunner().invoke(
+        main,
+        ["replay", "--config", str(corpus.config), "--rules", str(out), "--out", str(report_path)],
+    )
+    assert replay.exit_code == 0, replay.output
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    assert (report["mismatches"]["after"], report["mismatches"]["disappeared"]) == (12, 50)
+
+
+def test_suggest_rules_from_mismatch_records(corpus: Corpus) -> None:
+    run_files(load_config(corpus.config), redaction_key=REDACTION_KEY.encode())
+    records = corpus.directory / "out" / "mismatches.jsonl"
+    result = CliRunner().invoke(
+        main,
+        ["suggest-rules", "--mismatch-file", str(records), "--json", "--route", "GET /v1/orders/*"],
+    )
+    assert result.exit_code == 0, result.output
+    assert_no_secret(result.output, corpus.secrets, "suggest-rules --json")
+    document = json.loads(result.stdout)
+    found = verdicts_by_field(document)
+    assert {route for route, _ in found} == {ORDERS}
+    served_at = found[(ORDERS, "$.served_at")]
+    assert (served_at["suggest"], served_at["pairs_seen"], served_at["differing_pairs"]) == (
+        "ignore",
+        60,
+        60,
+    )
+    assert found[(ORDERS, "$.state")]["suggest"] == "keep"
+    assert "mismatch records" in document["input"]
+
+
+def learner_of(route: str, name: str, pairs: list[tuple[Any, Any]], total: int) -> NoiseLearner:
+    learner = NoiseLearner()
+    for i, (stable, dark) in enumerate(pairs):
+        change = "order_changed" if isinstance(stable, list) else "value_changed"
+        learner.add_record(
+            {
+                "route": route,
+                "request_id": str(i),
+                "kinds": ["body"],
+                "differences": [
+                    {"path": name, "field": name, "change": change, "stable": stable, "dark": dark}
+                ],
+            }
+        )
+    learner.set_pairs(route, total)
+    return learner
+
+
+def one_verdict(learner: NoiseLearner, **options: Any) -> Any:
+    (verdict,) = judge(learner, **options)
+    return verdict
+
+
+def test_classifier_on_known_value_patterns() -> None:
+    rng = random.Random(1)
+    flips = [(a, not a) for a in (rng.random() < 0.5 for _ in range(50))]
+    verdict = one_verdict(learner_of("R", "$.cached", flips, 100))
+    assert (verdict.suggest, verdict.share) == ("ignore", 0.5)
+    assert "flips both ways" in verdict.why
+
+    uuids = [(f"{rng.getrandbits(64):x}", f"{rng.getrandbits(64):x}") for _ in range(90)]
+    assert one_verdict(learner_of("R", "$.id", uuids, 100)).suggest == "ignore"
+
+    currency = [("EUR", "USD")] * 95
+    verdict = one_verdict(learner_of("R", "$.currency", currency, 100))
+    assert verdict.suggest == "keep" and "consistently" in verdict.why
+
+    hosts = [(f"a-{rng.randint(1, 5)}", f"b-{rng.randint(1, 9)}") for _ in range(80)]
+    assert one_verdict(learner_of("R", "$.host", hosts, 100)).suggest == "ignore"
+
+    rare = [(f"{rng.getrandbits(64):x}", f"{rng.getrandbits(64):x}") for _ in range(5)]
+    verdict = one_verdict(learner_of("R", "$.token_id", rare, 100))
+    assert verdict.suggest == "keep" and verdict.share == 0.05
+
+    orders = [([1, 2, 3], [3, 2, 1])] * 70
+    assert one_verdict(learner_of("R", "$.tags", orders, 100)).suggest == "unordered"
+
+    assert one_verdict(learner_of("R", "$.x", [(1, 2)] * 2, 100)).why.startswith("too little")
+
+
+def test_numeric_tolerance_covers_the_small_deltas_up_to_the_gap() -> None:
+    small = [(100.0, 100.0 + d) for d in (0.002, 0.004, 0.006, 0.008, 0.003)]
+    big = [(100.0, 101.5), (50.0, 48.0)]
+    verdict = one_verdict(learner_of("R", "$.price", small + big, 100))
+    assert verdict.suggest == "numbers"
+    assert (verdict.within_tolerance, verdict.beyond_tolerance) == (5, 2)
+    kind, limit = next(iter(verdict.tolerance.items()))
+    assert kind in ("abs", "rel")
+    assert (limit >= 0.008 and limit < 1.5) if kind == "abs" else (8e-5 <= limit < 0.01)
+
+    all_small = [(1000.0, 1000.0 * (1 + r)) for r in (1e-4, 2e-4, 3e-4)]
+    verdict = one_verdict(learner_of("R", "$.total", all_small, 10))
+    assert verdict.tolerance == {"rel": 0.0005} and verdict.beyond_tolerance == 0
+
+    too_big = [(10.0, 12.0), (10.0, 15.0), (10.0, 20.0)]
+    assert one_verdict(learner_of("R", "$.n", too_big, 100)).suggest != "numbers"
+
+
+def test_proposed_rules_go_to_default_when_noisy_on_several_routes() -> None:
+    current = {"routes": {"GET /v1/search*": {"unordered": ["$.results"]}}}
+    learner = NoiseLearner()
+    for route in ("GET /v1/search", "GET /v1/users/{id}"):
+        for i in range(10):
+            learner.add_record(
+                {
+                    "route": route,
+                    "kinds": ["body"],
+                    "differences": [
+                        {
+                            "path": "$.meta.at",
+                            "change": "value_changed",
+                            "stable": f"s{i}",
+                            "dark": f"d{i}",
+                        },
+                        {
+                            "path": "$.rev",
+                            "change": "value_changed",
+                            "stable": f"r{i}",
+                            "dark": f"q{i}",
+                        },
+                    ],
+                }
+            )
+        learner.set_pairs(route, 10)
+    verdicts = judge(learner, current=RuleSet.from_config(current))
+    rules = proposed_rules(verdicts, current)
+    assert rules["default"] == {"ignore": ["$.meta.at", "$.rev"]}
+    assert rules["routes"] == current["routes"]
+    validate_rules(rules)
+
+    # a suggestion for one route matched by a glob keeps the glob's rules in its new section
+    learner = learner_of("GET /v1/search", "$.stamp", [(f"a{i}", f"b{i}") for i in range(9)], 10)
+    rules = proposed_rules(judge(learner, current=RuleSet.from_config(current)), current)
+    assert rules["routes"]["GET /v1/search"] == {"unordered": ["$.results"], "ignore": ["$.stamp"]}
