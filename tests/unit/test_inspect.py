@@ -1,0 +1,214 @@
+"""``comparator inspect`` on known records: filters (route, kind, field, time), paging, the
+side-by-side view, ``--json``; a raw secret slipped into a file is redacted before display; the
+filter, time and side-by-side helpers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from comparator.cli import main
+from comparator.config.loader import load_config
+from comparator.runtime.file_run import run_files
+from comparator.tools.record_filter import RecordFilter, field_matches
+from comparator.tools.side_by_side import fold, side_by_side
+from comparator.tools.time_arg import parse_time_ms
+from tests.tool_corpus import REDACTION_KEY, T0, Corpus, assert_no_secret, write_corpus
+
+ORDERS = "GET /v1/orders/{id}"
+
+
+@pytest.fixture(scope="module")
+def records(tmp_path_factory: pytest.TempPathFactory) -> tuple[Corpus, Path]:
+    corpus = write_corpus(tmp_path_factory.mktemp("inspect"))
+    run_files(load_config(corpus.config), redaction_key=REDACTION_KEY.encode())
+    return corpus, corpus.directory / "out" / "mismatches.jsonl"
+
+
+@pytest.fixture(autouse=True)
+def _env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COMPARATOR_REDACTION_KEY", REDACTION_KEY)
+    monkeypatch.setenv("COLUMNS", "160")
+
+
+def inspect(*args: str) -> Any:
+    result = CliRunner().invoke(main, ["inspect", *args], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def json_lines(text: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def test_filters_select_exactly_the_planted_mismatches(records: tuple[Corpus, Path]) -> None:
+    corpus, path = records
+    everything = json_lines(inspect(str(path), "--json", "--limit", "1000").stdout)
+    assert len(everything) == 64  # 62 mismatching pairs + 2 orphans
+
+    state = json_lines(inspect(str(path), "--json", "--field", "$.state").stdout)
+    assert sorted(r["request_id"] for r in state) == [f"req-o{i:03d}" for i in range(6)]
+
+    status = json_lines(inspect(str(path), "--json", "--kind", "status").stdout)
+    assert sorted(r["request_id"] for r in status) == ["req-u003", "req-u011"]
+
+    orphans = json_lines(inspect(str(path), "--json", "--kind", "missing_dark").stdout)
+    assert [r["kinds"] for r in orphans] == [["missing_dark"], ["missing_dark"]]
+
+    users = json_lines(inspect(str(path), "--json", "--route", "GET /v1/users/*").stdout)
+    assert {r["route"] for r in users} == {"GET /v1/users/{id}"} and len(users) == 2
+
+    payment = json_lines(inspect(str(path), "--json", "--field", "$.payment").stdout)
+    assert [r["request_id"] for r in payment] == ["req-o007"]
+
+    # event time (the later event of a pair): orders pair i is at T0 + 150*i + 120
+    window = json_lines(
+        inspect(
+            str(path),
+            "--json",
+            "--route",
+            ORDERS,
+            "--since",
+            str(T0),
+            "--until",
+            str(T0 + 500),
+            "--limit",
+            "100",
+        ).stdout
+    )
+    assert [r["request_id"] for r in window] == ["req-o000", "req-o001", "req-o002"]
+    for text in (json.dumps(everything),):
+        assert_no_secret(text, corpus.secrets, "inspect --json")
+
+
+def test_pages_and_side_by_side_view(records: tuple[Corpus, Path]) -> None:
+    corpus, path = records
+    first = inspect(str(path), "--route", ORDERS, "--limit", "2").output
+    assert "records 1-2 of 62 matching (64 read); next page: --skip 2" in first
+    second = inspect(str(path), "--route", ORDERS, "--limit", "2", "--skip", "60").output
+    assert "records 61-62 of 62 matching (64 read)" in second and "next page" not in second
+
+    view = inspect(str(path), "--field", "$.state", "--limit", "1").output
+    assert_no_secret(view, corpus.secrets, "inspect view")
+    lines = view.splitlines()
+    assert "#1  GET /v1/orders/{id}  [body]" in lines[0]
+    assert any(
+        "$.state" in line and '"confirmed"' in line and '"cancelled"' in line for line in lines
+    )
+    # side by side: the changed line marked ~ on both sides, in one row
+    (state_row,) = [line for line in lines if '"state"' in line]
+    left, right = state_row.split("│")
+    assert left.strip().startswith("~") and '"confirmed"' in left
+    assert right.strip().startswith("~") and '"cancelled"' in right
+    assert any("equal lines" in line for line in lines)
+    full = inspect(str(path), "--field", "$.state", "--limit", "1", "--context", "100").output
+    assert not any("equal lines" in line for line in full.splitlines())
+    assert "[REDACTED:header:" in full  # the bearer token, as a token
+    assert_no_secret(full, corpus.secrets, "inspect view")
+
+    brief = inspect(str(path), "--field", "$.state", "--limit", "1", "--brief").output
+    assert '"state"' not in brief and "$.state" in brief
+
+    none = inspect(str(path), "--route", "GET /nothing").output
+    assert "no record shown: 0 of 64 records match" in none
+
+
+def test_a_raw_secret_in_a_file_is_redacted_before_display(tmp_path: Path) -> None:
+    secret_mail = "leaked.person@mail.example.net"
+    secret_card = "4111 1111 1111 1111"
+    raw = {
+        "schema_version": 1,
+        "request_id": "r-1",
+        "route": "GET /x",
+        "kinds": ["body"],
+        "differences": [
+            {
+                "path": "$.user.password",
+                "field": "$.user.password",
+                "change": "value_changed",
+                "stable": "hunter2-old",
+                "dark": "hunter2-new",
+            },
+            {
+                "path": "$.note",
+                "field": "$.note",
+                "change": "value_changed",
+                "stable": f"mail {secret_mail}",
+                "dark": f"card {secret_card}",
+            },
+        ],
+        "stable": {
+            "status": 200,
+            "headers": {"Authorization": "Bearer abc.def.ghi"},
+            "body": {"user": {"password": "hunter2-old"}, "note": f"mail {secret_mail}"},
+        },
+        "dark": {
+            "status": 200,
+            "body": {"user": {"password": "hunter2-new"}, "note": f"card {secret_card}"},
+        },
+    }
+    path = tmp_path / "raw.jsonl"
+    path.write_text(json.dumps(raw) + "\nnot json\n", encoding="utf-8")
+    for args in ((), ("--json",)):
+        output = inspect(str(path), *args).output
+        for secret in (secret_mail, secret_card, "hunter2-old", "hunter2-new", "abc.def.ghi"):
+            assert secret not in output, (args, secret)
+    output = inspect(str(path)).output
+    assert "[REDACTED:key:" in output and "[REDACTED:email:" in output
+    assert "1 unreadable records skipped" in output
+
+
+def test_inspect_needs_a_source() -> None:
+    result = CliRunner().invoke(main, ["inspect"])
+    assert result.exit_code == 2
+    assert "give a mismatch file" in result.output
+
+
+def test_record_filter_and_field_paths() -> None:
+    difference = {"path": "$.items[3].price", "field": "$.items[*].price"}
+    assert field_matches("$.items", difference)
+    assert field_matches("$.items[*].price", difference)
+    assert field_matches("$.items[3]", difference)
+    assert field_matches("*.price", difference)
+    assert not field_matches("$.item", difference)
+    assert not field_matches("$.items[*].pri", difference)
+    record = {
+        "route": "GET /a/{id}",
+        "kinds": ["body"],
+        "differences": [difference],
+        "detected_at": "2024-05-01T10:00:00+00:00",
+    }
+    assert RecordFilter(routes=("GET /a/*",), kinds=("body", "status")).matches(record)
+    assert not RecordFilter(kinds=("status",)).matches(record)
+    assert RecordFilter(since_ms=T0, until_ms=T0 + 1).matches(record)
+    assert not RecordFilter(since_ms=T0 + 1).matches(record)
+
+
+def test_time_arguments() -> None:
+    assert parse_time_ms("1714557600000") == T0
+    assert parse_time_ms("2024-05-01T10:00:00Z") == T0
+    assert parse_time_ms("15m", now_ms=T0) == T0 - 900_000
+    assert parse_time_ms("2h", now_ms=T0) == T0 - 7_200_000
+    with pytest.raises(ValueError, match="not a time"):
+        parse_time_ms("2024-05-01T10:00:00")  # no zone
+
+
+def test_side_by_side_rows_and_folding() -> None:
+    stable = {"status": 200, "body": {"a": 1, "b": [1, 2], "c": "x", "d": 4, "e": 5, "f": 6}}
+    dark = {"status": 500, "body": {"a": 1, "b": [1, 2, 3], "c": "x", "d": 4, "e": 5, "f": 7}}
+    rows = side_by_side(stable, dark)
+    tags = [(row.tag, row.left, row.right) for row in rows if row.tag != "same"]
+    assert ("changed", '  "status": 200,', '  "status": 500,') in tags
+    assert ("added", None, "      3") in tags
+    assert ("changed", '    "f": 6', '    "f": 7') in tags
+    folded = fold(rows, context=1)
+    assert any(row.tag == "skipped" for row in folded)
+    assert [r for r in folded if r.tag != "same" and r.tag != "skipped"] == [
+        r for r in rows if r.tag != "same"
+    ]
+    missing = side_by_side(None, dark)
+    assert missing[0].left == "(no response on this side)"
