@@ -13,6 +13,7 @@ from comparator.config.config_error import ConfigError
 from comparator.config.settings import Config
 from comparator.outputs.summary import Summary
 from comparator.pipeline import Pipeline
+from comparator.runtime.gc_tuning import tune_gc_for_streaming
 from comparator.transports.files.jsonl_merge import JsonlMerge
 from comparator.transports.files.jsonl_sink import open_file_sink
 
@@ -47,6 +48,7 @@ def run_files(
         "dead_letters": open_file_sink(config.outputs.dead_letters, "dead_letters"),
     }
     merge = JsonlMerge(files.stable, files.dark, pipeline.decoder)
+    tune_gc_for_streaming()
     started = clock()
     next_report = started + progress_every_s
     try:

@@ -29,6 +29,7 @@ from comparator.events.invalid_event import InvalidEvent
 from comparator.events.response_event import ResponseEvent, Side, SourcePosition
 from comparator.join.stream_aligner import StreamAligner
 from comparator.pipeline import Emission, Pipeline
+from comparator.runtime.gc_tuning import tune_gc_for_streaming
 from comparator.transports.files.jsonl_sink import JsonlSink
 from comparator.transports.kafka.client_settings import (
     common_settings,
@@ -131,6 +132,7 @@ class KafkaWorker:
         return partitions
 
     def run(self, *, max_idle_s: float | None = None) -> None:
+        tune_gc_for_streaming()
         self.consumer = Consumer(consumer_settings(self.kafka, self._on_client_error))
         self.producer = Producer(producer_settings(self.kafka, self._on_client_error))
         self._open_file_sinks()
