@@ -63,6 +63,7 @@ class Pipeline:
             max_pending=config.join.max_pending,
             compact=self.decoder.compact if compact_pending else None,
         )
+        self.metrics.watch_pending(lambda: self.join.pending_count)
         self.rules = RuleSet.from_config(config.rules)
         self.redactor = Redactor(
             redaction_key,
@@ -106,7 +107,6 @@ class Pipeline:
         emissions: list[Emission] = []
         for result in self.join.add(event, partition, wall_ms):
             self._handle(result, wall_ms, emissions)
-        self.metrics.pending_events.set(self.join.pending_count)
         return emissions
 
     def tick(self, wall_ms: int) -> list[Emission]:
@@ -114,7 +114,6 @@ class Pipeline:
         emissions: list[Emission] = []
         for result in self.join.tick(wall_ms):
             self._handle(result, wall_ms, emissions)
-        self.metrics.pending_events.set(self.join.pending_count)
         return emissions
 
     def hold_idle(self, wall_ms: int) -> None:
@@ -126,13 +125,11 @@ class Pipeline:
         emissions: list[Emission] = []
         for result in self.join.close_all():
             self._handle(result, wall_ms, emissions)
-        self.metrics.pending_events.set(self.join.pending_count)
         return emissions
 
     def drop_partition(self, partition: int) -> int:
         """A revoked partition: forget its pending events (the next owner re-reads them)."""
         dropped = self.join.drop_partition(partition)
-        self.metrics.pending_events.set(self.join.pending_count)
         return dropped
 
     # -- outcomes --------------------------------------------------------------------------
