@@ -74,25 +74,31 @@ def alert_rules() -> list[dict[str, Any]]:
 
 
 def exported_metrics() -> dict[str, set[str]]:
-    """Every series name the comparator exports (``comparator.outputs.metrics``), with its
-    label names."""
+    """Every series name a fresh ``ComparatorMetrics`` registry exports, with its label names
+    (read from the metric families, whichever way the module builds them)."""
     from prometheus_client.metrics import MetricWrapperBase
 
     from comparator.outputs.metrics import ComparatorMetrics
 
+    metrics = ComparatorMetrics()
+    wrappers = {
+        m._name: set(m._labelnames)
+        for m in vars(metrics).values()
+        if isinstance(m, MetricWrapperBase)
+    }
     out: dict[str, set[str]] = {}
-    for metric in vars(ComparatorMetrics()).values():
-        if not isinstance(metric, MetricWrapperBase):
-            continue
-        name, labels = metric._name, set(metric._labelnames)
-        if metric._type == "counter":
-            out[name + "_total"] = labels
-        elif metric._type == "histogram":
-            out[name + "_bucket"] = labels | {"le"}
-            out[name + "_sum"] = labels
-            out[name + "_count"] = labels
+    for family in metrics.registry.collect():
+        labels = set(getattr(family, "_labelnames", ())) or wrappers.get(family.name, set())
+        for sample in family.samples:
+            labels |= set(sample.labels) - {"le"}
+        if family.type == "counter":
+            out[family.name + "_total"] = labels
+        elif family.type == "histogram":
+            out[family.name + "_bucket"] = labels | {"le"}
+            out[family.name + "_sum"] = labels
+            out[family.name + "_count"] = labels
         else:
-            out[name] = labels
+            out[family.name] = labels
     return out
 
 
