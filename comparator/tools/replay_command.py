@@ -189,8 +189,8 @@ def print_report(result: ReplayResult, console: Console) -> None:
         f"{total['remained']:,} remained, [red]{total['new']:,} new[/red]"
     )
     routes = Table(title="per route", title_justify="left", show_lines=False)
-    for name in ("route", "pairs" if result.mode == "events" else "records"):
-        routes.add_column(name, overflow="fold")
+    routes.add_column("route", overflow="fold")
+    routes.add_column("pairs" if result.mode == "events" else "records", justify="right")
     for name in ("before", "after", "disappeared", "remained", "new"):
         routes.add_column(name, justify="right")
     for name, route in report["routes"].items():

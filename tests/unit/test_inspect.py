@@ -5,6 +5,11 @@ filter, time and side-by-side helpers."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -212,3 +217,40 @@ def test_side_by_side_rows_and_folding() -> None:
     ]
     missing = side_by_side(None, dark)
     assert missing[0].left == "(no response on this side)"
+
+
+@pytest.mark.timeout(30)
+def test_follow_prints_records_as_they_are_appended(
+    records: tuple[Corpus, Path], tmp_path: Path
+) -> None:
+    _, path = records
+    growing = tmp_path / "growing.jsonl"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    growing.write_text(lines[0], encoding="utf-8")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "comparator.cli",
+            "inspect",
+            str(growing),
+            "-f",
+            "--json",
+            "--kind",
+            "status",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "COMPARATOR_REDACTION_KEY": REDACTION_KEY},
+    )
+    try:
+        time.sleep(1.0)
+        with growing.open("a", encoding="utf-8") as handle:
+            handle.writelines(lines[1:])
+        assert process.stdout is not None
+        first = json.loads(process.stdout.readline())
+        second = json.loads(process.stdout.readline())
+        assert [first["request_id"], second["request_id"]] == ["req-u003", "req-u011"]
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(10) == 0
