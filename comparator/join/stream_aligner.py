@@ -6,8 +6,8 @@ backlog after a restart, a file read to the end first), stream time would run ah
 side's events would all be late. Like Kafka Streams' timestamp synchronisation, the aligner holds
 each side's events in arrival order and releases the head with the older event time, waiting for
 the other side while it has nothing buffered — unless that side is *caught up* (at the end of its
-partition or file), or the wait exceeds ``max_wait_ms`` of wall-clock time, or ``max_buffered``
-events are held.
+partition or file), or the wait exceeds ``max_wait_ms`` of wall-clock time while it is not known
+to be *behind* (unread events on their way), or ``max_buffered`` events are held.
 
 Items that have no event time of their own (invalid events) keep their place in their side's
 queue and sort with the time of the previous item of that side, so nothing overtakes an event
@@ -32,6 +32,7 @@ class _SideQueue(Generic[T]):
     items: deque[tuple[int, int, T]] = field(default_factory=deque)  # (ts, arrival wall ms, item)
     last_ts: int = 0
     caught_up: bool = False
+    behind: bool = False  # known to have more to read (lag > 0): wait for it, no time limit
 
 
 @dataclass(slots=True)
@@ -69,7 +70,18 @@ class StreamAligner(Generic[T]):
     def set_caught_up(self, partition: int, side: Side, caught_up: bool = True) -> None:
         """The side has no more data for now (end of partition) or for good (end of file)."""
         queues = self._queues(partition)
-        (queues.stable if side == "stable" else queues.dark).caught_up = caught_up
+        queue = queues.stable if side == "stable" else queues.dark
+        queue.caught_up = caught_up
+        if caught_up:
+            queue.behind = False
+
+    def set_behind(self, partition: int, side: Side) -> None:
+        """The side is known to have unread events (its position is below the partition's end):
+        the other side waits for them however long it takes (bounded by ``max_buffered``)."""
+        queues = self._queues(partition)
+        queue = queues.stable if side == "stable" else queues.dark
+        queue.behind = True
+        queue.caught_up = False
 
     def needs(self, partition: int, side: Side) -> bool:
         """True if the side's queue is empty and not caught up (file mode: read a line)."""
@@ -130,7 +142,7 @@ class StreamAligner(Generic[T]):
         if other.caught_up:
             self.released_unaligned["caught_up"] += 1
             return True
-        if wall_ms - waiting[0][1] >= self.max_wait_ms:
+        if not other.behind and wall_ms - waiting[0][1] >= self.max_wait_ms:
             self.released_unaligned["waited"] += 1
             return True
         if self.buffered > self.max_buffered:

@@ -259,10 +259,10 @@ class KafkaWorker:
             tp = TopicPartition(topics[side], partition)
             _, high = consumer.get_watermark_offsets(tp, cached=True)
             position = self._seen_offsets.get((tp.topic, partition))
-            if high >= 0 and position is not None and position >= high:
-                self.aligner.set_caught_up(partition, side)
-            elif high == 0:
-                self.aligner.set_caught_up(partition, side)  # an empty partition
+            if high == 0 or (high > 0 and position is not None and position >= high):
+                self.aligner.set_caught_up(partition, side)  # at the end (or empty)
+            elif high > 0:
+                self.aligner.set_behind(partition, side)  # unread events: wait for them
 
     def _publish(self, emissions: list[Emission]) -> None:
         if not emissions:

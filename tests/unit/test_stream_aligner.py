@@ -238,3 +238,21 @@ def test_release_order_is_the_merge_by_time_with_ties_to_stable(case):
     assert out == expected
     assert [i for s, i in out if s == "stable"] == list(range(len(stable)))
     assert [i for s, i in out if s == "dark"] == list(range(len(dark)))
+
+
+def test_a_side_known_to_be_behind_is_waited_for_past_max_wait():
+    aligner: StreamAligner[str] = StreamAligner(max_wait_ms=100, max_buffered=10)
+    aligner.push(0, "stable", "s1", 10, wall_ms=0)
+    aligner.set_behind(0, "dark")  # the dark partition has unread events
+    assert aligner.release(wall_ms=10_000) == []
+    aligner.push(0, "dark", "d1", 5, wall_ms=10_000)
+    aligner.set_caught_up(0, "dark")
+    assert aligner.release(wall_ms=10_000) == [(0, "d1"), (0, "s1")]
+
+
+def test_behind_still_gives_way_to_max_buffered():
+    aligner: StreamAligner[str] = StreamAligner(max_wait_ms=100, max_buffered=2)
+    for n in range(3):
+        aligner.push(0, "stable", f"s{n}", n, wall_ms=0)
+    aligner.set_behind(0, "dark")
+    assert [item for _, item in aligner.release(wall_ms=0)][:1] == ["s0"]
