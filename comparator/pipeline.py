@@ -62,6 +62,7 @@ class Pipeline:
             idle_close_ms=config.join.idle_close_ms,
             max_pending=config.join.max_pending,
             compact=self.decoder.compact if compact_pending else None,
+            track_offsets=config.source.kind == "kafka",  # commits need it; files do not
         )
         self.metrics.watch_pending(lambda: self.join.pending_count)
         self.rules = RuleSet.from_config(config.rules)

@@ -73,10 +73,14 @@ class JoinBuffer:
         idle_close_ms: int,
         max_pending: int,
         compact: Callable[[ResponseEvent], ResponseEvent] | None = None,
+        track_offsets: bool = False,
     ) -> None:
         """``compact`` turns an event into the smaller form it waits in while pending; the
-        results then carry that form for the pending side (the caller expands it)."""
+        results then carry that form for the pending side (the caller expands it).
+        ``track_offsets`` keeps the bookkeeping :meth:`commit_cut` needs (Kafka mode); it is
+        pruned by each commit, so a file run, which never commits, does not keep it."""
         self._compact = compact
+        self._track_offsets = track_offsets
         self.window_ms = window_ms
         self.grace_ms = grace_ms
         self.idle_close_ms = idle_close_ms
@@ -111,6 +115,8 @@ class JoinBuffer:
         pair it re-reads one event of: a replay can repeat a pair's outcome but never turn one
         of its events into a spurious orphan. Cost: amortised O(1) per event.
         """
+        if not self._track_offsets:
+            raise RuntimeError("commit_cut needs JoinBuffer(track_offsets=True)")
         state = self._partitions.get(partition)
         if state is None:
             return dict(upper)
@@ -155,7 +161,7 @@ class JoinBuffer:
         self._seq += 1
         seq = self._seq
         position = event.position
-        if position is not None:
+        if position is not None and self._track_offsets:
             positions = state.positions.get(position.source)
             if positions is None:
                 positions = state.positions[position.source] = deque()
@@ -176,7 +182,9 @@ class JoinBuffer:
                         pair = Paired(partner.event, event)
                     else:
                         pair = Paired(event, partner.event)
-                    self._remember_compared(state, request_id, seq, partner.seq)
+                    state.compared[request_id] = seq
+                    if self._track_offsets:
+                        self._remember_straddle(state, seq, partner.seq)
                     heapq.heappush(
                         state.compared_deadlines,
                         (max(deadline, partner.deadline), seq, request_id),
@@ -188,7 +196,8 @@ class JoinBuffer:
                 stored = event if self._compact is None else self._compact(event)
                 state.pending[request_id] = _Pending(stored, deadline, seq)
                 heapq.heappush(state.deadlines, (deadline, seq, request_id))
-                state.pending_order.append((seq, request_id))
+                if self._track_offsets:
+                    state.pending_order.append((seq, request_id))
                 self._pending_total += 1
 
         if stream_time is None or event.ts_ms > stream_time:
@@ -252,10 +261,7 @@ class JoinBuffer:
     # -- internals -------------------------------------------------------------------------
 
     @staticmethod
-    def _remember_compared(
-        state: _PartitionState, request_id: str, later_seq: int, earlier_seq: int
-    ) -> None:
-        state.compared[request_id] = later_seq
+    def _remember_straddle(state: _PartitionState, later_seq: int, earlier_seq: int) -> None:
         straddles = state.straddles
         while straddles and straddles[-1][1] >= earlier_seq:
             straddles.pop()  # dominated: this pair reaches further back and completed later

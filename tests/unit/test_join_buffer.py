@@ -26,7 +26,13 @@ def ev(rid: str, side: str, ts: int, offset: int = 0) -> ResponseEvent:
 
 
 def buffer(max_pending: int = 1000, idle_close_ms: int = 5000) -> JoinBuffer:
-    return JoinBuffer(window_ms=W, grace_ms=G, idle_close_ms=idle_close_ms, max_pending=max_pending)
+    return JoinBuffer(
+        window_ms=W,
+        grace_ms=G,
+        idle_close_ms=idle_close_ms,
+        max_pending=max_pending,
+        track_offsets=True,
+    )
 
 
 def test_pair_within_window_is_paired_with_stable_first():
@@ -252,3 +258,12 @@ def test_hold_idle_restarts_the_idle_clock():
     jb.hold_idle(10_000)  # the broker was down until now
     assert jb.tick(12_000) == []  # only 2 s idle since the input came back
     assert jb.tick(13_000) != []
+
+
+def test_without_offset_tracking_no_commit_bookkeeping_grows():
+    jb = JoinBuffer(window_ms=W, grace_ms=G, idle_close_ms=5000, max_pending=1000)
+    for n in range(100):
+        jb.add(ev(str(n), "stable", n, offset=n), 0, 0)
+        jb.add(ev(str(n), "dark", n, offset=n), 0, 0)
+    state = jb._partitions[0]
+    assert not state.positions and not state.straddles and not state.pending_order
