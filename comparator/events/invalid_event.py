@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from comparator.events.response_event import Side, SourcePosition
 
@@ -19,18 +19,7 @@ InvalidReason = Literal[
     "side_mismatch",
     "bad_timestamp",
 ]
-INVALID_REASONS: tuple[InvalidReason, ...] = (
-    "oversize",
-    "invalid_utf8",
-    "bad_json",
-    "too_deep",
-    "not_an_object",
-    "missing_request_id",
-    "invalid_field",
-    "no_payload",
-    "side_mismatch",
-    "bad_timestamp",
-)
+INVALID_REASONS: tuple[InvalidReason, ...] = get_args(InvalidReason)
 
 NOT_PARSED = object()
 
