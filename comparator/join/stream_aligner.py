@@ -48,6 +48,7 @@ class StreamAligner(Generic[T]):
         self._partitions: dict[int, _PartitionQueues[T]] = {}
         self.buffered = 0
         self.released_unaligned = {"caught_up": 0, "waited": 0, "buffer_full": 0}
+        self._distrust_until_ms = 0
 
     def _queues(self, partition: int) -> _PartitionQueues[T]:
         queues = self._partitions.get(partition)
@@ -117,6 +118,13 @@ class StreamAligner(Generic[T]):
         self.buffered -= dropped
         return dropped
 
+    def distrust_caught_up(self, *, until_wall_ms: int) -> None:
+        """Until then, a side's caught-up flag does not let the other side go alone (only
+        ``max_wait_ms`` and ``max_buffered`` do): after an outage the flags are stale."""
+        self._distrust_until_ms = until_wall_ms
+        for queues in self._partitions.values():
+            queues.stable.caught_up = queues.dark.caught_up = False
+
     def starved(self) -> list[tuple[int, Side]]:
         """Sides holding others back: empty, not known to be caught up, while the other side
         of their partition has events waiting. The Kafka runtime checks these against the
@@ -139,7 +147,7 @@ class StreamAligner(Generic[T]):
     def _may_go_alone(
         self, other: _SideQueue[T], waiting: deque[tuple[int, int, T]], wall_ms: int
     ) -> bool:
-        if other.caught_up:
+        if other.caught_up and wall_ms >= self._distrust_until_ms:
             self.released_unaligned["caught_up"] += 1
             return True
         if not other.behind and wall_ms - waiting[0][1] >= self.max_wait_ms:

@@ -157,7 +157,8 @@ class KafkaWorker:
                 if messages and self._process(messages, wall_ms):
                     idle_since = now
                     self.state.last_message_at = now
-                    self.state.broker_down_since = None
+                    if self.state.broker_down_since is not None:
+                        self._broker_back(wall_ms)
                 self._release(wall_ms)
                 if self.state.broker_down_since is None:
                     self._publish(self.pipeline.tick(wall_ms))
@@ -382,8 +383,19 @@ class KafkaWorker:
             self.consumer.list_topics(self.kafka.stable_topic, timeout=0.5)
         except Exception:
             return
+        self._broker_back(int(time.time() * 1000))
+
+    def _broker_back(self, wall_ms: int) -> None:
+        """After an outage both topics deliver what producers buffered, one partition's fetch
+        before the other's, while every side's caught-up flag and cached high watermark still
+        describe the time before the outage. Until fresh evidence comes, the aligner waits up
+        to its ``max_wait_ms`` for the other side instead of trusting them (else stream time
+        races ahead on one topic and the other's events turn late)."""
+        if self.state.broker_down_since is None:
+            return
         down_s = time.monotonic() - self.state.broker_down_since
         self.state.broker_down_since = None
+        self.aligner.distrust_caught_up(until_wall_ms=wall_ms + self.aligner.max_wait_ms)
         log.info("broker reachable again", extra={"fields": {"down_seconds": round(down_s, 1)}})
 
     # -- shutdown --------------------------------------------------------------------------

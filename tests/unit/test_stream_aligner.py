@@ -256,3 +256,16 @@ def test_behind_still_gives_way_to_max_buffered():
         aligner.push(0, "stable", f"s{n}", n, wall_ms=0)
     aligner.set_behind(0, "dark")
     assert [item for _, item in aligner.release(wall_ms=0)][:1] == ["s0"]
+
+
+def test_after_an_outage_caught_up_flags_are_not_trusted_until_max_wait():
+    aligner: StreamAligner[str] = StreamAligner(max_wait_ms=1000, max_buffered=100)
+    aligner.set_caught_up(0, "stable")
+    aligner.distrust_caught_up(until_wall_ms=10_000)
+    aligner.push(0, "dark", "d1", 50, wall_ms=9_000)
+    aligner.set_caught_up(0, "stable")  # a stale flag (e.g. an old watermark) comes back
+    assert aligner.release(wall_ms=9_500) == []  # waits for the stable side's backlog
+    aligner.push(0, "stable", "s1", 40, wall_ms=9_600)
+    assert aligner.release(wall_ms=9_600) == [(0, "s1")]  # the older head first
+    assert aligner.release(wall_ms=9_999) == []  # d1 waits for more stable events...
+    assert aligner.release(wall_ms=10_000) == [(0, "d1")]  # ...up to max_wait
