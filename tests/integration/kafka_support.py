@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 import yaml
-from confluent_kafka import Consumer, KafkaError, Producer
+from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -104,34 +104,49 @@ def produce_lines(
     return count
 
 
-def read_all(bootstrap: str, topic: str, *, idle_s: float = 3.0) -> list[bytes]:
-    """Every message of a topic (all partitions), read until idle."""
+def read_all(bootstrap: str, topic: str, *, timeout_s: float = 60.0) -> list[bytes]:
+    """Every message of a topic (all partitions) up to each partition's end as of now.
+
+    Reads by assignment up to the high watermarks taken at the start, so a slow fetch on a
+    loaded machine cannot end the read early (an idle timeout could)."""
+    from confluent_kafka import TopicPartition
+
     consumer = Consumer(
         {
             "bootstrap.servers": bootstrap,
             "group.id": f"reader-{time.monotonic_ns()}",
-            "auto.offset.reset": "earliest",
             "enable.auto.commit": False,
         }
     )
-    consumer.subscribe([topic])
-    values: list[bytes] = []
-    last = time.monotonic()
-    while time.monotonic() - last < idle_s:
-        message = consumer.poll(0.2)
-        if message is None:
-            continue
-        if message.error():
-            if message.error().code() not in (
-                KafkaError._PARTITION_EOF,
-                KafkaError.UNKNOWN_TOPIC_OR_PART,
-            ):
-                raise AssertionError(str(message.error()))
-            continue
-        values.append(message.value())
-        last = time.monotonic()
-    consumer.close()
-    return values
+    try:
+        metadata = consumer.list_topics(topic, timeout=10).topics.get(topic)
+        if metadata is None or metadata.error is not None:
+            return []
+        ends: dict[int, int] = {}
+        for partition in metadata.partitions:
+            low, high = consumer.get_watermark_offsets(
+                TopicPartition(topic, partition), timeout=10, cached=False
+            )
+            if high > low:
+                ends[partition] = high
+        consumer.assign([TopicPartition(topic, p, 0) for p in ends])  # 0: from the start
+        values: list[bytes] = []
+        remaining = dict(ends)
+        deadline = time.monotonic() + timeout_s
+        while remaining:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"reading {topic} timed out; still to read: {remaining}")
+            for message in consumer.consume(1000, 0.5):
+                if message.error():
+                    continue
+                partition = message.partition()
+                if partition in remaining and message.offset() < remaining[partition]:
+                    values.append(message.value())
+                    if message.offset() + 1 >= remaining[partition]:
+                        del remaining[partition]
+        return values
+    finally:
+        consumer.close()
 
 
 @dataclass
@@ -156,6 +171,7 @@ def write_kafka_config(
     limits: dict[str, Any] | None = None,
     sampling: int = 1_000_000,
     name: str = "worker",
+    engine: str = "native",
 ) -> WorkerSetup:
     port = free_port()
     setup = WorkerSetup(
@@ -190,6 +206,8 @@ def write_kafka_config(
     }
     if limits:
         document["limits"] = limits
+    if engine != "native":
+        document["source"]["kafka"]["engine"] = engine
     setup.config_path.write_text(yaml.safe_dump(document))
     return setup
 
@@ -333,3 +351,8 @@ class LiveTraffic:
                     )  # type: ignore[arg-type]
             (self.both if item.stable and item.dark else self.orphans).add(item.request_id)
         assert self.publisher.flush(150) == 0
+
+
+# The Kafka engines (source.kafka.engine) the integration suite runs against; docs/decisions/
+# 0012-faust-engine.md. The faust engine needs the `faust` extra installed.
+ENGINES = ["native", "faust"]
