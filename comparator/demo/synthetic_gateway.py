@@ -157,7 +157,10 @@ class SyntheticGateway:
             del dark_body["loyalty_tier"]
         dark = {**base, "body": dark_body}
         stable["latency_ms"] = round(rng.lognormvariate(3.0, 0.3), 1)
-        dark["latency_ms"] = stable["latency_ms"] * (3.0 if rng.random() < 0.05 else 1.1) + 60
+        slow = rng.random() < 0.05  # a slow dark code path on some lookups
+        dark["latency_ms"] = round(
+            stable["latency_ms"] * (3.0 if slow else 1.05) + (60 if slow else 2), 1
+        )
         return stable, dark
 
     def _render(self, request_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
