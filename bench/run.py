@@ -6,6 +6,8 @@
 Measures, on the design's workload (``bench/workload.py``):
   raw      a bare confluent-kafka consumer reading both topics (the ceiling)
   ours     the comparator's Kafka worker, end to end until every pair is counted
+  faust    the same core on the faust-streaming engine (source.kafka.engine: faust), same
+           workload, same run (skipped with --no-faust or when faust-streaming is missing)
   naive    the same worker and join with DeepDiff on every pair (on a prefix of the data)
   latency  detection latency (second event produced -> outcome counted), p50/p99, with
            traffic produced by another process at half of ``ours``
@@ -124,11 +126,24 @@ def measure_raw(bootstrap: str, prefix: str, total: int) -> dict[str, Any]:
 # -- the worker (ours or naive) ----------------------------------------------------------------
 
 
+def make_worker(config: Config, pipeline: Pipeline, engine: str) -> KafkaWorker:
+    if engine == "faust":
+        from comparator.runtime.faust_engine import FaustWorker, faust_app
+
+        app = faust_app(config, datadir=tempfile.mkdtemp(prefix="bench-faust-"))
+        return FaustWorker(config, pipeline, app)
+    return KafkaWorker(config, pipeline)
+
+
 def run_worker(
-    config: Config, compare: PairCompare, until_pairs: int, timeout_s: float = 600
+    config: Config,
+    compare: PairCompare,
+    until_pairs: int,
+    timeout_s: float = 600,
+    engine: str = "native",
 ) -> dict[str, Any]:
     pipeline = Pipeline(config, redaction_key=KEY, compare=compare)
-    worker = KafkaWorker(config, pipeline)
+    worker = make_worker(config, pipeline, engine)
     worker.preflight()
     thread = threading.Thread(target=worker.run, daemon=True)
     thread.start()
@@ -188,7 +203,7 @@ def live_producer(
 
 
 def measure_latency(
-    bootstrap: str, prefix: str, events_per_s: float, seconds: float
+    bootstrap: str, prefix: str, events_per_s: float, seconds: float, engine: str = "native"
 ) -> dict[str, Any]:
     compared_at: dict[str, float] = {}
 
@@ -199,7 +214,7 @@ def measure_latency(
 
     config = kafka_config(bootstrap, prefix, f"{prefix}latency")
     pipeline = Pipeline(config, redaction_key=KEY, compare=timed_compare)
-    worker = KafkaWorker(config, pipeline)
+    worker = make_worker(config, pipeline, engine)
     worker.preflight()
     thread = threading.Thread(target=worker.run, daemon=True)
     thread.start()
@@ -315,7 +330,14 @@ def main() -> None:
     parser.add_argument("--pending", type=int, default=100_000)
     parser.add_argument("--bootstrap", default=None, help="use this broker (default: start one)")
     parser.add_argument("--out", type=Path, default=Path("bench-results.json"))
+    parser.add_argument("--no-faust", action="store_true", help="skip the faust engine")
     args = parser.parse_args()
+    if not args.no_faust:
+        try:
+            import faust  # noqa: F401
+        except ImportError:
+            print("faust-streaming not installed: skipping the faust engine", flush=True)
+            args.no_faust = True
 
     broker_env = None
     if args.bootstrap is None:
@@ -354,6 +376,14 @@ def main() -> None:
         results["ours"] = run_worker(
             kafka_config(args.bootstrap, prefix, f"{prefix}ours"), compare_pair, pairs
         )
+        if not args.no_faust:
+            print("faust engine ...", flush=True)
+            results["faust"] = run_worker(
+                kafka_config(args.bootstrap, prefix, f"{prefix}faust"),
+                compare_pair,
+                pairs,
+                engine="faust",
+            )
         print("naive ...", flush=True)
         results["naive"] = run_worker(
             kafka_config(args.bootstrap, naive_prefix, f"{prefix}naive"), naive_compare, naive_pairs
@@ -372,6 +402,22 @@ def main() -> None:
             is None
             else {}
         )
+        if not args.no_faust:
+            print("latency (faust engine) ...", flush=True)
+            results["faust_latency"] = (
+                measure_latency(
+                    args.bootstrap,
+                    prefix + "flat-",
+                    results["faust"]["events_per_second"] / 2,
+                    args.latency_seconds,
+                    engine="faust",
+                )
+                if create_topics(
+                    args.bootstrap, [f"{prefix}flat-stable", f"{prefix}flat-dark"], args.partitions
+                )
+                is None
+                else {}
+            )
     finally:
         if broker_env is not None:
             stop_local_broker(broker_env)
@@ -384,6 +430,10 @@ def main() -> None:
         "ours_vs_raw": round(ours["events_per_second"] / raw["events_per_second"], 4),
         "ours_vs_naive": round(ours["events_per_second"] / naive["events_per_second"], 1),
     }
+    if "faust" in results:
+        results["ratios"]["faust_vs_raw"] = round(
+            results["faust"]["events_per_second"] / raw["events_per_second"], 4
+        )
     args.out.write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2))
     print_table(results)
     print(f"\nwritten to {args.out}")
@@ -415,6 +465,19 @@ def print_table(r: dict[str, Any]) -> None:
         ),
         ("file mode", f"{r['files']['events_per_second']:,} events/s", ""),
     ]
+    if "faust" in r:
+        rows[2:2] = [
+            (
+                "faust engine, end to end",
+                f"{r['faust']['events_per_second']:,} events/s",
+                f"{r['ratios']['faust_vs_raw']:.1%} of raw",
+            ),
+            (
+                "faust engine latency at half of it",
+                f"p50 {r['faust_latency']['p50_ms']} ms, p99 {r['faust_latency']['p99_ms']} ms",
+                f"at {r['faust_latency']['rate_events_per_second']:,} events/s",
+            ),
+        ]
     width = max(len(a) for a, _, _ in rows)
     print(
         f"\n{r['events']:,} events of ~{r['mean_event_bytes']} B, {r['partitions']} partitions, "

@@ -14,6 +14,7 @@ class KafkaSourceConfig:
     stable_topic: str = "responses.stable"
     dark_topic: str = "responses.dark"
     config: dict[str, Any] = field(default_factory=dict)
+    engine: Literal["native", "faust"] = "native"
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,10 @@ def build_worker(
     on_second: Callable[[KafkaWorker], None] | None = None,
 ) -> KafkaWorker:
     pipeline = Pipeline(config, redaction_key=redaction_key, metrics=ComparatorMetrics())
+    if config.source.kafka.engine == "faust":
+        from comparator.runtime.faust_engine import FaustWorker, faust_app
+
+        return FaustWorker(config, pipeline, faust_app(config), on_second=on_second)
     return KafkaWorker(config, pipeline, on_second=on_second)
 
 

@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 from tests.integration.kafka_support import (
+    ENGINES,
     create_topics,
     produce_lines,
     read_all,
@@ -34,8 +35,9 @@ pytestmark = pytest.mark.kafka
 SENTINEL = "GET /end-of-corpus"
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 def test_corpus_on_kafka_gives_the_file_mode_summary(
-    kafka_bootstrap, kafka_admin, unique_topic_prefix, tmp_path
+    kafka_bootstrap, kafka_admin, unique_topic_prefix, tmp_path, engine
 ):
     example = yaml.safe_load((EXAMPLES / "files.yaml").read_text())
     setup = write_kafka_config(
@@ -46,6 +48,7 @@ def test_corpus_on_kafka_gives_the_file_mode_summary(
         join=example["join"],
         limits=example["limits"],
         sampling=example["sampling"]["max_records_per_route_per_minute"],
+        engine=engine,
     )
     create_topics(kafka_admin, [setup.stable, setup.dark], partitions=1)
     last_ts = 0

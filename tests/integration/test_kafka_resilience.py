@@ -12,6 +12,7 @@ import orjson
 import pytest
 
 from tests.integration.kafka_support import (
+    ENGINES,
     LiveTraffic,
     create_topics,
     http_get,
@@ -38,14 +39,15 @@ def outcomes(bootstrap: str, topic: str) -> tuple[set[str], set[str]]:
     return compared, orphaned
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 def test_second_worker_joining_mid_stream_loses_no_pair(
-    kafka_bootstrap, kafka_admin, unique_topic_prefix, tmp_path
+    kafka_bootstrap, kafka_admin, unique_topic_prefix, tmp_path, engine
 ):
     first_setup = write_kafka_config(
-        tmp_path, kafka_bootstrap, unique_topic_prefix, join=JOIN, name="first"
+        tmp_path, kafka_bootstrap, unique_topic_prefix, join=JOIN, name="first", engine=engine
     )
     second_setup = write_kafka_config(
-        tmp_path, kafka_bootstrap, unique_topic_prefix, join=JOIN, name="second"
+        tmp_path, kafka_bootstrap, unique_topic_prefix, join=JOIN, name="second", engine=engine
     )
     create_topics(kafka_admin, [first_setup.stable, first_setup.dark], partitions=4)
     first = start_worker(first_setup, max_idle=8)
@@ -74,11 +76,12 @@ def test_second_worker_joining_mid_stream_loses_no_pair(
 
 
 @pytest.mark.kafka_restart
+@pytest.mark.parametrize("engine", ENGINES)
 def test_broker_restart_mid_stream(
-    kafka_broker_control, kafka_admin, unique_topic_prefix, tmp_path
+    kafka_broker_control, kafka_admin, unique_topic_prefix, tmp_path, engine
 ):
     bootstrap = kafka_broker_control.bootstrap
-    setup = write_kafka_config(tmp_path, bootstrap, unique_topic_prefix, join=JOIN)
+    setup = write_kafka_config(tmp_path, bootstrap, unique_topic_prefix, join=JOIN, engine=engine)
     from confluent_kafka.admin import AdminClient
 
     create_topics(AdminClient({"bootstrap.servers": bootstrap}), [setup.stable, setup.dark], 2)

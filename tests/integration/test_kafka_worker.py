@@ -13,6 +13,7 @@ import pytest
 from bench.workload import generate
 from tests.integration.kafka_support import (
     COMPARATOR,
+    ENGINES,
     REPO_ROOT,
     committed_offsets,
     create_topics,
@@ -48,14 +49,17 @@ def workload(requests: int, seed: int):
     return stable, dark, both, mismatching, orphans
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 def test_kill_9_and_restart_loses_no_pair(
-    kafka_bootstrap, kafka_admin, unique_topic_prefix, tmp_path
+    kafka_bootstrap, kafka_admin, unique_topic_prefix, tmp_path, engine
 ):
     """With no rules every pair mismatches on its trace_id, so every compared pair leaves a
     record: the records of both runs together must cover every request that has both events,
     and a request is recorded twice only if one of its events was beyond the committed offset
     at the time of the crash."""
-    setup = write_kafka_config(tmp_path, kafka_bootstrap, unique_topic_prefix, join=FAST_JOIN)
+    setup = write_kafka_config(
+        tmp_path, kafka_bootstrap, unique_topic_prefix, join=FAST_JOIN, engine=engine
+    )
     create_topics(kafka_admin, [setup.stable, setup.dark], partitions=3)
     stable, dark, both, _, orphans = workload(20000, seed=11)
     positions: dict[str, dict[bytes, tuple[int, int]]] = {"stable": {}, "dark": {}}
@@ -99,8 +103,9 @@ def test_kill_9_and_restart_loses_no_pair(
     assert len(replayed) < len(both)
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 def test_invalid_flood_goes_to_dead_letters_and_valid_pairs_still_compare(
-    kafka_bootstrap, kafka_admin, unique_topic_prefix, tmp_path
+    kafka_bootstrap, kafka_admin, unique_topic_prefix, tmp_path, engine
 ):
     setup = write_kafka_config(
         tmp_path,
@@ -109,6 +114,7 @@ def test_invalid_flood_goes_to_dead_letters_and_valid_pairs_still_compare(
         join=FAST_JOIN,
         rules=WORKLOAD_RULES,
         limits={"max_event_bytes": 20000, "max_depth": 20},
+        engine=engine,
     )
     create_topics(kafka_admin, [setup.stable, setup.dark], partitions=2)
     stable, dark, both, mismatching, _ = workload(1000, seed=5)
@@ -201,11 +207,17 @@ def test_kafka_mode_refuses_to_start_without_a_redaction_key(
     assert "COMPARATOR_REDACTION_KEY" in result.stderr
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 def test_sigterm_stops_cleanly_and_commits(
-    kafka_bootstrap, kafka_admin, unique_topic_prefix, tmp_path
+    kafka_bootstrap, kafka_admin, unique_topic_prefix, tmp_path, engine
 ):
     setup = write_kafka_config(
-        tmp_path, kafka_bootstrap, unique_topic_prefix, join=FAST_JOIN, rules=WORKLOAD_RULES
+        tmp_path,
+        kafka_bootstrap,
+        unique_topic_prefix,
+        join=FAST_JOIN,
+        rules=WORKLOAD_RULES,
+        engine=engine,
     )
     create_topics(kafka_admin, [setup.stable, setup.dark], partitions=2)
     stable, dark, both, _, orphans = workload(500, seed=3)
