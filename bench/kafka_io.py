@@ -52,12 +52,12 @@ def create_topics(bootstrap: str, names: list[str], partitions: int) -> None:
     raise RuntimeError(f"topics not ready: {names}")
 
 
-def producer(bootstrap: str) -> Producer:
+def producer(bootstrap: str, linger_ms: int = 20) -> Producer:
     return Producer(
         {
             "bootstrap.servers": bootstrap,
             "partitioner": "murmur2_random",
-            "linger.ms": 20,
+            "linger.ms": linger_ms,
             "batch.size": 1_000_000,
             "compression.type": "lz4",
             "queue.buffering.max.messages": 1_000_000,

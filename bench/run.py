@@ -7,7 +7,7 @@ Measures, on the design's workload (``bench/workload.py``):
   raw      a bare confluent-kafka consumer reading both topics (the ceiling)
   ours     the comparator's Kafka worker, end to end until every pair is counted
   faust    the same core on the faust-streaming engine (source.kafka.engine: faust), same
-           workload, same run (skipped with --no-faust or when faust-streaming is missing)
+           workload, same run, in a process of its own (only with --faust: experimental)
   naive    the same worker and join with DeepDiff on every pair (on a prefix of the data)
   latency  detection latency (second event produced -> outcome counted), p50/p99, with
            traffic produced by another process at half of ``ours``
@@ -174,8 +174,9 @@ def run_worker(
 def live_producer(
     bootstrap: str, prefix: str, events_per_s: float, seconds: float, out_path: str
 ) -> None:
-    p = producer(bootstrap)
-    p_conf_fast = p  # linger 20 ms is part of the produce path a gateway would also have
+    # produced like comparator.publisher.ResponsePublisher does for gateways (linger 5 ms)
+    p = producer(bootstrap, linger_ms=5)
+    p_conf_fast = p
     requests_per_s = events_per_s / 2
     count = int(requests_per_s * seconds)
     started = time.time()
@@ -318,6 +319,41 @@ def measure_files(requests: int) -> dict[str, Any]:
     }
 
 
+# -- faust, isolated --------------------------------------------------------------------------
+
+
+def _faust_measurements(
+    bootstrap: str, prefix: str, pairs: int, latency_s: float, partitions: int, out: str
+) -> None:
+    throughput = run_worker(
+        kafka_config(bootstrap, prefix, f"{prefix}faust"), compare_pair, pairs, engine="faust"
+    )
+    create_topics(bootstrap, [f"{prefix}flat-stable", f"{prefix}flat-dark"], partitions)
+    latency = measure_latency(
+        bootstrap, prefix + "flat-", throughput["events_per_second"] / 2, latency_s, engine="faust"
+    )
+    Path(out).write_bytes(orjson.dumps({"faust": throughput, "faust_latency": latency}))
+
+
+def faust_in_child(
+    bootstrap: str, prefix: str, pairs: int, latency_s: float, partitions: int
+) -> dict[str, Any]:
+    out = tempfile.mktemp(suffix=".json")
+    context = multiprocessing.get_context("spawn")
+    child = context.Process(
+        target=_faust_measurements, args=(bootstrap, prefix, pairs, latency_s, partitions, out)
+    )
+    child.start()
+    child.join(600)
+    if child.is_alive():
+        child.kill()
+        raise RuntimeError("the faust measurements did not finish within 10 minutes")
+    if child.exitcode != 0:
+        raise RuntimeError(f"the faust measurements failed (exit {child.exitcode})")
+    result: dict[str, Any] = orjson.loads(Path(out).read_bytes())
+    return result
+
+
 # -- main --------------------------------------------------------------------------------------
 
 
@@ -330,14 +366,14 @@ def main() -> None:
     parser.add_argument("--pending", type=int, default=100_000)
     parser.add_argument("--bootstrap", default=None, help="use this broker (default: start one)")
     parser.add_argument("--out", type=Path, default=Path("bench-results.json"))
-    parser.add_argument("--no-faust", action="store_true", help="skip the faust engine")
+    parser.add_argument(
+        "--faust",
+        action="store_true",
+        help="also measure the experimental faust engine (needs the faust extra)",
+    )
     args = parser.parse_args()
-    if not args.no_faust:
-        try:
-            import faust  # noqa: F401
-        except ImportError:
-            print("faust-streaming not installed: skipping the faust engine", flush=True)
-            args.no_faust = True
+    if args.faust:
+        import faust  # noqa: F401  (fails clearly when the faust extra is missing)
 
     broker_env = None
     if args.bootstrap is None:
@@ -376,14 +412,6 @@ def main() -> None:
         results["ours"] = run_worker(
             kafka_config(args.bootstrap, prefix, f"{prefix}ours"), compare_pair, pairs
         )
-        if not args.no_faust:
-            print("faust engine ...", flush=True)
-            results["faust"] = run_worker(
-                kafka_config(args.bootstrap, prefix, f"{prefix}faust"),
-                compare_pair,
-                pairs,
-                engine="faust",
-            )
         print("naive ...", flush=True)
         results["naive"] = run_worker(
             kafka_config(args.bootstrap, naive_prefix, f"{prefix}naive"), naive_compare, naive_pairs
@@ -402,21 +430,12 @@ def main() -> None:
             is None
             else {}
         )
-        if not args.no_faust:
-            print("latency (faust engine) ...", flush=True)
-            results["faust_latency"] = (
-                measure_latency(
-                    args.bootstrap,
-                    prefix + "flat-",
-                    results["faust"]["events_per_second"] / 2,
-                    args.latency_seconds,
-                    engine="faust",
-                )
-                if create_topics(
-                    args.bootstrap, [f"{prefix}flat-stable", f"{prefix}flat-dark"], args.partitions
-                )
-                is None
-                else {}
+        if args.faust:
+            # in a process of its own: faust's event loop, threads and signal handlers must not
+            # share a process with the native measurements (they did, and distorted them)
+            print("faust engine (throughput and latency, separate process) ...", flush=True)
+            results.update(
+                faust_in_child(args.bootstrap, prefix, pairs, args.latency_seconds, args.partitions)
             )
     finally:
         if broker_env is not None:

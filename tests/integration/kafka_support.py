@@ -353,6 +353,7 @@ class LiveTraffic:
         assert self.publisher.flush(150) == 0
 
 
-# The Kafka engines (source.kafka.engine) the integration suite runs against; docs/decisions/
-# 0012-faust-engine.md. The faust engine needs the `faust` extra installed.
-ENGINES = ["native", "faust"]
+# The Kafka engines (source.kafka.engine) the integration suite runs against: the native engine
+# always; the experimental faust engine when asked (COMPARATOR_TEST_ENGINES=native,faust, with
+# the `faust` extra installed). It is not in CI yet: docs/decisions/0012-faust-engine.md.
+ENGINES = [e.strip() for e in os.environ.get("COMPARATOR_TEST_ENGINES", "native").split(",")]
