@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
@@ -106,6 +107,9 @@ class KafkaWorker:
             max_wait_ms=align_wait_ms
         )
         self._assigned_at = 0.0
+        self._produced_seq = 0  # output records produced so far
+        self._outstanding: set[int] = set()  # their sequence numbers not yet acknowledged
+        self._checkpoint: tuple[list[TopicPartition], int] | None = None
         self.consumer: Consumer | None = None
         self.producer: Producer | None = None
         self.file_sinks: dict[str, JsonlSink] = {}
@@ -167,7 +171,7 @@ class KafkaWorker:
                     idle_since = now
                 self.producer.poll(0)
                 if now - last_commit >= self.commit_interval_s:
-                    self.commit()
+                    self._commit_checkpoint()
                     last_commit = time.monotonic()
                 if now - last_second >= 1.0:
                     last_second = now
@@ -276,23 +280,53 @@ class KafkaWorker:
                 self.file_sinks[emission.output].publish(emission.key, emission.value)
                 continue
             self.state.in_flight += 1
+            self._produced_seq += 1
+            seq = self._produced_seq
+            self._outstanding.add(seq)
+            on_delivery = partial(self._on_delivery, seq)
             while True:
                 try:
-                    producer.produce(
-                        topic, emission.value, emission.key, on_delivery=self._on_delivery
-                    )
+                    producer.produce(topic, emission.value, emission.key, on_delivery=on_delivery)
                     break
                 except BufferError:
                     producer.poll(0.1)  # local queue full: wait for deliveries
 
-    def _on_delivery(self, error: KafkaError | None, message: Message) -> None:
+    def _on_delivery(self, seq: int, error: KafkaError | None, message: Message) -> None:
         self.state.in_flight -= 1
+        self._outstanding.discard(seq)
         if error is not None:
             self.state.delivery_failures += 1
             log.error("output not delivered", extra={"fields": {"error": str(error)}})
 
+    def _commit_checkpoint(self) -> None:
+        """The periodic commit, without blocking the loop on the broker.
+
+        A checkpoint is the safe offsets plus the sequence number of the last output record
+        produced when they were taken. It is committed (asynchronously) once every output
+        record up to that number is acknowledged — by then the records the checkpoint's events
+        caused are durable — and a new checkpoint is taken. Commits lag by up to one interval;
+        outcomes never wait for them (a blocking flush here stalled the loop for a second
+        while the idempotent producer first acquired its producer id)."""
+        consumer = self.consumer
+        if consumer is None:
+            return
+        if self._checkpoint is not None:
+            offsets, seq = self._checkpoint
+            if self._outstanding and min(self._outstanding) <= seq:
+                return  # its outputs are still in flight: try again next interval
+            for sink in self.file_sinks.values():
+                sink.flush()
+            if offsets:
+                try:
+                    consumer.commit(offsets=offsets, asynchronous=True)
+                    self.state.commits += 1
+                except Exception as exc:  # broker down, rebalance: the next checkpoint retries
+                    log.warning("commit failed", extra={"fields": {"error": str(exc)}})
+        self._checkpoint = (self.safe_offsets(), self._produced_seq)
+
     def commit(self, partitions: list[TopicPartition] | None = None) -> bool:
-        """Commits safe offsets once every output so far is acknowledged; False if it could not."""
+        """Commits safe offsets now, after waiting for every output so far to be acknowledged
+        (revocation, shutdown); False if it could not."""
         consumer, producer = self.consumer, self.producer
         if consumer is None or producer is None:
             return False
@@ -360,6 +394,7 @@ class KafkaWorker:
             dropped += self.aligner.drop_partition(number)
         for tp in partitions:
             self._seen_offsets.pop((tp.topic, tp.partition), None)
+        self._checkpoint = None  # it may name partitions no longer ours
         self.state.assigned = max(0, self.state.assigned - len(partitions))
         log.info(
             f"partitions {why}",
