@@ -9,6 +9,7 @@ exactly as they were for the worker that read them live.
 from __future__ import annotations
 
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,12 +25,13 @@ from comparator.transports.files.jsonl_merge import JsonlMerge
 Item = ResponseEvent | InvalidEvent
 
 
-class RawInput:
+class RawInput(ABC):
     description: str
 
+    @abstractmethod
     def items(self, decoder: EventDecoder) -> Iterator[tuple[int, Item]]:
         """``(partition, decoded event)`` in the order the join must see them."""
-        raise NotImplementedError
+        ...
 
 
 @dataclass(slots=True)

@@ -9,6 +9,7 @@ raw value that slipped in is redacted before it reaches a screen, a page or a re
 from __future__ import annotations
 
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,17 +85,18 @@ class ReadStats:
     errors: list[str] = field(default_factory=list)
 
 
-class RecordSource:
+class RecordSource(ABC):
     """Where mismatch records come from; ``records()`` yields them redacted."""
 
     stats: ReadStats
     description: str
 
+    @abstractmethod
     def records(
         self, *, follow: bool = False, since_ms: int | None = None
-    ) -> Iterator[dict[str, Any]]:
-        raise NotImplementedError
+    ) -> Iterator[dict[str, Any]]: ...
 
+    @abstractmethod
     def stop(self) -> None:
         """Ask a following ``records()`` to end (from another thread)."""
 

@@ -122,7 +122,7 @@ class LocalKafka:
 
 
 class BrokerUnavailable(Exception):
-    pass
+    """The local broker could not be started or reached."""
 
 
 class KafkaBrokerControl:
