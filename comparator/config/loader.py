@@ -51,14 +51,18 @@ def load_config(path: str | Path) -> Config:
     try:
         text = config_path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError("(file)", f"cannot read {config_path}: {exc.strerror}") from exc
+        raise ConfigError(
+            "(file)", f"cannot read it: {exc.strerror}", source=str(config_path)
+        ) from exc
     try:
         document = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError("(yaml)", f"not valid YAML{where}: {problem}") from exc
+        raise ConfigError(
+            "(yaml)", f"not valid YAML{where}: {problem}", source=str(config_path)
+        ) from exc
     if document is None:
         document = {}
     try:
