@@ -17,6 +17,7 @@ demo: $(STAMP)
 	$(BIN)/comparator demo $(DEMO_ARGS)
 
 test: $(STAMP)
+	scripts/install-test-tools
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest $(PYTEST_ARGS)
