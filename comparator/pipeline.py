@@ -158,7 +158,7 @@ class Pipeline:
         stable, dark = expand(pair.stable), expand(pair.dark)
         rules = self.rules.for_route(stable.route)
         comparison = self.compare(stable, dark, rules)
-        route = self._route_label(stable.route)
+        route = self._label(stable.route)
         self._count_response(stable)
         self._count_response(dark)
         fields = {self._label(d.field) for d in comparison.differences}
@@ -180,7 +180,7 @@ class Pipeline:
 
     def _orphaned(self, orphan: Orphaned, wall_ms: int, emissions: list[Emission]) -> None:
         event = orphan.event
-        route = self._route_label(event.route)
+        route = self._label(event.route)
         self._count_response(event)
         self.summary.orphans[orphan.missing] += 1
         self.summary.route(route).orphans += 1
@@ -228,16 +228,12 @@ class Pipeline:
 
     def _count_response(self, event: ResponseEvent) -> None:
         self.metrics.count_response(
-            self._route_label(event.route),
+            self._label(event.route),
             event.side,
             event.status,
             event.error is not None,
             event.latency_ms,
         )
-
-    def _route_label(self, route: str) -> str:
-        """The route as it may leave the process (a raw path could carry PII), cached."""
-        return self._label(route)
 
     def _label(self, text: str) -> str:
         """A route or field path as it may leave the process: a raw path or a JSON key can

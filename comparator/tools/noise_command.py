@@ -28,7 +28,7 @@ from comparator.tools.command_support import (
 from comparator.tools.noise import FieldVerdict, NoiseLearner, judge, proposed_rules
 from comparator.tools.record_filter import RecordFilter
 from comparator.tools.record_source import open_record_source, tool_redactor
-from comparator.tools.replay_command import _raw_input
+from comparator.tools.replay_command import raw_input_from_options
 
 
 def suggest_rules_command(
@@ -75,7 +75,7 @@ def suggest_rules_command(
                     learner.add_record(record)
             described = f"{source.description}: mismatch records (shares are among them)"
         else:
-            raw = _raw_input(config, stable, dark, from_ms, to_ms, offsets)
+            raw = raw_input_from_options(config, stable, dark, from_ms, to_ms, offsets)
             learning = current if keep_rules else rules_without(current, ("ignore", "numbers"))
             key, ephemeral = redaction_key_from_env(base.redaction.key_env, required=False)
             note_ephemeral(ephemeral, base.redaction.key_env)

@@ -87,7 +87,7 @@ def replay_command(
                 rules_labels=labels,
             )
         else:
-            raw = _raw_input(config, stable, dark, from_ms, to_ms, offsets)
+            raw = raw_input_from_options(config, stable, dark, from_ms, to_ms, offsets)
             key, ephemeral = redaction_key_from_env(redaction.key_env, required=False)
             note_ephemeral(ephemeral, redaction.key_env)
             result = replay_raw(
@@ -120,7 +120,7 @@ def _rules(config: Any) -> dict[str, Any]:
     return dict(config.rules) if config is not None else {}
 
 
-def _raw_input(
+def raw_input_from_options(
     config: Any,
     stable: Path | None,
     dark: Path | None,
