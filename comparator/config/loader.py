@@ -29,6 +29,7 @@ from comparator.config.settings import (
     SourceConfig,
 )
 from comparator.schema_files import load_schema
+from comparator.transports.kafka.aiokafka_security import aiokafka_security
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -142,7 +143,8 @@ def _sink(doc: dict[str, Any], base: Path) -> SinkConfig:
 
 
 def _check_semantics(document: dict[str, Any]) -> None:
-    """What the schema cannot say: JSONPath syntax, regex syntax, port range."""
+    """What the schema cannot say: JSONPath syntax, regex syntax, port range, and the faust
+    engine's Kafka connection settings."""
     for key, problem in RuleSet.validate(document.get("rules", {})):
         raise ConfigError(key, problem)
     redaction = document.get("redaction", {})
@@ -154,6 +156,9 @@ def _check_semantics(document: dict[str, Any]) -> None:
                 raise ConfigError(
                     f"redaction.{name}[{index}]", f"invalid regular expression: {exc}"
                 ) from exc
+    kafka = document.get("source", {}).get("kafka", {})
+    if kafka.get("engine") == "faust":
+        aiokafka_security(kafka.get("config", {}))  # refuses what aiokafka cannot do
     listen = document.get("metrics", {}).get("listen")
     if listen is not None and not 0 < int(listen.rpartition(":")[2]) < 65536:
         raise ConfigError("metrics.listen", f"port out of range in {listen!r}")

@@ -3,6 +3,7 @@ view and the stale-generation filter. Against a broker: tests/integration (engin
 
 from __future__ import annotations
 
+import asyncio
 from types import SimpleNamespace
 
 import faust
@@ -11,12 +12,8 @@ import pytest
 from comparator.config.config_error import ConfigError
 from comparator.config.loader import parse_config
 from comparator.pipeline import Pipeline
-from comparator.runtime.faust_engine import (
-    FaustWorker,
-    _Message,
-    comparator_agent,
-    faust_app,
-)
+from comparator.runtime.faust_engine import FaustWorker, comparator_agent, faust_app
+from comparator.runtime.faust_engine.worker import _Message
 
 KEY = b"unit-test-redaction-key-0123456789"
 
@@ -56,11 +53,35 @@ def test_faust_app_forces_the_copartitioning_assignor_and_no_web_server(tmp_path
     assert app.conf.topic_allow_declare is False
 
 
-def test_librdkafka_settings_are_refused_by_the_faust_engine():
-    config = kafka_config(engine="faust", config={"security.protocol": "SASL_SSL"})
+def test_a_librdkafka_tuning_key_is_refused_at_load_naming_it():
     with pytest.raises(ConfigError) as error:
-        faust_app(config)
-    assert error.value.key == "source.kafka.config"
+        kafka_config(engine="faust", config={"fetch.wait.max.ms": 10})
+    assert error.value.key == "source.kafka.config.fetch.wait.max.ms"
+    kafka_config(engine="native", config={"fetch.wait.max.ms": 10})  # librdkafka takes it
+
+
+def test_sasl_settings_become_faust_credentials(tmp_path):
+    config = kafka_config(
+        engine="faust",
+        config={
+            "security.protocol": "SASL_PLAINTEXT",
+            "sasl.mechanism": "SCRAM-SHA-512",
+            "sasl.username": "comparator",
+            "sasl.password": "s3cret",
+            "client.id": "dark-launch",
+        },
+    )
+    app = faust_app(config, datadir=tmp_path)
+    credentials = app.conf.broker_credentials
+    assert isinstance(credentials, faust.SASLCredentials)
+    assert (credentials.username, credentials.password) == ("comparator", "s3cret")
+    assert credentials.mechanism.value == "SCRAM-SHA-512"
+    assert credentials.protocol.value == "SASL_PLAINTEXT"
+    assert app.conf.broker_client_id == "dark-launch"
+
+
+def test_no_security_settings_means_plaintext(tmp_path):
+    assert faust_app(kafka_config(engine="faust"), datadir=tmp_path).conf.broker_credentials is None
 
 
 def test_agent_factory_mounts_an_agent_on_both_topics_of_a_teams_app():
@@ -86,14 +107,23 @@ def test_message_view_reads_like_a_confluent_message():
     assert view.value() == b"{}"
 
 
-def test_messages_of_an_earlier_generation_or_a_partition_not_owned_are_dropped():
+def test_only_the_next_offset_of_an_assigned_partition_reaches_the_core():
     config = kafka_config(engine="faust")
     app = faust.App("g", broker="kafka://127.0.0.1:1")
     worker = FaustWorker(config, Pipeline(config, redaction_key=KEY), app)
-    app.consumer_generation_id = 5
-    worker._owned = {("s", 0)}
-    stale = SimpleNamespace(topic="s", partition=0, offset=0, generation_id=4)
-    elsewhere = SimpleNamespace(topic="s", partition=1, offset=0, generation_id=5)
-    worker.on_messages([stale, elsewhere])
-    assert worker.stale_dropped == 2
-    assert worker.state.consumed == 0
+    seeks = []
+
+    async def seek(tp, offset):
+        seeks.append((tp.topic, tp.partition, offset))
+
+    app.consumer.seek = seek  # type: ignore[method-assign]
+    worker.continuity.expect(("s", 0), 3)
+
+    def message(partition, offset):
+        return SimpleNamespace(
+            topic="s", partition=partition, offset=offset, timestamp=0, value=b"x"
+        )
+
+    asyncio.run(worker.on_messages([message(1, 0), message(0, 3), message(0, 3), message(0, 9)]))
+    assert worker.state.consumed == 1  # (0, 3) once; partition 1 is not ours
+    assert seeks == [("s", 0, 4)]  # 4..8 never came: re-read them

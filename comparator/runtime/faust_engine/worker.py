@@ -30,21 +30,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
-import tempfile
 import time
 from typing import Any
 
 import faust
-from confluent_kafka import Producer
+from confluent_kafka import Consumer, Producer, TopicPartition
 from faust.types import TP
 
-from comparator.config.config_error import ConfigError
 from comparator.config.settings import Config
-from comparator.outputs.metrics import ComparatorMetrics
 from comparator.pipeline import Pipeline
+from comparator.runtime.faust_engine.offset_continuity import Delivery, OffsetContinuity
 from comparator.runtime.gc_tuning import tune_gc_for_streaming
 from comparator.runtime.kafka_run import KafkaWorker
-from comparator.transports.kafka.client_settings import producer_settings
+from comparator.transports.kafka.client_settings import consumer_settings, producer_settings
 
 log = logging.getLogger("comparator.kafka")
 
@@ -103,33 +101,6 @@ class CopartitioningError(RuntimeError):
     pass
 
 
-def faust_app(config: Config, **settings: Any) -> faust.App:
-    """A Faust app for ``config``'s cluster and group, with the settings the engine needs."""
-    kafka = config.source.kafka
-    if kafka.config:
-        raise ConfigError(
-            "source.kafka.config",
-            "librdkafka settings are not translated to the faust engine's aiokafka consumer; "
-            "use engine: native",
-        )
-    brokers = ";".join(f"kafka://{b.strip()}" for b in kafka.bootstrap_servers.split(","))
-    options: dict[str, Any] = {
-        "broker": brokers,
-        "web_enabled": False,
-        "consumer_auto_offset_reset": "earliest",
-        "topic_allow_declare": False,
-        "topic_disable_leader": True,
-        "broker_session_timeout": 10.0,
-        "broker_heartbeat_interval": 1.0,
-        "producer_acks": -1,
-    }
-    options.update(settings)
-    if "datadir" not in options:  # Faust would create "<group>-data" in the working folder
-        options["datadir"] = tempfile.mkdtemp(prefix="comparator-faust-")
-    options["table_standby_replicas"] = max(1, int(options.get("table_standby_replicas", 1)))
-    return faust.App(kafka.group_id, **options)
-
-
 class FaustWorker(KafkaWorker):
     """The native worker's core-driving code, fed by a Faust agent instead of a librdkafka
     consumer loop. ``mount`` adds the agent, a timer and the rebalance hooks to an app."""
@@ -140,8 +111,10 @@ class FaustWorker(KafkaWorker):
         self._last_commit = self._last_second = time.monotonic()
         self._commit_lock = asyncio.Lock()
         self.failure: BaseException | None = None
-        self._owned: set[tuple[str, int]] = set()  # (topic, partition) assigned now
-        self.stale_dropped = 0
+        # which offset Faust must hand over next, per (topic, partition) assigned now
+        self.continuity = OffsetContinuity()
+        self._offsets_reader: Consumer | None = None  # committed offsets, log starts
+        self._positions_a_second_ago: dict[Any, int] = {}
 
     # -- mounting on an app ----------------------------------------------------------------
 
@@ -151,6 +124,10 @@ class FaustWorker(KafkaWorker):
         if self.producer is None:
             self.producer = Producer(producer_settings(kafka, self._on_client_error))
         self.consumer = _ConsumerView(app, self.producer)  # type: ignore[assignment]
+        if self._offsets_reader is None:  # never subscribes: not a member of the group
+            reader_settings = consumer_settings(kafka, self._on_client_error)
+            reader_settings["group.id"] = str(app.conf.id)  # Faust's group is the app id
+            self._offsets_reader = Consumer(reader_settings)
         self._open_file_sinks()
         topic = app.topic(
             kafka.stable_topic,
@@ -164,7 +141,7 @@ class FaustWorker(KafkaWorker):
 
         async def comparator(stream: Any) -> None:
             async for events in stream.take_events(self.batch_size, within=0.05):
-                self.on_messages([event.message for event in events])
+                await self.on_messages([event.message for event in events])
 
         app.agent(topic, name=f"comparator-{kafka.group_id}")(comparator)
         app.timer(0.1)(self._on_timer)
@@ -178,27 +155,61 @@ class FaustWorker(KafkaWorker):
         if not self.state.stopping:
             self.state.stopping = True
             await self.commit_async()
+        self._close_offsets_reader()
 
-    def on_messages(self, messages: list[Any]) -> None:
-        """Decode, align, join, compare, publish: the native worker's steps.
+    def _close_offsets_reader(self) -> None:
+        if self._offsets_reader is not None:
+            self._offsets_reader.close()
+            self._offsets_reader = None
 
-        Messages of an earlier consumer generation are dropped: ``take_events`` can hand over
-        a batch buffered before a rebalance, whose partitions were revoked (and forgotten) or
-        are re-read from the committed offset after Faust's seek."""
+    async def on_messages(self, messages: list[Any]) -> None:
+        """Decode, align, join, compare, publish: the native worker's steps, for the offsets
+        that are next in their partition (``OffsetContinuity``). A partition whose next offset
+        was skipped by Faust is sought back to it; repeats, messages queued before such a seek
+        and messages of partitions not (or no longer) ours are dropped."""
         now = time.monotonic()
         wall_ms = int(time.time() * 1000)
-        generation = self.app.consumer_generation_id
-        current = [
-            _Message(m)
-            for m in messages
-            if m.generation_id == generation and (m.topic, m.partition) in self._owned
-        ]
-        self.stale_dropped += len(messages) - len(current)
+        admit = self.continuity.admit
+        current = []
+        seeks: dict[tuple[str, int], int] = {}
+        for message in messages:
+            key = (message.topic, message.partition)
+            verdict = admit(key, message.offset)
+            if verdict is Delivery.ACCEPT:
+                current.append(_Message(message))
+            elif verdict is Delivery.SEEK:
+                seeks[key] = self.continuity.seek_offset(key)
         if current and self._process(current, wall_ms):
             self.state.last_message_at = now
             if self.state.broker_down_since is not None:
                 self._broker_back(wall_ms)
         self._release(wall_ms)
+        for key, offset in seeks.items():
+            await self._seek_back(key, offset, "offsets skipped by faust; seeking back")
+
+    async def _seek_back(self, key: tuple[str, int], offset: int, why: str) -> None:
+        topic, partition = key
+        log.info(why, extra={"fields": {"partition": f"{topic}[{partition}]", "offset": offset}})
+        try:
+            await self.app.consumer.seek(TP(topic, partition), offset)
+        except Exception as exc:  # revoked meanwhile: the next assignment starts afresh
+            log.warning("seek failed", extra={"fields": {"error": str(exc)}})
+
+    async def _check_stalls(self) -> None:
+        """Once a second: a partition that has not moved while its high watermark says there
+        is more is sought back to its expected offset (a skipped run at the end of what was
+        read has no later offset to reveal it)."""
+        consumer = self.consumer
+        assert consumer is not None
+        positions = self.continuity.positions()
+        before = self._positions_a_second_ago
+        self._positions_a_second_ago = positions
+        for key, offset in positions.items():
+            if before.get(key) != offset:
+                continue
+            _, high = consumer.get_watermark_offsets(TopicPartition(*key), cached=True)
+            if high > 0 and self.continuity.stalled(key, high):
+                await self._seek_back(key, offset, "partition stalled below its end; seeking back")
 
     async def _on_timer(self) -> None:
         now = time.monotonic()
@@ -214,6 +225,7 @@ class FaustWorker(KafkaWorker):
         if now - self._last_second >= 1.0:
             self._last_second = now
             self._probe_broker_if_down()
+            await self._check_stalls()
             if self.on_second is not None:
                 self.on_second(self)
         if now - self._last_commit >= self.commit_interval_s:
@@ -257,7 +269,8 @@ class FaustWorker(KafkaWorker):
         if not ours:
             return
         await self.commit_async(ours)
-        self._owned.difference_update((tp.topic, tp.partition) for tp in ours)
+        for tp in ours:
+            self.continuity.forget((tp.topic, tp.partition))
         self._forget(ours, "revoked")
 
     async def _on_assigned(self, sender: Any, assigned: set[TP], **_: Any) -> None:
@@ -276,13 +289,43 @@ class FaustWorker(KafkaWorker):
             )
             self.stop()
             return
-        self._owned = {(tp.topic, tp.partition) for tp in ours}
+        try:
+            starts = await asyncio.get_running_loop().run_in_executor(
+                None, self._start_offsets, ours
+            )
+        except Exception as exc:
+            self.failure = RuntimeError(f"could not read the committed offsets: {exc}")
+            log.error(
+                "committed offsets unreadable; stopping", extra={"fields": {"error": str(exc)}}
+            )
+            self.stop()
+            return
+        for key, offset in starts.items():
+            self.continuity.expect(key, offset)
         self.state.assigned = len(ours)
         self._assigned_at = time.monotonic()
         log.info(
             "partitions assigned",
             extra={"fields": {"partitions": sorted(f"{p.topic}[{p.partition}]" for p in ours)}},
         )
+
+    def _start_offsets(self, tps: list[TP]) -> dict[tuple[str, int], int]:
+        """Where each partition's reading starts: the group's committed offset, or the log
+        start when there is none (``auto.offset.reset: earliest``)."""
+        reader = self._offsets_reader
+        assert reader is not None
+        committed = reader.committed([TopicPartition(tp.topic, tp.partition) for tp in tps], 10)
+        starts = {}
+        for tp in committed:
+            if tp.error is not None:
+                raise RuntimeError(str(tp.error))
+            offset = tp.offset
+            if offset < 0:
+                offset, _ = reader.get_watermark_offsets(
+                    TopicPartition(tp.topic, tp.partition), timeout=10, cached=False
+                )
+            starts[(tp.topic, tp.partition)] = offset
+        return starts
 
     # -- running as ``comparator run`` -----------------------------------------------------
 
@@ -343,33 +386,6 @@ class FaustWorker(KafkaWorker):
             self.producer.flush(10.0)
             for sink in self.file_sinks.values():
                 sink.close()
+            self._close_offsets_reader()
         if self.failure is not None:
             raise self.failure
-
-
-def comparator_agent(
-    app: faust.App,
-    config: Config,
-    *,
-    redaction_key: bytes,
-    metrics: ComparatorMetrics | None = None,
-) -> FaustWorker:
-    """Mounts the comparator on a team's own Faust app: an agent over both input topics, a
-    100 ms timer (idle close, alignment, commits every second) and the rebalance and shutdown
-    hooks. ``config`` is a comparator config (``comparator.config.loader.load_config``); its
-    ``source.kafka`` topics are read, and its ``group_id`` is informational only: the app's id
-    is the group. The app must keep Faust's co-partitioning assignor
-    (``table_standby_replicas >= 1`` or changelog tables): an assignment that is not
-    co-partitioned stops the comparator. Its offsets are committed by the comparator itself
-    (the topics are declared ``acks=False``), and ``stream_wait_empty`` is not affected.
-    Metrics: ``worker.pipeline.metrics.registry`` (serve it with
-    ``comparator.runtime.kafka_main.serve_ops`` or a Faust web page).
-    """
-    if app.conf.table_standby_replicas < 1 and not app.tables.changelog_topics:
-        raise ConfigError(
-            "table_standby_replicas",
-            "the Faust app would use aiokafka's round-robin assignor, which does not "
-            "co-partition the stable and dark topics; set table_standby_replicas >= 1",
-        )
-    pipeline = Pipeline(config, redaction_key=redaction_key, metrics=metrics)
-    return FaustWorker(config, pipeline, app).mount()

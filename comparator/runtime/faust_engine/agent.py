@@ -1,0 +1,39 @@
+"""The comparator as an agent on a team's own Faust app."""
+
+from __future__ import annotations
+
+import faust
+
+from comparator.config.config_error import ConfigError
+from comparator.config.settings import Config
+from comparator.outputs.metrics import ComparatorMetrics
+from comparator.pipeline import Pipeline
+from comparator.runtime.faust_engine.worker import FaustWorker
+
+
+def comparator_agent(
+    app: faust.App,
+    config: Config,
+    *,
+    redaction_key: bytes,
+    metrics: ComparatorMetrics | None = None,
+) -> FaustWorker:
+    """Mounts the comparator on a team's own Faust app: an agent over both input topics, a
+    100 ms timer (idle close, alignment, commits every second) and the rebalance and shutdown
+    hooks. ``config`` is a comparator config (``comparator.config.loader.load_config``); its
+    ``source.kafka`` topics are read, and its ``group_id`` is informational only: the app's id
+    is the group. The app must keep Faust's co-partitioning assignor
+    (``table_standby_replicas >= 1`` or changelog tables): an assignment that is not
+    co-partitioned stops the comparator. Its offsets are committed by the comparator itself
+    (the topics are declared ``acks=False``), and ``stream_wait_empty`` is not affected.
+    Metrics: ``worker.pipeline.metrics.registry`` (serve it with
+    ``comparator.runtime.kafka_main.serve_ops`` or a Faust web page).
+    """
+    if app.conf.table_standby_replicas < 1 and not app.tables.changelog_topics:
+        raise ConfigError(
+            "table_standby_replicas",
+            "the Faust app would use aiokafka's round-robin assignor, which does not "
+            "co-partition the stable and dark topics; set table_standby_replicas >= 1",
+        )
+    pipeline = Pipeline(config, redaction_key=redaction_key, metrics=metrics)
+    return FaustWorker(config, pipeline, app).mount()
