@@ -6,6 +6,9 @@
   broker someone left running on 9092 do not disturb each other), and stops it at the end.
 - ``kafka_broker_control`` stops/starts only a broker these fixtures started: the session's
   own, or with ``KAFKA_BOOTSTRAP`` set a private one (see its docstring).
+- ``kafka_sasl``: a SASL_PLAINTEXT listener (SASL/PLAIN, one user) of a broker these fixtures
+  started: every broker they start opens one beside its PLAINTEXT listener. With
+  ``KAFKA_BOOTSTRAP`` set that is the private broker of ``kafka_broker_control``.
 
 A broker that cannot be started or reached FAILS the tests that need it, with the reason and
 the broker log tail; it is never a skip (with ``CI=true`` as without). See
@@ -53,17 +56,27 @@ def _free_port() -> int:
 
 @dataclass
 class LocalKafka:
-    """A broker run by ``scripts/kafka-local`` for this session (own ports and data dir)."""
+    """A broker run by ``scripts/kafka-local`` for this session (own ports and data dir), with
+    a PLAINTEXT listener (``port``) and a SASL_PLAINTEXT one (``sasl_port``, SASL/PLAIN user
+    ``sasl_user``)."""
 
     data_dir: Path
     port: int
     controller_port: int
+    sasl_port: int
+    sasl_user: str = "comparator"
+    # One per session: a test can look for it in logs without matching anything else.
+    sasl_password: str = field(default_factory=lambda: f"sasl-pw-{uuid.uuid4().hex}", repr=False)
     running: bool = False
     last_output: str = field(default="", repr=False)
 
     @property
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.port}"
+
+    @property
+    def sasl_bootstrap(self) -> str:
+        return f"127.0.0.1:{self.sasl_port}"
 
     @property
     def log_file(self) -> Path:
@@ -74,6 +87,9 @@ class LocalKafka:
         env.update(
             KAFKA_PORT=str(self.port),
             KAFKA_CONTROLLER_PORT=str(self.controller_port),
+            KAFKA_SASL_PORT=str(self.sasl_port),
+            KAFKA_SASL_USER=self.sasl_user,
+            KAFKA_SASL_PASSWORD=self.sasl_password,
             KAFKA_DATA_DIR=str(self.data_dir),
             KAFKA_START_TIMEOUT=str(START_TIMEOUT_S),
         )
@@ -123,6 +139,28 @@ class LocalKafka:
 
 class BrokerUnavailable(Exception):
     """The local broker could not be started or reached."""
+
+
+@dataclass(frozen=True)
+class KafkaSasl:
+    """The SASL_PLAINTEXT listener of a broker these fixtures started.
+
+    ``bootstrap`` needs SASL/PLAIN as ``username``/``password``; ``plaintext_bootstrap`` is the
+    same broker's PLAINTEXT listener (for setting up topics and reading results)."""
+
+    bootstrap: str
+    plaintext_bootstrap: str
+    username: str
+    password: str = field(repr=False)
+
+    def client_config(self, password: str | None = None) -> dict[str, str]:
+        """librdkafka settings for this listener (``password`` overrides the right one)."""
+        return {
+            "security.protocol": "SASL_PLAINTEXT",
+            "sasl.mechanism": "PLAIN",
+            "sasl.username": self.username,
+            "sasl.password": self.password if password is None else password,
+        }
 
 
 class KafkaBrokerControl:
@@ -181,13 +219,14 @@ def _unavailable(reason: str, broker: LocalKafka | None) -> str:
 
 
 def _start_own_broker(tmp_path_factory: pytest.TempPathFactory) -> LocalKafka:
-    """Start a broker on two free 127.0.0.1 ports with a fresh data dir, or fail the test."""
+    """Start a broker on three free 127.0.0.1 ports (PLAINTEXT, controller, SASL_PLAINTEXT)
+    with a fresh data dir, or fail the test."""
     data_dir = tmp_path_factory.mktemp("kafka")
     broker: LocalKafka | None = None
     error: BrokerUnavailable | None = None
     for _attempt in range(2):  # a free port can be taken between picking and binding it
-        broker = LocalKafka(data_dir, _free_port(), _free_port())
-        if broker.port == broker.controller_port:
+        broker = LocalKafka(data_dir, _free_port(), _free_port(), _free_port())
+        if len({broker.port, broker.controller_port, broker.sasl_port}) < 3:
             continue
         try:
             broker.start()
@@ -271,6 +310,21 @@ def unique_topic_prefix(request: pytest.FixtureRequest) -> str:
     """A per-test prefix for topic and group names, e.g. ``it-test_roundtrip-3f2a9c1b-``."""
     name = "".join(c if c.isalnum() or c in "-_" else "-" for c in request.node.name)[:60]
     return f"it-{name}-{uuid.uuid4().hex[:8]}-"
+
+
+@pytest.fixture(scope="session")
+def kafka_sasl(_restartable_kafka: LocalKafka) -> KafkaSasl:
+    """The SASL_PLAINTEXT listener (SASL/PLAIN) of a broker these fixtures started: the
+    session's own, or with ``KAFKA_BOOTSTRAP`` set the private broker of
+    ``kafka_broker_control`` (the broker ``KAFKA_BOOTSTRAP`` names may have no such listener).
+    Create topics and read results through ``kafka_sasl.plaintext_bootstrap``, which is the
+    same broker. The password is a new random one per session."""
+    return KafkaSasl(
+        bootstrap=_restartable_kafka.sasl_bootstrap,
+        plaintext_bootstrap=_restartable_kafka.bootstrap,
+        username=_restartable_kafka.sasl_user,
+        password=_restartable_kafka.sasl_password,
+    )
 
 
 @pytest.fixture
