@@ -124,6 +124,7 @@ def run(
 
 def _run_kafka(config: Config, max_idle: float | None) -> None:
     from comparator.runtime.kafka_main import run_kafka
+    from comparator.runtime.kafka_run import WorkerFailed
 
     try:
         key, _ = redaction_key_from_env(config.redaction.key_env, required=True)
@@ -131,6 +132,9 @@ def _run_kafka(config: Config, max_idle: float | None) -> None:
     except ConfigError as exc:
         click.echo(f"config error: {exc}", err=True)
         sys.exit(EXIT_CONFIG)
+    except WorkerFailed as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
     if not worker.state.reached_cluster:
         click.echo("error: the Kafka cluster never answered; nothing was consumed", err=True)
         sys.exit(1)

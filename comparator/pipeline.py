@@ -7,7 +7,7 @@ it returns. The same pipeline runs in Kafka mode and in file mode.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Literal
 
@@ -117,9 +117,10 @@ class Pipeline:
             self._handle(result, wall_ms, emissions)
         return emissions
 
-    def hold_idle(self, wall_ms: int) -> None:
-        """The input is interrupted (broker down): do not let idle close orphan anything."""
-        self.join.hold_idle(wall_ms)
+    def hold_idle(self, wall_ms: int, partitions: Collection[int] | None = None) -> None:
+        """The input is interrupted (broker down), or these partitions still have input to
+        read: do not let idle close orphan anything there."""
+        self.join.hold_idle(wall_ms, partitions)
 
     def close_all(self, wall_ms: int) -> list[Emission]:
         """End of input: every pending event closes as an orphan."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 
 from comparator.events.response_event import ResponseEvent
@@ -222,11 +222,18 @@ class JoinBuffer:
                     self._close_expired(state, results)
         return results
 
-    def hold_idle(self, wall_ms: int) -> None:
-        """Input is interrupted for a reason other than quiet traffic (the broker is down):
-        restart every partition's idle clock, so stream time does not run ahead with the wall
-        clock and close events whose partners are merely delayed."""
-        for state in self._partitions.values():
+    def hold_idle(self, wall_ms: int, partitions: Collection[int] | None = None) -> None:
+        """Input is interrupted for a reason other than quiet traffic (the broker is down, or
+        ``partitions`` still have input to read): restart those partitions' idle clock (all
+        by default), so stream time does not run ahead with the wall clock and close events
+        whose partners are merely delayed."""
+        states = self._partitions
+        chosen = (
+            states.values()
+            if partitions is None
+            else (states[p] for p in partitions if p in states)
+        )
+        for state in chosen:
             state.last_arrival_wall_ms = wall_ms
             if state.stream_time is not None:
                 state.stream_time_at_arrival = state.stream_time

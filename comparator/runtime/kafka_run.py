@@ -42,6 +42,10 @@ from comparator.transports.kafka.topic_preflight import check_input_topics, ensu
 log = logging.getLogger("comparator.kafka")
 
 
+class WorkerFailed(RuntimeError):
+    """The worker stopped because going on would compare wrongly (exit 1, no traceback)."""
+
+
 @dataclass(slots=True)
 class WorkerState:
     """What the ops endpoint and the live view read."""
@@ -165,7 +169,7 @@ class KafkaWorker:
                         self._broker_back(wall_ms)
                 self._release(wall_ms)
                 if self.state.broker_down_since is None:
-                    self._publish(self.pipeline.tick(wall_ms))
+                    self._tick(wall_ms)
                 else:  # an outage is not quiet traffic: neither idle close nor --max-idle
                     self.pipeline.hold_idle(wall_ms)
                     idle_since = now
@@ -268,6 +272,35 @@ class KafkaWorker:
                 self.aligner.set_caught_up(partition, side)  # at the end (or empty)
             elif high > 0:
                 self.aligner.set_behind(partition, side)  # unread events: wait for them
+
+    def _tick(self, wall_ms: int) -> None:
+        """Idle close (stream time following the wall clock) is for partitions with nothing
+        left to read. A partition still reading a backlog on either side is not idle, however
+        long its next fetch takes (a slow fetch, a seek back): its idle clock is held, or the
+        wall clock would close pending events whose partners are merely unread."""
+        reading = self._partitions_still_reading()
+        if reading:
+            self.pipeline.hold_idle(wall_ms, partitions=reading)
+        self._publish(self.pipeline.tick(wall_ms))
+
+    def _partitions_still_reading(self) -> set[int]:
+        consumer = self.consumer
+        if consumer is None:
+            return set()
+        seen = self._seen_offsets
+        reading = set()
+        for partition in {p for _, p in seen}:
+            for topic, side in self._sides.items():
+                if self.aligner.oldest_buffered(partition, side) is not None:
+                    reading.add(partition)  # waiting for the other side
+                    break
+                _, high = consumer.get_watermark_offsets(
+                    TopicPartition(topic, partition), cached=True
+                )
+                if high > seen.get((topic, partition), 0):
+                    reading.add(partition)
+                    break
+        return reading
 
     def _publish(self, emissions: list[Emission]) -> None:
         if not emissions:

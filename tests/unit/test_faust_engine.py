@@ -113,10 +113,10 @@ def test_only_the_next_offset_of_an_assigned_partition_reaches_the_core():
     worker = FaustWorker(config, Pipeline(config, redaction_key=KEY), app)
     seeks = []
 
-    async def seek(tp, offset):
-        seeks.append((tp.topic, tp.partition, offset))
+    async def seek_wait(partitions):
+        seeks.extend((tp.topic, tp.partition, offset) for tp, offset in partitions.items())
 
-    app.consumer.seek = seek  # type: ignore[method-assign]
+    app.consumer.seek_wait = seek_wait  # type: ignore[method-assign]
     worker.continuity.expect(("s", 0), 3)
 
     def message(partition, offset):

@@ -260,6 +260,16 @@ def test_hold_idle_restarts_the_idle_clock():
     assert jb.tick(13_000) != []
 
 
+def test_hold_idle_of_some_partitions_leaves_the_others_closing():
+    jb = buffer(idle_close_ms=3000)
+    jb.add(ev("a", "stable", 0), 0, wall_ms=0)
+    jb.add(ev("b", "stable", 0), 1, wall_ms=0)
+    jb.hold_idle(10_000, partitions=[0, 7])  # partition 0 has unread input; 7 is unknown
+    closed = jb.tick(11_000)
+    assert [r.event.request_id for r in closed] == ["b"]  # partition 1 idled out
+    assert jb.tick(13_000) != []  # partition 0: 3 s after the hold
+
+
 def test_without_offset_tracking_no_commit_bookkeeping_grows():
     jb = JoinBuffer(window_ms=W, grace_ms=G, idle_close_ms=5000, max_pending=1000)
     for n in range(100):

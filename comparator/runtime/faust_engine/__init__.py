@@ -4,8 +4,8 @@ same core as the native worker. ``app`` builds the Faust app ``comparator run`` 
 that Faust hands over every offset, ``agent`` mounts the comparator on a team's own app.
 Evidence and measurements: docs/decisions/0012-faust-engine.md."""
 
-from comparator.runtime.faust_engine.agent import comparator_agent
+from comparator.runtime.faust_engine.agent import comparator_agent, metrics_page
 from comparator.runtime.faust_engine.app import faust_app
 from comparator.runtime.faust_engine.worker import FaustWorker
 
-__all__ = ["FaustWorker", "comparator_agent", "faust_app"]
+__all__ = ["FaustWorker", "comparator_agent", "faust_app", "metrics_page"]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import faust
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from comparator.config.config_error import ConfigError
 from comparator.config.settings import Config
@@ -26,8 +29,8 @@ def comparator_agent(
     (``table_standby_replicas >= 1`` or changelog tables): an assignment that is not
     co-partitioned stops the comparator. Its offsets are committed by the comparator itself
     (the topics are declared ``acks=False``), and ``stream_wait_empty`` is not affected.
-    Metrics: ``worker.pipeline.metrics.registry`` (serve it with
-    ``comparator.runtime.kafka_main.serve_ops`` or a Faust web page).
+    Metrics: ``worker.pipeline.metrics.registry``; :func:`metrics_page` serves it on the
+    app's own web server.
     """
     if app.conf.table_standby_replicas < 1 and not app.tables.changelog_topics:
         raise ConfigError(
@@ -37,3 +40,17 @@ def comparator_agent(
         )
     pipeline = Pipeline(config, redaction_key=redaction_key, metrics=metrics)
     return FaustWorker(config, pipeline, app).mount()
+
+
+# aiohttp (Faust's web server) takes the charset apart from the content type
+_CONTENT_TYPE = "; ".join(p for p in CONTENT_TYPE_LATEST.split("; ") if not p.startswith("charset"))
+
+
+def metrics_page(app: faust.App, worker: FaustWorker, path: str = "/metrics") -> None:
+    """Serves the comparator's metrics (the same families as ``comparator run``'s /metrics)
+    at ``path`` on the app's Faust web server."""
+
+    @app.page(path, name="comparator-metrics")
+    async def metrics(web: Any, request: Any) -> Any:
+        body = generate_latest(worker.pipeline.metrics.registry)
+        return web.bytes(body, content_type=_CONTENT_TYPE)

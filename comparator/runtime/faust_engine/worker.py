@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
+import threading
 import time
 from typing import Any
 
@@ -41,10 +42,14 @@ from comparator.config.settings import Config
 from comparator.pipeline import Pipeline
 from comparator.runtime.faust_engine.offset_continuity import Delivery, OffsetContinuity
 from comparator.runtime.gc_tuning import tune_gc_for_streaming
-from comparator.runtime.kafka_run import KafkaWorker
+from comparator.runtime.kafka_run import KafkaWorker, WorkerFailed
 from comparator.transports.kafka.client_settings import consumer_settings, producer_settings
 
 log = logging.getLogger("comparator.kafka")
+
+# A partition with unread offsets below its high watermark and no progress for this long is
+# sought back to its expected offset (OffsetContinuity.stalled).
+STALL_S = 5.0
 
 
 class _Message:
@@ -97,8 +102,8 @@ class _ConsumerView:
         return (-1, -1 if high is None else int(high))
 
 
-class CopartitioningError(RuntimeError):
-    pass
+class CopartitioningError(WorkerFailed):
+    """An assignment gave this worker partition N of one input topic and not of the other."""
 
 
 class FaustWorker(KafkaWorker):
@@ -114,7 +119,10 @@ class FaustWorker(KafkaWorker):
         # which offset Faust must hand over next, per (topic, partition) assigned now
         self.continuity = OffsetContinuity()
         self._offsets_reader: Consumer | None = None  # committed offsets, log starts
-        self._positions_a_second_ago: dict[Any, int] = {}
+        self._last_moved: dict[tuple[str, int], tuple[int, float]] = {}  # offset, since
+        self.preflight_done = False
+        self._reader_lock = threading.Lock()  # the reader is used from executor threads
+        self._serving = False  # True under ``comparator run``, False mounted on a team's app
 
     # -- mounting on an app ----------------------------------------------------------------
 
@@ -169,43 +177,67 @@ class FaustWorker(KafkaWorker):
         and messages of partitions not (or no longer) ours are dropped."""
         now = time.monotonic()
         wall_ms = int(time.time() * 1000)
-        admit = self.continuity.admit
+        continuity = self.continuity
+        admit = continuity.admit
         current = []
-        seeks: dict[tuple[str, int], int] = {}
+        seeks: set[tuple[str, int]] = set()
+        holes: set[tuple[str, int]] = set()
         for message in messages:
             key = (message.topic, message.partition)
             verdict = admit(key, message.offset)
             if verdict is Delivery.ACCEPT:
                 current.append(_Message(message))
             elif verdict is Delivery.SEEK:
-                seeks[key] = self.continuity.seek_offset(key)
+                seeks.add(key)
+            elif verdict is Delivery.VERIFY:
+                holes.add(key)
         if current and self._process(current, wall_ms):
             self.state.last_message_at = now
             if self.state.broker_down_since is not None:
                 self._broker_back(wall_ms)
         self._release(wall_ms)
-        for key, offset in seeks.items():
-            await self._seek_back(key, offset, "offsets skipped by faust; seeking back")
+        loop = asyncio.get_running_loop()
+        for key in holes:  # ask the log whether the hole is in it or Faust skipped it
+            expected = continuity.seek_offset(key)
+            first = await loop.run_in_executor(None, self._first_offset_at, key, expected)
+            target = continuity.log_answer(key, first)
+            if target is not None:
+                why = "offsets skipped by faust" if target == expected else "a hole in the log"
+                await self._seek_back(key, target, why)
+        for key in seeks - holes:
+            await self._seek_back(key, continuity.seek_offset(key), "re-seeking after a hole")
 
     async def _seek_back(self, key: tuple[str, int], offset: int, why: str) -> None:
         topic, partition = key
+        print(
+            round(time.monotonic(), 1),
+            why[:20],
+            key[0][-6:],
+            partition,
+            offset,
+            flush=True,
+        )
         log.info(why, extra={"fields": {"partition": f"{topic}[{partition}]", "offset": offset}})
-        try:
-            await self.app.consumer.seek(TP(topic, partition), offset)
+        try:  # seek_wait runs in aiokafka's thread (Faust's ``seek`` does not: it races
+            # the fetcher) and resets Faust's read offset, below which it drops messages
+            await self.app.consumer.seek_wait({TP(topic, partition): offset})
         except Exception as exc:  # revoked meanwhile: the next assignment starts afresh
             log.warning("seek failed", extra={"fields": {"error": str(exc)}})
 
     async def _check_stalls(self) -> None:
-        """Once a second: a partition that has not moved while its high watermark says there
-        is more is sought back to its expected offset (a skipped run at the end of what was
-        read has no later offset to reveal it)."""
+        """Once a second: a partition that has not moved for ``STALL_S`` seconds while its
+        high watermark says there is more is sought back to its expected offset (a run
+        skipped at the end of what was read has no later offset to reveal it)."""
         consumer = self.consumer
         assert consumer is not None
-        positions = self.continuity.positions()
-        before = self._positions_a_second_ago
-        self._positions_a_second_ago = positions
-        for key, offset in positions.items():
-            if before.get(key) != offset:
+        now = time.monotonic()
+        last_moved = self._last_moved
+        for key, offset in self.continuity.positions().items():
+            seen = last_moved.get(key)
+            if seen is None or seen[0] != offset:
+                last_moved[key] = (offset, now)
+                continue
+            if now - seen[1] < STALL_S:
                 continue
             _, high = consumer.get_watermark_offsets(TopicPartition(*key), cached=True)
             if high > 0 and self.continuity.stalled(key, high):
@@ -217,7 +249,7 @@ class FaustWorker(KafkaWorker):
         wall_ms = int(time.time() * 1000)
         self._release(wall_ms)
         if self.state.broker_down_since is None:
-            self._publish(self.pipeline.tick(wall_ms))
+            self._tick(wall_ms)
         else:  # an outage is not quiet traffic: no idle close (as the native worker)
             self.pipeline.hold_idle(wall_ms)
         assert self.producer is not None
@@ -280,25 +312,20 @@ class FaustWorker(KafkaWorker):
         }
         stable, dark = numbers[self.kafka.stable_topic], numbers[self.kafka.dark_topic]
         if stable != dark:
-            self.failure = CopartitioningError(
-                f"not co-partitioned: stable partitions {sorted(stable)}, dark {sorted(dark)}"
-            )
-            log.error(
+            await self._fail(
+                CopartitioningError(
+                    f"not co-partitioned: stable partitions {sorted(stable)}, dark {sorted(dark)}"
+                ),
                 "partitions not co-partitioned; stopping",
-                extra={"fields": {"stable": sorted(stable), "dark": sorted(dark)}},
             )
-            self.stop()
             return
+        loop = asyncio.get_running_loop()
         try:
-            starts = await asyncio.get_running_loop().run_in_executor(
-                None, self._start_offsets, ours
-            )
+            if not self.preflight_done:  # mounted on a team's app: nothing checked the topics
+                await loop.run_in_executor(None, self.preflight)
+            starts = await loop.run_in_executor(None, self._start_offsets, ours)
         except Exception as exc:
-            self.failure = RuntimeError(f"could not read the committed offsets: {exc}")
-            log.error(
-                "committed offsets unreadable; stopping", extra={"fields": {"error": str(exc)}}
-            )
-            self.stop()
+            await self._fail(WorkerFailed(str(exc)), "cannot start consuming; stopping")
             return
         for key, offset in starts.items():
             self.continuity.expect(key, offset)
@@ -309,11 +336,48 @@ class FaustWorker(KafkaWorker):
             extra={"fields": {"partitions": sorted(f"{p.topic}[{p.partition}]" for p in ours)}},
         )
 
+    async def _fail(self, failure: WorkerFailed, message: str) -> None:
+        """Stops comparing: ``comparator run`` exits 1 with ``failure``; a team's app that
+        mounted the agent is crashed (Faust stops it) rather than left consuming."""
+        self.failure = failure
+        log.error(message, extra={"fields": {"error": str(failure)}})
+        self.stop()
+        if not self._serving:
+            await self.app.crash(failure)
+
+    def preflight(self, timeout_s: float = 10.0) -> int:
+        partitions = super().preflight(timeout_s)
+        self.preflight_done = True
+        return partitions
+
+    def _first_offset_at(self, key: tuple[str, int], offset: int) -> int | None:
+        """The first offset the log has at or after ``offset`` (None if none came within a
+        few seconds), read by the offsets reader outside the group."""
+        reader = self._offsets_reader
+        if reader is None:
+            return None
+        with self._reader_lock:
+            reader.assign([TopicPartition(key[0], key[1], offset)])
+            try:
+                deadline = time.monotonic() + 5.0
+                while time.monotonic() < deadline:
+                    for message in reader.consume(1, timeout=0.5):
+                        if message.error() is None:
+                            return int(message.offset())
+                return None
+            finally:
+                reader.unassign()
+
     def _start_offsets(self, tps: list[TP]) -> dict[tuple[str, int], int]:
         """Where each partition's reading starts: the group's committed offset, or the log
         start when there is none (``auto.offset.reset: earliest``)."""
         reader = self._offsets_reader
         assert reader is not None
+        with self._reader_lock:
+            return self._read_start_offsets(reader, tps)
+
+    @staticmethod
+    def _read_start_offsets(reader: Consumer, tps: list[TP]) -> dict[tuple[str, int], int]:
         committed = reader.committed([TopicPartition(tp.topic, tp.partition) for tp in tps], 10)
         starts = {}
         for tp in committed:
@@ -346,6 +410,7 @@ class FaustWorker(KafkaWorker):
 
     async def serve(self, *, max_idle_s: float | None = None) -> None:
         """Starts the app, runs until stopped (signal, ``--max-idle``), stops cleanly."""
+        self._serving = True
         self.mount()
         self.app.finalize()
         await self.app.start()
@@ -372,7 +437,7 @@ class FaustWorker(KafkaWorker):
                 if self.state.broker_down_since is not None:
                     idle_since = now  # an outage is not quiet traffic
                 if self.app.should_stop or self.app.crashed:
-                    raise RuntimeError(f"faust app stopped: {self.app.crash_reason!r}")
+                    raise WorkerFailed(f"the faust app stopped: {self.app.crash_reason!r}")
                 if max_idle_s is not None and now - idle_since >= max_idle_s:
                     log.info("no input for --max-idle seconds; stopping")
                     break
