@@ -5,13 +5,16 @@
 
 Measures, on the design's workload (``bench/workload.py``):
   raw      a bare confluent-kafka consumer reading both topics (the ceiling)
-  ours     the comparator's Kafka worker, end to end until every pair is counted
+  ours     the comparator's Kafka worker (native engine), end to end until every pair is
+           counted, in a process of its own (its peak RSS is reported)
   faust    the same core on the faust-streaming engine (source.kafka.engine: faust), same
-           workload, same run, in a process of its own (only with --faust: experimental)
+           workload, same run, measured the same way (with --faust)
   naive    the same worker and join with DeepDiff on every pair (on a prefix of the data)
   latency  detection latency (second event produced -> outcome counted), p50/p99, with
-           traffic produced by another process at half of ``ours``
-  memory   bytes per pending event beyond the event's own bytes
+           traffic produced by another process at half of ``ours``; with --faust also both
+           engines at one common rate (half of the slower engine's throughput)
+  memory   bytes per pending event beyond the event's own bytes (the core's: the same
+           JoinBuffer under both engines), and each engine's peak RSS
   files    file-mode throughput
 and prints a table with the ratios ours/raw and ours/naive, and writes JSON.
 """
@@ -319,37 +322,43 @@ def measure_files(requests: int) -> dict[str, Any]:
     }
 
 
-# -- faust, isolated --------------------------------------------------------------------------
+# -- each engine in a process of its own ------------------------------------------------------
 
 
-def _faust_measurements(
-    bootstrap: str, prefix: str, pairs: int, latency_s: float, partitions: int, out: str
-) -> None:
-    throughput = run_worker(
-        kafka_config(bootstrap, prefix, f"{prefix}faust"), compare_pair, pairs, engine="faust"
-    )
-    create_topics(bootstrap, [f"{prefix}flat-stable", f"{prefix}flat-dark"], partitions)
-    latency = measure_latency(
-        bootstrap, prefix + "flat-", throughput["events_per_second"] / 2, latency_s, engine="faust"
-    )
-    Path(out).write_bytes(orjson.dumps({"faust": throughput, "faust_latency": latency}))
+def _engine_measurement(what: str, engine: str, arguments: dict[str, Any], out: str) -> None:
+    """Runs in a spawned child: one measurement of one engine, then the child's peak RSS
+    (VmHWM: ru_maxrss would carry the parent's peak over the fork and exec)."""
+    if what == "throughput":
+        config = kafka_config(arguments["bootstrap"], arguments["prefix"], arguments["group"])
+        result = run_worker(config, compare_pair, arguments["pairs"], engine=engine)
+    else:
+        result = measure_latency(
+            arguments["bootstrap"],
+            arguments["prefix"],
+            arguments["rate"],
+            arguments["seconds"],
+            engine=engine,
+        )
+    status = Path("/proc/self/status").read_text()
+    peak_kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM"))
+    result["peak_rss_mb"] = round(peak_kb / 1024, 1)
+    Path(out).write_bytes(orjson.dumps(result))
 
 
-def faust_in_child(
-    bootstrap: str, prefix: str, pairs: int, latency_s: float, partitions: int
-) -> dict[str, Any]:
+def in_child(what: str, engine: str, **arguments: Any) -> dict[str, Any]:
+    """Each engine is measured in a spawned process of its own: faust's event loop, threads
+    and signal handlers must not share a process with the native measurements (they did, and
+    distorted them), and each process's peak RSS is that engine's alone."""
     out = tempfile.mktemp(suffix=".json")
     context = multiprocessing.get_context("spawn")
-    child = context.Process(
-        target=_faust_measurements, args=(bootstrap, prefix, pairs, latency_s, partitions, out)
-    )
+    child = context.Process(target=_engine_measurement, args=(what, engine, arguments, out))
     child.start()
     child.join(600)
     if child.is_alive():
         child.kill()
-        raise RuntimeError("the faust measurements did not finish within 10 minutes")
+        raise RuntimeError(f"the {engine} {what} measurement did not finish within 10 minutes")
     if child.exitcode != 0:
-        raise RuntimeError(f"the faust measurements failed (exit {child.exitcode})")
+        raise RuntimeError(f"the {engine} {what} measurement failed (exit {child.exitcode})")
     result: dict[str, Any] = orjson.loads(Path(out).read_bytes())
     return result
 
@@ -375,7 +384,7 @@ def main() -> None:
     parser.add_argument(
         "--faust",
         action="store_true",
-        help="also measure the experimental faust engine (needs the faust extra)",
+        help="also measure the faust engine, side by side (needs the faust extra)",
     )
     args = parser.parse_args()
     if args.faust:
@@ -415,35 +424,40 @@ def main() -> None:
 
         print("raw consume ...", flush=True)
         results["raw"] = measure_raw(args.bootstrap, prefix, total)
-        print("ours ...", flush=True)
-        results["ours"] = run_worker(
-            kafka_config(args.bootstrap, prefix, f"{prefix}ours"), compare_pair, pairs
-        )
+        print("ours (native engine) ...", flush=True)
+        common = {"bootstrap": args.bootstrap, "prefix": prefix, "pairs": pairs}
+        results["ours"] = in_child("throughput", "native", group=f"{prefix}ours", **common)
+        if args.faust:
+            print("faust engine ...", flush=True)
+            results["faust"] = in_child("throughput", "faust", group=f"{prefix}faust", **common)
         print("naive ...", flush=True)
         results["naive"] = run_worker(
             kafka_config(args.bootstrap, naive_prefix, f"{prefix}naive"), naive_compare, naive_pairs
         )
         print("latency ...", flush=True)
-        results["latency"] = (
-            measure_latency(
-                args.bootstrap,
-                prefix + "lat-",
-                args.latency_rate or results["ours"]["events_per_second"] / 2,
-                args.latency_seconds,
+
+        def latency(engine: str, name: str, rate: float) -> dict[str, Any]:
+            topics = [f"{prefix}{name}-stable", f"{prefix}{name}-dark"]
+            create_topics(args.bootstrap, topics, args.partitions)
+            return in_child(
+                "latency",
+                engine,
+                bootstrap=args.bootstrap,
+                prefix=f"{prefix}{name}-",
+                rate=rate,
+                seconds=args.latency_seconds,
             )
-            if create_topics(
-                args.bootstrap, [f"{prefix}lat-stable", f"{prefix}lat-dark"], args.partitions
-            )
-            is None
-            else {}
+
+        results["latency"] = latency(
+            "native", "lat", args.latency_rate or results["ours"]["events_per_second"] / 2
         )
         if args.faust:
-            # in a process of its own: faust's event loop, threads and signal handlers must not
-            # share a process with the native measurements (they did, and distorted them)
-            print("faust engine (throughput and latency, separate process) ...", flush=True)
-            results.update(
-                faust_in_child(args.bootstrap, prefix, pairs, args.latency_seconds, args.partitions)
-            )
+            # side by side at one rate both engines sustain: half of the slower one
+            rate = min(results["ours"]["events_per_second"], results["faust"]["events_per_second"])
+            results["common_latency_rate"] = round(rate / 2)
+            for engine in ("native", "faust"):
+                print(f"latency of the {engine} engine at the common rate ...", flush=True)
+                results[f"{engine}_common_latency"] = latency(engine, f"{engine}-common", rate / 2)
     finally:
         if broker_env is not None:
             stop_local_broker(broker_env)
@@ -498,12 +512,23 @@ def print_table(r: dict[str, Any]) -> None:
                 f"{r['faust']['events_per_second']:,} events/s",
                 f"{r['ratios']['faust_vs_raw']:.1%} of raw",
             ),
-            (
-                "faust engine latency at half of it",
-                f"p50 {r['faust_latency']['p50_ms']} ms, p99 {r['faust_latency']['p99_ms']} ms",
-                f"at {r['faust_latency']['rate_events_per_second']:,} events/s",
-            ),
         ]
+        for engine in ("native", "faust"):
+            common = r[f"{engine}_common_latency"]
+            rows.append(
+                (
+                    f"{engine} engine latency, common rate",
+                    f"p50 {common['p50_ms']} ms, p99 {common['p99_ms']} ms",
+                    f"at {common['rate_events_per_second']:,} events/s",
+                )
+            )
+        rows.append(
+            (
+                "peak RSS (throughput run)",
+                f"native {r['ours']['peak_rss_mb']} MB, faust {r['faust']['peak_rss_mb']} MB",
+                "each engine in a process of its own",
+            )
+        )
     width = max(len(a) for a, _, _ in rows)
     print(
         f"\n{r['events']:,} events of ~{r['mean_event_bytes']} B, {r['partitions']} partitions, "

@@ -353,7 +353,6 @@ class LiveTraffic:
         assert self.publisher.flush(150) == 0
 
 
-# The Kafka engines (source.kafka.engine) the integration suite runs against: the native engine
-# always; the experimental faust engine when asked (COMPARATOR_TEST_ENGINES=native,faust, with
-# the `faust` extra installed). It is not in CI yet: docs/decisions/0012-faust-engine.md.
-ENGINES = [e.strip() for e in os.environ.get("COMPARATOR_TEST_ENGINES", "native").split(",")]
+# The Kafka engines (source.kafka.engine) the engine-parametrised suites run against: both by
+# default (CI); COMPARATOR_TEST_ENGINES=native runs one (without the `faust` extra installed).
+ENGINES = [e.strip() for e in os.environ.get("COMPARATOR_TEST_ENGINES", "native,faust").split(",")]
