@@ -19,10 +19,18 @@ How the guarantees are kept on Faust (evidence: docs/decisions/0012-faust-engine
   assignor, which splits partition N of the two topics across workers. The engine forces
   ``table_standby_replicas >= 1`` and checks every assignment it receives: a partition number
   assigned for one topic and not the other stops the worker (exit 1) rather than join wrongly.
+* **Every offset, once, in order.** Faust's stream skips messages it reads while its flow is
+  suspended, and does not seek back partitions without a committed offset: each assigned
+  partition's start is read from the group's committed offsets (or the log start), and
+  :class:`~comparator.runtime.faust_engine.offset_continuity.OffsetContinuity` accepts only
+  the next offset; holes are checked against the log and sought back (``seek_wait``, in
+  aiokafka's thread), stalls below the high watermark too.
 * **Rebalances.** On ``on_partitions_revoked`` (Faust has paused the partitions and cleared its
   buffers) the engine commits the cut of the revoked partitions and forgets their state, as
   the native worker does.
 * **Shutdown.** Stop: final commit of the cut, then the app stops (leaving the group).
+* **Failures** (not co-partitioned, topics missing, committed offsets unreadable): ``comparator
+  run`` exits 1 with the reason; a team's app that mounted the agent is crashed.
 """
 
 from __future__ import annotations
