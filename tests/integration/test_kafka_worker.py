@@ -153,10 +153,11 @@ def test_invalid_flood_goes_to_dead_letters_and_valid_pairs_still_compare(
     assert secret_email.encode() not in log
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 def test_missing_topic_is_refused_with_exit_2(
-    kafka_bootstrap, kafka_admin, unique_topic_prefix, tmp_path
+    kafka_bootstrap, kafka_admin, unique_topic_prefix, tmp_path, engine
 ):
-    setup = write_kafka_config(tmp_path, kafka_bootstrap, unique_topic_prefix)
+    setup = write_kafka_config(tmp_path, kafka_bootstrap, unique_topic_prefix, engine=engine)
     create_topics(kafka_admin, [setup.stable], partitions=2)
     result = subprocess.run(
         [*COMPARATOR, "run", "--config", str(setup.config_path)],
@@ -170,10 +171,11 @@ def test_missing_topic_is_refused_with_exit_2(
     assert "source.kafka.dark_topic" in result.stderr and "does not exist" in result.stderr
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 def test_partition_count_mismatch_is_refused(
-    kafka_bootstrap, kafka_admin, unique_topic_prefix, tmp_path
+    kafka_bootstrap, kafka_admin, unique_topic_prefix, tmp_path, engine
 ):
-    setup = write_kafka_config(tmp_path, kafka_bootstrap, unique_topic_prefix)
+    setup = write_kafka_config(tmp_path, kafka_bootstrap, unique_topic_prefix, engine=engine)
     create_topics(kafka_admin, [setup.stable], partitions=2)
     create_topics(kafka_admin, [setup.dark], partitions=3)
     for command in ("run", "check"):
