@@ -22,7 +22,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 
-from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartition
+from confluent_kafka import (
+    Consumer,
+    KafkaError,
+    KafkaException,
+    Message,
+    Producer,
+    TopicPartition,
+)
 from confluent_kafka.admin import AdminClient
 
 from comparator.config.settings import Config
@@ -128,11 +135,20 @@ class KafkaWorker:
         return self._stop.wait(timeout_s)
 
     def preflight(self, timeout_s: float = 10.0) -> int:
-        """Refuses to start on missing/mismatched input topics; creates output topics."""
-        admin = AdminClient(common_settings(self.kafka))
-        partitions = check_input_topics(
-            admin, self.kafka.stable_topic, self.kafka.dark_topic, timeout_s
-        )
+        """Refuses to start on missing/mismatched input topics; creates output topics. When the
+        cluster cannot be read, the exception carries librdkafka's own reason when it gave one
+        (a failed SASL authentication, a TLS handshake), not only "Broker transport failure"."""
+        reasons: list[str] = []
+        admin = AdminClient(common_settings(self.kafka, lambda error: reasons.append(str(error))))
+        try:
+            partitions = check_input_topics(
+                admin, self.kafka.stable_topic, self.kafka.dark_topic, timeout_s
+            )
+        except KafkaException as exc:
+            admin.poll(0)  # the client's errors are served through its error callback
+            if not reasons:
+                raise
+            raise KafkaException(f"{exc.args[0]}; client: {reasons[-1]}") from exc
         outputs = [t for t in self._output_topics.values() if t]
         created = ensure_topics(admin, outputs, partitions=partitions)
         if created:

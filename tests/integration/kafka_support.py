@@ -278,11 +278,27 @@ def records(values: list[bytes]) -> list[dict[str, Any]]:
 
 def committed_offsets(bootstrap: str, group: str, topic: str, partitions: int) -> dict[int, int]:
     """The group's committed offset per partition of a topic (-1001 when none)."""
-    from confluent_kafka import TopicPartition
+    from confluent_kafka import KafkaError, KafkaException, TopicPartition
 
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group})
+    deadline = time.monotonic() + 30
     try:
-        found = consumer.committed([TopicPartition(topic, p) for p in range(partitions)], 10)
+        while True:
+            try:
+                found = consumer.committed(
+                    [TopicPartition(topic, p) for p in range(partitions)], 10
+                )
+                break
+            except KafkaException as exc:  # the group coordinator moving or loading
+                error = exc.args[0]
+                moving = error.code() in (
+                    KafkaError.NOT_COORDINATOR,
+                    KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+                    KafkaError.COORDINATOR_NOT_AVAILABLE,
+                )
+                if not (moving or error.retriable()) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
     finally:
         consumer.close()
     return {tp.partition: tp.offset for tp in found}

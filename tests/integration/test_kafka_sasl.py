@@ -107,9 +107,8 @@ def test_wrong_password_never_reaches_the_cluster(
     ``comparator run`` exits 1 ("the Kafka cluster never answered"). The faust engine's
     aiokafka consumer is never started, and nothing is created, consumed or committed.
 
-    The logged reason is librdkafka's generic ``Failed to get metadata: Local: Broker
-    transport failure``: the admin client's "SASL authentication error" log lines are only
-    served by ``AdminClient.poll()``, which the preflight does not call. Not asserted on."""
+    The logged reason names the authentication failure (librdkafka's error callback, polled
+    by the preflight), not only the generic "Broker transport failure"."""
     wrong = f"wrong-{uuid.uuid4().hex}"
     setup = sasl_worker(tmp_path, kafka_sasl, unique_topic_prefix, engine, password=wrong)
     stable, dark, *_ = workload(20, seed=3)
@@ -122,6 +121,7 @@ def test_wrong_password_never_reaches_the_cluster(
     log = setup.config_path.with_suffix(".log").read_text(errors="replace")
     assert "the Kafka cluster never answered" in log
     assert "cannot reach the cluster" in log
+    assert "Authentication failed" in log
     assert wrong not in log and kafka_sasl.password not in log
     assert not setup.summary_path.exists()
     admin = AdminClient({"bootstrap.servers": kafka_sasl.plaintext_bootstrap})
