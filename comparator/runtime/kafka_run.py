@@ -49,6 +49,11 @@ from comparator.transports.kafka.topic_preflight import check_input_topics, ensu
 log = logging.getLogger("comparator.kafka")
 
 
+# Idle close is held for a partition with unread input only while its position moves at least
+# this often (KafkaWorker._partitions_still_reading).
+READING_HOLD_LIMIT_S = 30.0
+
+
 class WorkerFailed(RuntimeError):
     """The worker stopped because going on would compare wrongly (exit 1, no traceback)."""
 
@@ -114,6 +119,7 @@ class KafkaWorker:
             else None,
         }
         self._seen_offsets: dict[tuple[str, int], int] = {}  # next offset after the last read
+        self._last_moved_at: dict[tuple[str, int], tuple[int, float]] = {}  # offset, since
         self.aligner: StreamAligner[ResponseEvent | InvalidEvent] = StreamAligner(
             max_wait_ms=align_wait_ms
         )
@@ -300,20 +306,33 @@ class KafkaWorker:
         self._publish(self.pipeline.tick(wall_ms))
 
     def _partitions_still_reading(self) -> set[int]:
+        """Partitions with input known to be on its way: the aligner holds one side's events
+        for the other, or a side's cached high watermark is above what was read. A side that
+        has not moved for ``READING_HOLD_LIMIT_S`` no longer counts (an offset that is never
+        delivered, such as a transaction marker at the end of the faust engine's partition,
+        must not hold idle close for ever)."""
         consumer = self.consumer
         if consumer is None:
             return set()
         seen = self._seen_offsets
+        now = time.monotonic()
+        moved = self._last_moved_at
         reading = set()
         for partition in {p for _, p in seen}:
             for topic, side in self._sides.items():
                 if self.aligner.oldest_buffered(partition, side) is not None:
                     reading.add(partition)  # waiting for the other side
                     break
+                position = seen.get((topic, partition), 0)
+                last = moved.get((topic, partition))
+                if last is None or last[0] != position:
+                    moved[(topic, partition)] = last = (position, now)
+                if now - last[1] >= READING_HOLD_LIMIT_S:
+                    continue
                 _, high = consumer.get_watermark_offsets(
                     TopicPartition(topic, partition), cached=True
                 )
-                if high > seen.get((topic, partition), 0):
+                if high > position:
                     reading.add(partition)
                     break
         return reading
@@ -443,6 +462,7 @@ class KafkaWorker:
             dropped += self.aligner.drop_partition(number)
         for tp in partitions:
             self._seen_offsets.pop((tp.topic, tp.partition), None)
+            self._last_moved_at.pop((tp.topic, tp.partition), None)
         self._checkpoint = None  # it may name partitions no longer ours
         self.state.assigned = max(0, self.state.assigned - len(partitions))
         log.info(

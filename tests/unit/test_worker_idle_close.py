@@ -68,3 +68,20 @@ def test_without_known_watermarks_idle_close_works_as_before():
     w.consumer = Watermarks({})  # type: ignore[assignment]
     w._tick(wall_ms=10_000)
     assert w.pipeline.join.pending_count == 0
+
+
+def test_a_side_that_stops_moving_stops_holding_idle_close(monkeypatch):
+    """An offset that is never delivered (a commit marker at the end of a transactional
+    topic, as the faust engine sees it) keeps the watermark above the position for ever."""
+    import comparator.runtime.kafka_run as kafka_run
+
+    clock = [1000.0]
+    monkeypatch.setattr(kafka_run.time, "monotonic", lambda: clock[0])
+    w = worker()
+    pend(w, 0, 9)
+    w.consumer = Watermarks({("s", 0): 10, ("d", 0): 6})  # type: ignore[assignment]
+    assert w._partitions_still_reading() == {0}
+    clock[0] += kafka_run.READING_HOLD_LIMIT_S
+    assert w._partitions_still_reading() == set()
+    w._seen_offsets[("d", 0)] = 6  # it moved (and now has read everything)
+    assert w._partitions_still_reading() == set()
