@@ -21,14 +21,18 @@ import faust
 
 from comparator.config.loader import load_config
 from comparator.runtime.faust_engine import comparator_agent, metrics_page
+from comparator.runtime.faust_engine.app import broker_credentials
 from comparator.runtime.redaction_key import redaction_key_from_env
+from comparator.transports.kafka.aiokafka_security import aiokafka_security
 
 config = load_config(os.environ["COMPARATOR_CONFIG"])
 kafka = config.source.kafka
 
 app = faust.App(
     os.environ.get("TEAM_APP_ID", kafka.group_id),
-    broker=f"kafka://{kafka.bootstrap_servers}",
+    broker=";".join(f"kafka://{server.strip()}" for server in kafka.bootstrap_servers.split(",")),
+    # source.kafka.config's security keys (SASL, TLS), translated for aiokafka
+    broker_credentials=broker_credentials(aiokafka_security(kafka.config)),
     table_standby_replicas=1,
     consumer_auto_offset_reset="earliest",
     topic_allow_declare=False,

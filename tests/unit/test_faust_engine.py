@@ -1,5 +1,6 @@
-"""The faust engine's parts that need no broker: config, app settings, mounting, the message
-view and the stale-generation filter. Against a broker: tests/integration (engine-parametrised)."""
+"""The faust engine's parts that need no broker: config, app settings, credentials, mounting,
+the message view and the per-offset admission. Against a broker: tests/integration
+(engine-parametrised suites and test_faust_engine_kafka.py)."""
 
 from __future__ import annotations
 

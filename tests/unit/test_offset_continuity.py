@@ -100,6 +100,20 @@ def test_a_hole_at_the_end_is_found_by_the_stall_check_once():
     assert guard.stalled(P, 6)  # moved on, stalled again: a new seek
 
 
+def test_after_a_stall_at_a_commit_marker_new_offsets_go_to_the_log():
+    """The last offset of a transactional topic is a marker no fetch delivers: a stall seek
+    to it brings only later offsets, which the log must place (not loop on seeks)."""
+    guard = OffsetContinuity()
+    guard.expect(P, 0)
+    for offset in range(99):
+        guard.admit(P, offset)
+    assert guard.stalled(P, 100)  # offset 99 (the marker) never comes
+    assert guard.admit(P, 100) is Delivery.VERIFY  # a new transaction's first record
+    assert guard.log_answer(P, 100) == 100  # the log has nothing at 99
+    assert guard.admit(P, 100) is Delivery.ACCEPT
+    assert guard.admit(P, 101) is Delivery.ACCEPT
+
+
 def test_partitions_are_independent():
     guard = OffsetContinuity()
     other = ("dark", 0)
@@ -125,14 +139,19 @@ def deliveries(draw: st.DrawFn) -> tuple[list[int], list[tuple[int, int]], int]:
 
 
 @settings(max_examples=300, deadline=None)
-@given(deliveries(), st.integers(0, 5), st.integers(0, 3))
-def test_whatever_faust_skips_every_logged_offset_is_accepted_once_in_order(case, stale, swallowed):
+@given(deliveries(), st.integers(0, 5), st.integers(0, 3), st.booleans(), st.integers(0, 4))
+def test_whatever_faust_skips_every_logged_offset_is_accepted_once_in_order(
+    case, stale, swallowed, marker_at_end, appended
+):
     """Model of Faust's delivery: it reads the log from a position, may silently skip runs
     of messages (flow control, stale generation); after a seek it still hands over up to
     ``stale`` messages queued from before it, and its read offset may swallow up to
     ``swallowed`` messages of the first re-fetch. A timer reports stalls. The engine must see
-    exactly the log, in order."""
+    exactly the log, in order. The high watermark may count a commit marker after the last
+    record, and ``appended`` records may arrive once the partition has stalled."""
     log, skips, start = case
+    log = list(log)
+    high_extra = 1 if marker_at_end else 0
     guard = OffsetContinuity()
     guard.expect(P, start)
     pending_skips = dict(skips)
@@ -153,8 +172,15 @@ def test_whatever_faust_skips_every_logged_offset_is_accepted_once_in_order(case
                 continue
             offset = log[index]
             index += 1
-        elif guard.stalled(P, log[-1] + 1):  # the timer: nothing comes, the log has more
-            seek(guard.seek_offset(P), 0)
+        elif guard.stalled(P, log[-1] + 1 + high_extra):  # the timer: the watermark says more
+            target = guard.seek_offset(P)
+            assert target is not None
+            seek(target, 0)
+            continue
+        elif appended:  # new records after the marker (if any)
+            log.extend(log[-1] + 1 + high_extra + n for n in range(appended))
+            appended = 0
+            high_extra = 0
             continue
         else:
             break
@@ -164,11 +190,14 @@ def test_whatever_faust_skips_every_logged_offset_is_accepted_once_in_order(case
         elif verdict is Delivery.VERIFY:
             queued = log[index : index + stale]  # fetched before the seek, still queued
             expected = guard.seek_offset(P)
+            assert expected is not None
             first = next((o for o in log if o >= expected), None)
             target = guard.log_answer(P, first)
             assert target is not None
             seek(target, swallowed)
             swallowed = max(0, swallowed - 1)  # the race does not last
         elif verdict is Delivery.SEEK:
-            seek(guard.seek_offset(P), 0)
+            target = guard.seek_offset(P)
+            assert target is not None
+            seek(target, 0)
     assert accepted == log

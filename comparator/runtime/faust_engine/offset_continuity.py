@@ -68,8 +68,10 @@ class OffsetContinuity:
     def forget(self, key: Hashable) -> None:
         self._partitions.pop(key, None)
 
-    def seek_offset(self, key: Hashable) -> int:
-        return self._partitions[key].next
+    def seek_offset(self, key: Hashable) -> int | None:
+        """The expected next offset (None: not, or no longer, a partition of ours)."""
+        expected = self._partitions.get(key)
+        return None if expected is None else expected.next
 
     def admit(self, key: Hashable, offset: int) -> Delivery:
         expected = self._partitions.get(key)
@@ -116,7 +118,9 @@ class OffsetContinuity:
         ):
             return False
         expected.stall_sought_at = expected.next
-        expected.stale_above = high - 1
+        # nothing is queued (nothing came): whatever comes next is fresh, and a higher offset
+        # goes to the log (the expected one may be a commit marker that never comes)
+        expected.stale_above = None
         self.holes_sought += 1
         return True
 

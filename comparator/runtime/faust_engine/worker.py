@@ -43,7 +43,7 @@ import time
 from typing import Any
 
 import faust
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 from faust.types import TP
 
 from comparator.config.settings import Config
@@ -58,6 +58,7 @@ log = logging.getLogger("comparator.kafka")
 # A partition with unread offsets below its high watermark and no progress for this long is
 # sought back to its expected offset (OffsetContinuity.stalled).
 STALL_S = 5.0
+COMMIT_TIMEOUT_S = 10.0
 
 
 class _Message:
@@ -105,7 +106,7 @@ class _ConsumerView:
     def get_watermark_offsets(self, tp: Any, cached: bool = True) -> tuple[int, int]:
         try:
             high = self._app.consumer.highwater(TP(tp.topic, tp.partition))
-        except AssertionError:  # aiokafka: "Partition is not assigned" (mid-rebalance)
+        except (AssertionError, AttributeError):  # aiokafka, mid-rebalance: not assigned
             return (-1, -1)
         return (-1, -1 if high is None else int(high))
 
@@ -143,6 +144,8 @@ class FaustWorker(KafkaWorker):
         if self._offsets_reader is None:  # never subscribes: not a member of the group
             reader_settings = consumer_settings(kafka, self._on_client_error)
             reader_settings["group.id"] = str(app.conf.id)  # Faust's group is the app id
+            # what Faust's consumer reads (it is read_committed only inside transactions)
+            reader_settings["isolation.level"] = "read_uncommitted"
             self._offsets_reader = Consumer(reader_settings)
         self._open_file_sinks()
         topic = app.topic(
@@ -174,9 +177,10 @@ class FaustWorker(KafkaWorker):
         self._close_offsets_reader()
 
     def _close_offsets_reader(self) -> None:
-        if self._offsets_reader is not None:
-            self._offsets_reader.close()
-            self._offsets_reader = None
+        with self._reader_lock:
+            if self._offsets_reader is not None:
+                self._offsets_reader.close()
+                self._offsets_reader = None
 
     async def on_messages(self, messages: list[Any]) -> None:
         """Decode, align, join, compare, publish: the native worker's steps, for the offsets
@@ -207,24 +211,24 @@ class FaustWorker(KafkaWorker):
         loop = asyncio.get_running_loop()
         for key in holes:  # ask the log whether the hole is in it or Faust skipped it
             expected = continuity.seek_offset(key)
-            first = await loop.run_in_executor(None, self._first_offset_at, key, expected)
-            target = continuity.log_answer(key, first)
+            if expected is None:
+                continue  # revoked while an earlier question was out
+            first = None
+            try:
+                first = await loop.run_in_executor(None, self._first_offset_at, key, expected)
+            except Exception as exc:  # unanswered: seek back to the expected offset
+                log.warning("log not readable", extra={"fields": {"error": str(exc)}})
+            target = continuity.log_answer(key, first)  # always: it ends the question
             if target is not None:
                 why = "offsets skipped by faust" if target == expected else "a hole in the log"
                 await self._seek_back(key, target, why)
         for key in seeks - holes:
-            await self._seek_back(key, continuity.seek_offset(key), "re-seeking after a hole")
+            offset = continuity.seek_offset(key)
+            if offset is not None:
+                await self._seek_back(key, offset, "re-seeking after a hole")
 
     async def _seek_back(self, key: tuple[str, int], offset: int, why: str) -> None:
         topic, partition = key
-        print(
-            round(time.monotonic(), 1),
-            why[:20],
-            key[0][-6:],
-            partition,
-            offset,
-            flush=True,
-        )
         log.info(why, extra={"fields": {"partition": f"{topic}[{partition}]", "offset": offset}})
         try:  # seek_wait runs in aiokafka's thread (Faust's ``seek`` does not: it races
             # the fetcher) and resets Faust's read offset, below which it drops messages
@@ -275,8 +279,13 @@ class FaustWorker(KafkaWorker):
     # -- commits ---------------------------------------------------------------------------
 
     async def commit_async(self, partitions: list[Any] | None = None) -> bool:
-        """The native ``commit``: outputs acknowledged first, then the commit cut."""
+        """The native ``commit``: the commit cut is taken first, then every output emitted up
+        to then is flushed and acknowledged, then the cut is committed (with a time limit:
+        aiokafka retries a retriable commit failure without end)."""
         async with self._commit_lock:
+            offsets = {
+                TP(tp.topic, tp.partition): tp.offset for tp in self.safe_offsets(partitions)
+            }
             for sink in self.file_sinks.values():
                 sink.flush()
             producer = self.producer
@@ -288,15 +297,12 @@ class FaustWorker(KafkaWorker):
                     extra={"fields": {"in_flight": self.state.in_flight}},
                 )
                 return False
-            offsets = {
-                TP(tp.topic, tp.partition): tp.offset for tp in self.safe_offsets(partitions)
-            }
             if not offsets:
                 return True
             try:
-                done = await self.app.consumer._commit(offsets)
+                done = await asyncio.wait_for(self.app.consumer._commit(offsets), COMMIT_TIMEOUT_S)
             except Exception as exc:
-                log.warning("commit failed", extra={"fields": {"error": str(exc)}})
+                log.warning("commit failed", extra={"fields": {"error": repr(exc)}})
                 return False
             if done:
                 self.state.commits += 1
@@ -311,6 +317,7 @@ class FaustWorker(KafkaWorker):
         await self.commit_async(ours)
         for tp in ours:
             self.continuity.forget((tp.topic, tp.partition))
+            self._last_moved.pop((tp.topic, tp.partition), None)
         self._forget(ours, "revoked")
 
     async def _on_assigned(self, sender: Any, assigned: set[TP], **_: Any) -> None:
@@ -370,8 +377,11 @@ class FaustWorker(KafkaWorker):
                 deadline = time.monotonic() + 5.0
                 while time.monotonic() < deadline:
                     for message in reader.consume(1, timeout=0.5):
-                        if message.error() is None:
+                        error = message.error()
+                        if error is None:
                             return int(message.offset())
+                        if error.code() == KafkaError._PARTITION_EOF:
+                            return None  # nothing at or after ``offset`` yet
                 return None
             finally:
                 reader.unassign()
