@@ -7,7 +7,7 @@ it returns. The same pipeline runs in Kafka mode and in file mode.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -110,17 +110,19 @@ class Pipeline:
             self._handle(result, wall_ms, emissions)
         return emissions
 
-    def tick(self, wall_ms: int) -> list[Emission]:
-        """Let idle partitions' stream time follow the wall clock; close expired events."""
+    def tick(
+        self, wall_ms: int, still_reading: Callable[[int], bool] | None = None
+    ) -> list[Emission]:
+        """Let idle partitions' stream time follow the wall clock (not those ``still_reading``
+        says have input on its way); close expired events."""
         emissions: list[Emission] = []
-        for result in self.join.tick(wall_ms):
+        for result in self.join.tick(wall_ms, still_reading):
             self._handle(result, wall_ms, emissions)
         return emissions
 
-    def hold_idle(self, wall_ms: int, partitions: Collection[int] | None = None) -> None:
-        """The input is interrupted (broker down), or these partitions still have input to
-        read: do not let idle close orphan anything there."""
-        self.join.hold_idle(wall_ms, partitions)
+    def hold_idle(self, wall_ms: int) -> None:
+        """The input is interrupted (broker down): do not let idle close orphan anything."""
+        self.join.hold_idle(wall_ms)
 
     def close_all(self, wall_ms: int) -> list[Emission]:
         """End of input: every pending event closes as an orphan."""

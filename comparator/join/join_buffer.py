@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from comparator.events.response_event import ResponseEvent
@@ -208,35 +208,34 @@ class JoinBuffer:
             self._evict(results)
         return results
 
-    def tick(self, wall_ms: int) -> list[JoinResult]:
-        """Advance idle partitions' stream time with the wall clock and close what expired."""
+    def tick(
+        self, wall_ms: int, still_reading: Callable[[int], bool] | None = None
+    ) -> list[JoinResult]:
+        """Advance idle partitions' stream time with the wall clock and close what expired.
+        A partition for which ``still_reading`` says input is still on its way is not idle,
+        however long its next event takes (a slow fetch, a seek back): its idle clock
+        restarts instead, or the wall clock would close events whose partners are unread."""
         results: list[JoinResult] = []
-        for state in self._partitions.values():
+        for partition, state in self._partitions.items():
             if state.stream_time is None:
                 continue
             idle_ms = wall_ms - state.last_arrival_wall_ms
             if idle_ms >= self.idle_close_ms:
+                if still_reading is not None and still_reading(partition):
+                    _restart_idle_clock(state, wall_ms)
+                    continue
                 advanced = state.stream_time_at_arrival + idle_ms
                 if advanced > state.stream_time:
                     state.stream_time = advanced
                     self._close_expired(state, results)
         return results
 
-    def hold_idle(self, wall_ms: int, partitions: Collection[int] | None = None) -> None:
-        """Input is interrupted for a reason other than quiet traffic (the broker is down, or
-        ``partitions`` still have input to read): restart those partitions' idle clock (all
-        by default), so stream time does not run ahead with the wall clock and close events
-        whose partners are merely delayed."""
-        states = self._partitions
-        chosen = (
-            states.values()
-            if partitions is None
-            else (states[p] for p in partitions if p in states)
-        )
-        for state in chosen:
-            state.last_arrival_wall_ms = wall_ms
-            if state.stream_time is not None:
-                state.stream_time_at_arrival = state.stream_time
+    def hold_idle(self, wall_ms: int) -> None:
+        """Input is interrupted for a reason other than quiet traffic (the broker is down):
+        restart every partition's idle clock, so stream time does not run ahead with the wall
+        clock and close events whose partners are merely delayed."""
+        for state in self._partitions.values():
+            _restart_idle_clock(state, wall_ms)
 
     def close_all(self) -> list[JoinResult]:
         """End of input: every pending event closes as an orphan, oldest first."""
@@ -316,6 +315,12 @@ class JoinBuffer:
             entry = oldest_state.pending.pop(oldest[2])
             self._pending_total -= 1
             results.append(Evicted(entry.event))
+
+
+def _restart_idle_clock(state: _PartitionState, wall_ms: int) -> None:
+    state.last_arrival_wall_ms = wall_ms
+    if state.stream_time is not None:
+        state.stream_time_at_arrival = state.stream_time
 
 
 def _orphan(event: ResponseEvent, stream_time: int) -> Orphaned:

@@ -50,7 +50,7 @@ log = logging.getLogger("comparator.kafka")
 
 
 # Idle close is held for a partition with unread input only while its position moves at least
-# this often (KafkaWorker._partitions_still_reading).
+# this often (KafkaWorker._still_reading).
 READING_HOLD_LIMIT_S = 30.0
 
 
@@ -296,46 +296,37 @@ class KafkaWorker:
                 self.aligner.set_behind(partition, side)  # unread events: wait for them
 
     def _tick(self, wall_ms: int) -> None:
-        """Idle close (stream time following the wall clock) is for partitions with nothing
-        left to read. A partition still reading a backlog on either side is not idle, however
-        long its next fetch takes (a slow fetch, a seek back): its idle clock is held, or the
-        wall clock would close pending events whose partners are merely unread."""
-        reading = self._partitions_still_reading()
-        if reading:
-            self.pipeline.hold_idle(wall_ms, partitions=reading)
-        self._publish(self.pipeline.tick(wall_ms))
+        """Idle close, for partitions with nothing left to read (``_still_reading``)."""
+        self._publish(self.pipeline.tick(wall_ms, self._still_reading))
 
-    def _partitions_still_reading(self) -> set[int]:
-        """Partitions with input known to be on its way: the aligner holds one side's events
-        for the other, or a side's cached high watermark is above what was read. A side that
-        has not moved for ``READING_HOLD_LIMIT_S`` no longer counts (an offset that is never
-        delivered, such as a transaction marker at the end of the faust engine's partition,
-        must not hold idle close for ever)."""
+    def _still_reading(self, partition: int) -> bool:
+        """Input of this partition is known to be on its way: the aligner holds one side's
+        events for the other, or a side's cached high watermark is above what was read. A
+        side that has not moved for ``READING_HOLD_LIMIT_S`` no longer counts (an offset that
+        is never delivered, such as a transaction marker at the end of the faust engine's
+        partition, must not hold idle close for ever). Asked by the join only for partitions
+        it would otherwise idle-close."""
         consumer = self.consumer
         if consumer is None:
-            return set()
-        seen = self._seen_offsets
+            return False
         now = time.monotonic()
-        moved = self._last_moved_at
-        reading = set()
-        for partition in {p for _, p in seen}:
-            for topic, side in self._sides.items():
-                if self.aligner.oldest_buffered(partition, side) is not None:
-                    reading.add(partition)  # waiting for the other side
-                    break
-                position = seen.get((topic, partition), 0)
-                last = moved.get((topic, partition))
-                if last is None or last[0] != position:
-                    moved[(topic, partition)] = last = (position, now)
-                if now - last[1] >= READING_HOLD_LIMIT_S:
-                    continue
-                _, high = consumer.get_watermark_offsets(
-                    TopicPartition(topic, partition), cached=True
-                )
-                if high > position:
-                    reading.add(partition)
-                    break
-        return reading
+        for topic, side in self._sides.items():
+            if self.aligner.oldest_buffered(partition, side) is not None:
+                return True  # waiting for the other side
+            position = self._seen_offsets.get((topic, partition), 0)
+            if self._seconds_unmoved((topic, partition), position, now) >= READING_HOLD_LIMIT_S:
+                continue
+            _, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), cached=True)
+            if high > position:
+                return True
+        return False
+
+    def _seconds_unmoved(self, key: tuple[str, int], position: int, now: float) -> float:
+        """How long ``key``'s read position has been ``position``, as far as observed."""
+        last = self._last_moved_at.get(key)
+        if last is None or last[0] != position:
+            self._last_moved_at[key] = last = (position, now)
+        return now - last[1]
 
     def _publish(self, emissions: list[Emission]) -> None:
         if not emissions:

@@ -260,14 +260,22 @@ def test_hold_idle_restarts_the_idle_clock():
     assert jb.tick(13_000) != []
 
 
-def test_hold_idle_of_some_partitions_leaves_the_others_closing():
+def test_a_partition_still_reading_is_not_idle_closed():
     jb = buffer(idle_close_ms=3000)
     jb.add(ev("a", "stable", 0), 0, wall_ms=0)
     jb.add(ev("b", "stable", 0), 1, wall_ms=0)
-    jb.hold_idle(10_000, partitions=[0, 7])  # partition 0 has unread input; 7 is unknown
-    closed = jb.tick(11_000)
+    asked: list[int] = []
+
+    def partition_0_reading(partition: int) -> bool:
+        asked.append(partition)
+        return partition == 0
+
+    assert jb.tick(1_000, partition_0_reading) == []
+    assert asked == []  # not idle yet: nobody is asked
+    closed = jb.tick(10_000, partition_0_reading)
     assert [r.event.request_id for r in closed] == ["b"]  # partition 1 idled out
-    assert jb.tick(13_000) != []  # partition 0: 3 s after the hold
+    assert jb.tick(12_000) == []  # partition 0's idle clock restarted at 10 s
+    assert jb.tick(13_000) != []
 
 
 def test_without_offset_tracking_no_commit_bookkeeping_grows():

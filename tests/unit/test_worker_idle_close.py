@@ -56,7 +56,7 @@ def test_a_partition_with_unread_input_is_not_idle_closed():
     pend(w, 1, 9)
     # partition 0: the dark topic has 20 offsets, 5 read; partition 1: everything read
     w.consumer = Watermarks({("s", 0): 10, ("d", 0): 20, ("s", 1): 10, ("d", 1): 5})  # type: ignore[assignment]
-    assert w._partitions_still_reading() == {0}
+    assert (w._still_reading(0), w._still_reading(1)) == (True, False)
     w._tick(wall_ms=10_000)
     assert w.pipeline.join.pending_count == 1  # only partition 1's event closed as an orphan
 
@@ -80,9 +80,9 @@ def test_a_side_that_stops_moving_stops_holding_idle_close(monkeypatch):
     w = worker()
     pend(w, 0, 9)
     w.consumer = Watermarks({("s", 0): 10, ("d", 0): 6})  # type: ignore[assignment]
-    assert w._partitions_still_reading() == {0}
+    assert w._still_reading(0)
     clock[0] += kafka_run.READING_HOLD_LIMIT_S
-    assert w._partitions_still_reading() == set()
+    assert not w._still_reading(0)
     w.consumer.highs[("d", 0)] = 8  # type: ignore[attr-defined]
     w._seen_offsets[("d", 0)] = 6  # it moved again, with more still to come
-    assert w._partitions_still_reading() == {0}  # moving: held again
+    assert w._still_reading(0)  # moving: held again

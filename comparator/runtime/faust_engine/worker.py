@@ -128,7 +128,6 @@ class FaustWorker(KafkaWorker):
         # which offset Faust must hand over next, per (topic, partition) assigned now
         self.continuity = OffsetContinuity()
         self._offsets_reader: Consumer | None = None  # committed offsets, log starts
-        self._last_moved: dict[tuple[str, int], tuple[int, float]] = {}  # offset, since
         self.preflight_done = False
         self._reader_lock = threading.Lock()  # the reader is used from executor threads
         self._serving = False  # True under ``comparator run``, False mounted on a team's app
@@ -243,13 +242,8 @@ class FaustWorker(KafkaWorker):
         consumer = self.consumer
         assert consumer is not None
         now = time.monotonic()
-        last_moved = self._last_moved
         for key, offset in self.continuity.positions().items():
-            seen = last_moved.get(key)
-            if seen is None or seen[0] != offset:
-                last_moved[key] = (offset, now)
-                continue
-            if now - seen[1] < STALL_S:
+            if self._seconds_unmoved(key, self._seen_offsets.get(key, offset), now) < STALL_S:
                 continue
             _, high = consumer.get_watermark_offsets(TopicPartition(*key), cached=True)
             if high > 0 and self.continuity.stalled(key, high):
@@ -317,7 +311,6 @@ class FaustWorker(KafkaWorker):
         await self.commit_async(ours)
         for tp in ours:
             self.continuity.forget((tp.topic, tp.partition))
-            self._last_moved.pop((tp.topic, tp.partition), None)
         self._forget(ours, "revoked")
 
     async def _on_assigned(self, sender: Any, assigned: set[TP], **_: Any) -> None:
@@ -344,6 +337,7 @@ class FaustWorker(KafkaWorker):
             return
         for key, offset in starts.items():
             self.continuity.expect(key, offset)
+            self._seen_offsets[key] = offset  # read up to here: where the reading starts
         self.state.assigned = len(ours)
         self._assigned_at = time.monotonic()
         log.info(
@@ -391,22 +385,18 @@ class FaustWorker(KafkaWorker):
         start when there is none (``auto.offset.reset: earliest``)."""
         reader = self._offsets_reader
         assert reader is not None
-        with self._reader_lock:
-            return self._read_start_offsets(reader, tps)
-
-    @staticmethod
-    def _read_start_offsets(reader: Consumer, tps: list[TP]) -> dict[tuple[str, int], int]:
-        committed = reader.committed([TopicPartition(tp.topic, tp.partition) for tp in tps], 10)
         starts = {}
-        for tp in committed:
-            if tp.error is not None:
-                raise RuntimeError(str(tp.error))
-            offset = tp.offset
-            if offset < 0:
-                offset, _ = reader.get_watermark_offsets(
-                    TopicPartition(tp.topic, tp.partition), timeout=10, cached=False
-                )
-            starts[(tp.topic, tp.partition)] = offset
+        with self._reader_lock:
+            wanted = [TopicPartition(tp.topic, tp.partition) for tp in tps]
+            for tp in reader.committed(wanted, 10):
+                if tp.error is not None:
+                    raise RuntimeError(str(tp.error))
+                offset = tp.offset
+                if offset < 0:
+                    offset, _ = reader.get_watermark_offsets(
+                        TopicPartition(tp.topic, tp.partition), timeout=10, cached=False
+                    )
+                starts[(tp.topic, tp.partition)] = offset
         return starts
 
     # -- running as ``comparator run`` -----------------------------------------------------
