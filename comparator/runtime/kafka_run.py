@@ -38,6 +38,7 @@ from comparator.events.response_event import ResponseEvent, Side, SourcePosition
 from comparator.join.stream_aligner import StreamAligner
 from comparator.pipeline import Emission, Pipeline
 from comparator.runtime.gc_tuning import tune_gc_for_streaming
+from comparator.runtime.idle_stop import IdleStop, IdleVerdict, PartitionKey
 from comparator.transports.files.jsonl_sink import JsonlSink
 from comparator.transports.kafka.client_settings import (
     common_settings,
@@ -124,6 +125,7 @@ class KafkaWorker:
             max_wait_ms=align_wait_ms
         )
         self._assigned_at = 0.0
+        self.input_partitions = 0  # per input topic, known after the preflight
         self._produced_seq = 0  # output records produced so far
         self._outstanding: set[int] = set()  # their sequence numbers not yet acknowledged
         self._checkpoint: tuple[list[TopicPartition], int] | None = None
@@ -159,6 +161,7 @@ class KafkaWorker:
         created = ensure_topics(admin, outputs, partitions=partitions)
         if created:
             log.info("created output topics", extra={"fields": {"topics": created}})
+        self.input_partitions = partitions
         return partitions
 
     def run(self, *, max_idle_s: float | None = None) -> None:
@@ -177,7 +180,9 @@ class KafkaWorker:
             extra={"fields": {"topics": list(self._sides), "group": self.kafka.group_id}},
         )
         last_commit = last_second = time.monotonic()
-        idle_since = time.monotonic()
+        idle = None
+        if max_idle_s is not None:
+            idle = IdleStop(max_idle_s, now=last_commit, hold_limit_s=READING_HOLD_LIMIT_S)
         try:
             while not self._stop.is_set():
                 messages = self._next_batch()
@@ -185,7 +190,8 @@ class KafkaWorker:
                 self.state.last_loop_at = now
                 wall_ms = int(time.time() * 1000)
                 if messages and self._process(messages, wall_ms):
-                    idle_since = now
+                    if idle is not None:
+                        idle.busy(now)
                     self.state.last_message_at = now
                     if self.state.broker_down_since is not None:
                         self._broker_back(wall_ms)
@@ -194,7 +200,8 @@ class KafkaWorker:
                     self._tick(wall_ms)
                 else:  # an outage is not quiet traffic: neither idle close nor --max-idle
                     self.pipeline.hold_idle(wall_ms)
-                    idle_since = now
+                    if idle is not None:
+                        idle.busy(now)
                 self.producer.poll(0)
                 if now - last_commit >= self.commit_interval_s:
                     self._commit_checkpoint()
@@ -204,13 +211,67 @@ class KafkaWorker:
                     self._probe_broker_if_down()
                     if self.on_second is not None:
                         self.on_second(self)
-                if self._assigned_at > idle_since:
-                    idle_since = self._assigned_at  # waiting for an assignment is not idleness
-                if max_idle_s is not None and now - idle_since >= max_idle_s:
-                    log.info("no input for --max-idle seconds; stopping")
-                    break
+                if idle is not None:
+                    idle.busy(self._assigned_at)  # waiting for an assignment is not idleness
+                    if idle.due(now) and self._idle_enough(idle, now, self.consumer):
+                        break
         finally:
             self._shutdown()
+
+    # -- --max-idle ------------------------------------------------------------------------
+
+    def _idle_enough(self, idle: IdleStop, now: float, client: Consumer) -> bool:
+        """Asks the broker whether anything is left to read (``IdleStop``); logs the wait."""
+        verdict = idle.decide(now, self.input_backlog(client))
+        self._log_idle(verdict, idle.max_idle_s)
+        return verdict.stop
+
+    @staticmethod
+    def _log_idle(verdict: IdleVerdict, max_idle_s: float) -> None:
+        if verdict.stop:
+            log.info(
+                "no input for --max-idle seconds and nothing left to read; stopping",
+                extra={"fields": {"max_idle_s": max_idle_s}},
+            )
+        elif verdict.first_wait:
+            log.info(
+                "--max-idle reached, but not stopping: input is left to read",
+                extra={
+                    "fields": {
+                        "reason": verdict.reason,
+                        "unread": {f"{t}[{p}]": n for (t, p), n in sorted(verdict.unread.items())},
+                    }
+                },
+            )
+
+    def input_backlog(
+        self, client: Consumer, timeout_s: float = 5.0
+    ) -> dict[PartitionKey, tuple[int, int]] | None:
+        """Per input partition, fresh from the broker: where the group reads next (this
+        worker's read position for a partition it reads, else the group's committed offset,
+        else the log start) and the high watermark. None if the broker did not answer.
+        ``client`` is a consumer configured with the group's id."""
+        wanted = [
+            TopicPartition(topic, number)
+            for topic in self._sides
+            for number in range(self.input_partitions)
+        ]
+        backlog: dict[PartitionKey, tuple[int, int]] = {}
+        try:
+            for tp in client.committed(wanted, timeout=timeout_s):
+                key = (tp.topic, tp.partition)
+                low, high = client.get_watermark_offsets(
+                    TopicPartition(tp.topic, tp.partition), timeout=timeout_s, cached=False
+                )
+                if tp.error is not None:
+                    raise KafkaException(tp.error)
+                position = tp.offset if tp.offset >= 0 else low
+                read = self._seen_offsets.get(key)  # kept only for partitions read now
+                backlog[key] = (position if read is None else max(read, position), high)
+        except KafkaException as exc:
+            log.info("backlog unknown", extra={"fields": {"error": str(exc)}})
+            return None
+        return backlog
 
     # -- the loop's parts ------------------------------------------------------------------
 

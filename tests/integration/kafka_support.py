@@ -372,3 +372,29 @@ class LiveTraffic:
 # The Kafka engines (source.kafka.engine) the engine-parametrised suites run against: both by
 # default (CI); COMPARATOR_TEST_ENGINES=native runs one (without the `faust` extra installed).
 ENGINES = [e.strip() for e in os.environ.get("COMPARATOR_TEST_ENGINES", "native,faust").split(",")]
+
+
+class NativeHolder:
+    """A librdkafka member speaking another assignment protocol: the worker's joins are
+    refused (and retried) until it leaves."""
+
+    def __init__(self, bootstrap: str, setup: WorkerSetup) -> None:
+        self.consumer = Consumer(
+            {
+                "bootstrap.servers": bootstrap,
+                "group.id": f"{setup.prefix}group",
+                "partition.assignment.strategy": "roundrobin",  # the native engine uses range
+                "enable.auto.commit": False,
+            }
+        )
+        self.consumer.subscribe([setup.stable, setup.dark])
+        deadline = time.monotonic() + 30
+        while not self.consumer.assignment():
+            assert time.monotonic() < deadline, "the holding member got no assignment"
+            self.consumer.poll(0.2)
+
+    def keep(self) -> None:
+        self.consumer.poll(0.2)  # stay in the group
+
+    def leave(self) -> None:
+        self.consumer.close()

@@ -24,6 +24,7 @@ from comparator.runtime.faust_engine import FaustWorker, faust_app
 from tests.integration.kafka_support import (
     REDACTION_KEY,
     REPO_ROOT,
+    NativeHolder,
     committed_offsets,
     create_topics,
     free_port,
@@ -239,3 +240,27 @@ def test_offsets_faust_never_hands_over_are_read_again(
         f"orphans {summary.orphans}, duplicates {summary.duplicates}, "
         f"released unaligned {worker.aligner.released_unaligned}"
     )
+
+
+def test_a_group_the_faust_engine_cannot_join_stops_it_with_the_reason(
+    kafka_bootstrap, kafka_admin, unique_topic_prefix, tmp_path
+):
+    """A member speaking another assignment protocol already holds the group: aiokafka gives
+    up joining (a fatal error it keeps for a ``getmany`` Faust never calls), and the engine
+    must stop with exit 1 and say so, not wait for an assignment for ever."""
+    setup = write_kafka_config(tmp_path, kafka_bootstrap, unique_topic_prefix, engine="faust")
+    create_topics(kafka_admin, [setup.stable, setup.dark], partitions=1)
+    holder = NativeHolder(kafka_bootstrap, setup)
+    try:
+        worker = start_worker(setup)
+        deadline = time.monotonic() + 60
+        while worker.poll() is None and time.monotonic() < deadline:
+            holder.keep()
+        assert wait_exit(worker, timeout=1) == 1
+    finally:
+        holder.leave()
+    log = setup.config_path.with_suffix(".log").read_text()
+    assert "consumer group membership failed; stopping" in log
+    assert f"error: cannot join consumer group '{unique_topic_prefix}group'" in log
+    assert "InconsistentGroupProtocol" in log
+    assert "Traceback" not in log

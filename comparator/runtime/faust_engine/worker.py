@@ -50,7 +50,8 @@ from comparator.config.settings import Config
 from comparator.pipeline import Pipeline
 from comparator.runtime.faust_engine.offset_continuity import Delivery, OffsetContinuity
 from comparator.runtime.gc_tuning import tune_gc_for_streaming
-from comparator.runtime.kafka_run import KafkaWorker, WorkerFailed
+from comparator.runtime.idle_stop import IdleStop
+from comparator.runtime.kafka_run import READING_HOLD_LIMIT_S, KafkaWorker, WorkerFailed
 from comparator.transports.kafka.client_settings import consumer_settings, producer_settings
 
 log = logging.getLogger("comparator.kafka")
@@ -131,6 +132,7 @@ class FaustWorker(KafkaWorker):
         self.preflight_done = False
         self._reader_lock = threading.Lock()  # the reader is used from executor threads
         self._serving = False  # True under ``comparator run``, False mounted on a team's app
+        self._started_logged = False
 
     # -- mounting on an app ----------------------------------------------------------------
 
@@ -263,6 +265,7 @@ class FaustWorker(KafkaWorker):
         if now - self._last_second >= 1.0:
             self._last_second = now
             self._probe_broker_if_down()
+            await self._check_group()
             await self._check_stalls()
             if self.on_second is not None:
                 self.on_second(self)
@@ -399,6 +402,34 @@ class FaustWorker(KafkaWorker):
                 starts[(tp.topic, tp.partition)] = offset
         return starts
 
+    async def _check_group(self) -> None:
+        """Fails the worker on a fatal error of its consumer-group membership: an
+        inconsistent assignment protocol (another kind of member in the group), an invalid
+        session timeout, a group it may not join. aiokafka gives up rejoining and keeps the
+        error for the next ``getmany``, which Faust's fetcher never calls (it reads aiokafka's
+        fetcher directly), so without this the app would wait for an assignment for ever.
+        Reads aiokafka's private attributes; if they move, this check finds nothing."""
+        if self.failure is not None:
+            return
+        thread = getattr(self.app.consumer, "_thread", None)
+        coordinator = getattr(getattr(thread, "_consumer", None), "_coordinator", None)
+        error = getattr(coordinator, "_pending_exception", None)
+        task = getattr(coordinator, "_coordination_task", None)
+        if error is None and task is not None and task.done() and not task.cancelled():
+            error = task.exception()
+        if error is not None:
+            await self._fail(
+                WorkerFailed(f"cannot join consumer group {self.kafka.group_id!r}: {error}"),
+                "consumer group membership failed; stopping",
+            )
+
+    def _reader_backlog(self) -> dict[tuple[str, int], tuple[int, int]] | None:
+        """``input_backlog`` through the offsets reader (Faust's group id, outside it)."""
+        with self._reader_lock:
+            if self._offsets_reader is None:
+                return None
+            return self.input_backlog(self._offsets_reader)
+
     # -- running as ``comparator run`` -----------------------------------------------------
 
     def run(self, *, max_idle_s: float | None = None) -> None:
@@ -421,36 +452,53 @@ class FaustWorker(KafkaWorker):
         self._serving = True
         self.mount()
         self.app.finalize()
-        await self.app.start()
-        log.info(
-            "consuming",
-            extra={
-                "fields": {
-                    "topics": list(self._sides),
-                    "group": self.kafka.group_id,
-                    "engine": "faust",
-                }
-            },
-        )
-        idle_since = time.monotonic()
+        idle = None
+        if max_idle_s is not None:
+            idle = IdleStop(max_idle_s, now=time.monotonic(), hold_limit_s=READING_HOLD_LIMIT_S)
+        loop = asyncio.get_running_loop()
+        # Faust's start returns once the first assignment is in; until then a signal or a
+        # failure to join the group must still stop the worker
+        starting = asyncio.ensure_future(self.app.start())
         try:
             while not self._stop.is_set():
-                await asyncio.sleep(0.1)
-                now = time.monotonic()
-                last = self.state.last_message_at
-                if last is not None and last > idle_since:
-                    idle_since = last
-                if self._assigned_at > idle_since:
-                    idle_since = self._assigned_at
-                if self.state.broker_down_since is not None:
-                    idle_since = now  # an outage is not quiet traffic
+                await asyncio.wait({starting}, timeout=0.1)
+                await self._check_group()
+                if not starting.done():
+                    continue
+                if starting.exception() is not None:
+                    raise starting.exception()  # type: ignore[misc]
                 if self.app.should_stop or self.app.crashed:
                     raise WorkerFailed(f"the faust app stopped: {self.app.crash_reason!r}")
-                if max_idle_s is not None and now - idle_since >= max_idle_s:
-                    log.info("no input for --max-idle seconds; stopping")
-                    break
+                if not self._started_logged:
+                    self._started_logged = True
+                    log.info(
+                        "consuming",
+                        extra={
+                            "fields": {
+                                "topics": list(self._sides),
+                                "group": self.kafka.group_id,
+                                "engine": "faust",
+                            }
+                        },
+                    )
+                if idle is None:
+                    continue
+                now = time.monotonic()
+                idle.busy(self.state.last_message_at or 0.0)
+                idle.busy(self._assigned_at)  # waiting for an assignment is not idleness
+                if self.state.broker_down_since is not None:
+                    idle.busy(now)  # an outage is not quiet traffic
+                if idle.due(now):
+                    backlog = await loop.run_in_executor(None, self._reader_backlog)
+                    verdict = idle.decide(now, backlog)
+                    self._log_idle(verdict, idle.max_idle_s)
+                    if verdict.stop:
+                        break
         finally:
             log.info("stopping: flushing outputs and committing safe offsets")
+            if not starting.done():
+                starting.cancel()
+                await asyncio.wait({starting}, timeout=10)
             if not self.state.stopping:
                 self.state.stopping = True
                 await self.commit_async()
