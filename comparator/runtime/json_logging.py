@@ -9,6 +9,8 @@ from collections.abc import Callable
 
 import orjson
 
+from comparator.runtime.repeated_log_filter import RepeatedLogFilter
+
 
 class JsonLogFormatter(logging.Formatter):
     def __init__(self, redact: Callable[[str], str]) -> None:
@@ -35,6 +37,7 @@ class JsonLogFormatter(logging.Formatter):
 def configure_logging(redact: Callable[[str], str], level: int = logging.INFO) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonLogFormatter(redact))
+    handler.addFilter(RepeatedLogFilter())  # a broker outage: one line per kind per 30 s
     root = logging.getLogger("comparator")
     root.handlers[:] = [handler]
     root.setLevel(level)

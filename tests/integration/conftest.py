@@ -341,3 +341,23 @@ def kafka_broker_control(_restartable_kafka: LocalKafka) -> Iterator[KafkaBroker
     yield control
     if not _restartable_kafka.running:
         control.start()
+
+
+LOG_TAIL_LINES = 60
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    """A failed test's report carries the end of every log its workers wrote (``*.log`` in
+    its tmp_path): CI prints only the report, and a worker's reason is in its log."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed:
+        return
+    tmp_path = getattr(item, "funcargs", {}).get("tmp_path")
+    if not isinstance(tmp_path, Path):
+        return
+    for log in sorted(tmp_path.glob("**/*.log")):
+        lines = log.read_text(errors="replace").splitlines()
+        tail = "\n".join(line[:400] for line in lines[-LOG_TAIL_LINES:])
+        report.sections.append((f"log tail: {log.name} ({len(lines)} lines)", tail))

@@ -128,3 +128,41 @@ def test_only_the_next_offset_of_an_assigned_partition_reaches_the_core():
     asyncio.run(worker.on_messages([message(1, 0), message(0, 3), message(0, 3), message(0, 9)]))
     assert worker.state.consumed == 1  # (0, 3) once; partition 1 is not ours
     assert seeks == [("s", 0, 4)]  # 4..8 never came: re-read them
+
+
+def test_the_timers_commit_runs_in_the_background():
+    """During an outage the commit's flush waits up to 5 s for acknowledgements; the timer
+    must not wait with it (it releases aligned events and idle-closes meanwhile)."""
+    import threading
+    import time
+
+    config = kafka_config(engine="faust")
+    app = faust.App("g", broker="kafka://127.0.0.1:1")
+    worker = FaustWorker(config, Pipeline(config, redaction_key=KEY), app)
+    acknowledged = threading.Event()
+
+    class SlowProducer:
+        def poll(self, timeout: float) -> int:
+            return 0
+
+        def flush(self, timeout: float) -> int:
+            acknowledged.wait(30)
+            return 0
+
+    worker.producer = SlowProducer()  # type: ignore[assignment]
+
+    async def scenario() -> tuple[bool, bool]:
+        worker._last_second = time.monotonic() + 3600  # no once-a-second work in this test
+        worker._last_commit = 0.0
+        await worker._on_timer()
+        task = worker._commit_task
+        assert task is not None
+        await asyncio.sleep(0.05)
+        pending_after_timer = not task.done()
+        await worker._on_timer()  # a second tick while it is out: no second commit
+        same_task = worker._commit_task is task
+        acknowledged.set()
+        await task
+        return pending_after_timer, same_task
+
+    assert asyncio.run(scenario()) == (True, True)

@@ -133,6 +133,7 @@ class FaustWorker(KafkaWorker):
         self._reader_lock = threading.Lock()  # the reader is used from executor threads
         self._serving = False  # True under ``comparator run``, False mounted on a team's app
         self._started_logged = False
+        self._commit_task: asyncio.Future[bool] | None = None  # the timer's periodic commit
 
     # -- mounting on an app ----------------------------------------------------------------
 
@@ -269,9 +270,12 @@ class FaustWorker(KafkaWorker):
             await self._check_stalls()
             if self.on_second is not None:
                 self.on_second(self)
-        if now - self._last_commit >= self.commit_interval_s:
+        committing = self._commit_task is not None and not self._commit_task.done()
+        if now - self._last_commit >= self.commit_interval_s and not committing:
             self._last_commit = now
-            await self.commit_async()
+            # in the background: during an outage the flush waits up to 5 s, and the timer
+            # keeps releasing aligned events meanwhile
+            self._commit_task = asyncio.ensure_future(self.commit_async())
 
     # -- commits ---------------------------------------------------------------------------
 
@@ -499,6 +503,8 @@ class FaustWorker(KafkaWorker):
             if not starting.done():
                 starting.cancel()
                 await asyncio.wait({starting}, timeout=10)
+            if self._commit_task is not None:
+                await asyncio.wait({self._commit_task})
             if not self.state.stopping:
                 self.state.stopping = True
                 await self.commit_async()
