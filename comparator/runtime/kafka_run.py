@@ -525,6 +525,8 @@ class KafkaWorker:
     # -- broker health ---------------------------------------------------------------------
 
     def _on_client_error(self, error: KafkaError) -> None:
+        if self.state.stopping:
+            return  # clients closing their connections, not an outage
         if error.code() in (KafkaError._ALL_BROKERS_DOWN, KafkaError._TRANSPORT):
             if self.state.broker_down_since is None:
                 self.state.broker_down_since = time.monotonic()
