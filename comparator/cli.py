@@ -66,7 +66,8 @@ def _print_progress(progress: Progress) -> None:
     "--max-idle",
     type=click.FloatRange(min=0),
     default=None,
-    help="Kafka mode: exit after this many seconds without input.",
+    help="Kafka mode: exit once there has been no input for this many seconds and the "
+    "broker shows nothing left to read (docs/kafka-mode.md#--max-idle).",
 )
 @click.option(
     "--progress/--no-progress",
