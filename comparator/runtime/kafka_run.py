@@ -301,7 +301,13 @@ class KafkaWorker:
             error = message.error()
             if error is not None:
                 if error.code() == KafkaError._PARTITION_EOF:
-                    self.aligner.set_caught_up(message.partition(), sides[message.topic()])
+                    topic, partition = message.topic(), message.partition()
+                    self.aligner.set_caught_up(partition, sides[topic])
+                    # the end is past control records (a transaction's commit marker is the
+                    # last offset of its partition) that are never handed over: read to it
+                    key = (topic, partition)
+                    if message.offset() > seen.get(key, 0):
+                        seen[key] = message.offset()
                 else:
                     log.warning("consume error", extra={"fields": {"error": str(error)}})
                 continue

@@ -16,7 +16,6 @@ import time
 from collections import Counter
 
 import pytest
-from confluent_kafka import Consumer, TopicPartition
 
 from comparator.config.loader import load_config
 from comparator.pipeline import Pipeline
@@ -27,6 +26,7 @@ from tests.integration.kafka_support import (
     NativeHolder,
     committed_offsets,
     create_topics,
+    end_offsets,
     free_port,
     http_get,
     produce_lines,
@@ -43,17 +43,6 @@ from tests.integration.test_kafka_worker import FAST_JOIN, workload
 pytestmark = pytest.mark.kafka
 
 TEAM_APP = REPO_ROOT / "examples" / "faust_team_app.py"
-
-
-def end_offsets(bootstrap: str, topic: str, partitions: int) -> dict[int, int]:
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "end-offsets"})
-    try:
-        return {
-            p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
-            for p in range(partitions)
-        }
-    finally:
-        consumer.close()
 
 
 def test_comparator_agent_in_a_teams_faust_worker(

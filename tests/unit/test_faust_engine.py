@@ -166,3 +166,23 @@ def test_the_timers_commit_runs_in_the_background():
         return pending_after_timer, same_task
 
     assert asyncio.run(scenario()) == (True, True)
+
+
+def test_the_engines_app_reads_committed_transactions_and_says_so():
+    """``comparator run``'s app skips aborted transactions (as the native engine does); a
+    team's plain app does not unless it runs exactly-once, and the offsets reader follows."""
+    from comparator.runtime.faust_engine.read_committed import reads_committed
+
+    ours = faust_app(kafka_config(engine="faust"))
+
+    async def build_consumer():
+        thread = ours.consumer._new_consumer_thread()
+        return thread._create_worker_consumer(ours.transport)
+
+    assert asyncio.run(build_consumer())._isolation_level == "read_committed"
+    assert reads_committed(ours)
+    assert not reads_committed(faust.App("team", broker="kafka://127.0.0.1:1"))
+    exactly_once = faust.App(
+        "team", broker="kafka://127.0.0.1:1", processing_guarantee="exactly_once"
+    )
+    assert reads_committed(exactly_once)

@@ -201,3 +201,25 @@ def test_whatever_faust_skips_every_logged_offset_is_accepted_once_in_order(
             assert target is not None
             seek(target, 0)
     assert accepted == log
+
+
+def test_a_partition_ending_in_a_commit_marker_is_read_to_its_end():
+    """Offsets 0..4 are data, 5 is the commit marker, the log ends at 6: nothing delivers 5."""
+    continuity = OffsetContinuity()
+    continuity.expect("p", 0)
+    for offset in range(5):
+        assert continuity.admit("p", offset) is Delivery.ACCEPT
+    assert continuity.log_end("p", probed_from=5, end=6)
+    assert continuity.seek_offset("p") == 6
+    assert not continuity.stalled("p", high=6)
+    assert continuity.admit("p", 6) is Delivery.ACCEPT  # the next transaction's first record
+
+
+def test_a_log_end_answer_that_is_out_of_date_is_ignored():
+    continuity = OffsetContinuity()
+    continuity.expect("p", 5)
+    assert continuity.admit("p", 5) is Delivery.ACCEPT  # delivered while the log was asked
+    assert not continuity.log_end("p", probed_from=5, end=9)
+    assert continuity.seek_offset("p") == 6
+    assert not continuity.log_end("q", probed_from=0, end=3)  # not ours
+    assert not continuity.log_end("p", probed_from=6, end=6)  # nothing to skip

@@ -9,6 +9,7 @@ import faust
 from faust.types.auth import CredentialsT
 
 from comparator.config.settings import Config
+from comparator.runtime.faust_engine.read_committed import ReadCommittedApp
 from comparator.transports.kafka.aiokafka_security import AiokafkaSecurity, aiokafka_security
 
 
@@ -56,4 +57,4 @@ def faust_app(config: Config, **settings: Any) -> faust.App:
     if "datadir" not in options:  # Faust would create "<group>-data" in the working folder
         options["datadir"] = tempfile.mkdtemp(prefix="comparator-faust-")
     options["table_standby_replicas"] = max(1, int(options.get("table_standby_replicas", 1)))
-    return faust.App(kafka.group_id, **options)
+    return ReadCommittedApp(kafka.group_id, **options)

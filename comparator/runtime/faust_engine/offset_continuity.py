@@ -27,6 +27,9 @@ This module decides, per partition, what to do with each delivered offset, with 
   - ``SEEK`` (again) for messages queued before the seek, above the hole: only a seek made
     after the last of them holds.
 
+* ``log_end(key, probed_from, end)``: a partition that stopped below its high watermark
+  because the rest is not data (a transaction's commit marker ends every transactional
+  partition) is read to its end, as the log says.
 * ``stalled(key, high)``: a run skipped at the *end* of what was read has no later offset to
   reveal it, so a partition that has not moved while its high watermark is above the expected
   offset is sought back (once per expected offset: the last offset of a transactional topic
@@ -104,6 +107,21 @@ class OffsetContinuity:
         else:
             self.holes_sought += 1
         return expected.next
+
+    def log_end(self, key: Hashable, probed_from: int, end: int) -> bool:
+        """A reader that reads what Faust reads found nothing to hand over from
+        ``probed_from`` to ``end``, the partition's end (commit markers, aborted records): if
+        ``probed_from`` is still the expected offset, expect ``end`` next. Returns whether it
+        was applied."""
+        expected = self._partitions.get(key)
+        if expected is None or expected.asking or expected.next != probed_from:
+            return False
+        if end <= expected.next:
+            return False
+        expected.next = end
+        expected.stale_above = None
+        self.log_gaps_accepted += 1
+        return True
 
     def stalled(self, key: Hashable, high: int) -> bool:
         """True (seek back to ``seek_offset(key)``) if offsets below ``high``, the

@@ -49,6 +49,7 @@ from faust.types import TP
 from comparator.config.settings import Config
 from comparator.pipeline import Pipeline
 from comparator.runtime.faust_engine.offset_continuity import Delivery, OffsetContinuity
+from comparator.runtime.faust_engine.read_committed import reads_committed
 from comparator.runtime.gc_tuning import tune_gc_for_streaming
 from comparator.runtime.idle_stop import IdleStop
 from comparator.runtime.kafka_run import READING_HOLD_LIMIT_S, KafkaWorker, WorkerFailed
@@ -133,6 +134,7 @@ class FaustWorker(KafkaWorker):
         self._reader_lock = threading.Lock()  # the reader is used from executor threads
         self._serving = False  # True under ``comparator run``, False mounted on a team's app
         self._started_logged = False
+        self._stall_probed: dict[tuple[str, int], int] = {}  # offset the log was asked at
         self._commit_task: asyncio.Future[bool] | None = None  # the timer's periodic commit
 
     # -- mounting on an app ----------------------------------------------------------------
@@ -146,8 +148,10 @@ class FaustWorker(KafkaWorker):
         if self._offsets_reader is None:  # never subscribes: not a member of the group
             reader_settings = consumer_settings(kafka, self._on_client_error)
             reader_settings["group.id"] = str(app.conf.id)  # Faust's group is the app id
-            # what Faust's consumer reads (it is read_committed only inside transactions)
-            reader_settings["isolation.level"] = "read_uncommitted"
+            # what Faust's consumer reads (read_committed.py)
+            reader_settings["isolation.level"] = (
+                "read_committed" if reads_committed(app) else "read_uncommitted"
+            )
             self._offsets_reader = Consumer(reader_settings)
         self._open_file_sinks()
         topic = app.topic(
@@ -245,11 +249,26 @@ class FaustWorker(KafkaWorker):
         consumer = self.consumer
         assert consumer is not None
         now = time.monotonic()
+        loop = asyncio.get_running_loop()
         for key, offset in self.continuity.positions().items():
             if self._seconds_unmoved(key, self._seen_offsets.get(key, offset), now) < STALL_S:
                 continue
             _, high = consumer.get_watermark_offsets(TopicPartition(*key), cached=True)
-            if high > 0 and self.continuity.stalled(key, high):
+            if high <= offset:
+                continue
+            # not data below the end (a commit marker)? then the partition is read to its end
+            if self._stall_probed.get(key) != offset:
+                try:
+                    first, end = await loop.run_in_executor(None, self._log_at, key, offset)
+                except Exception as exc:
+                    log.warning("log not readable", extra={"fields": {"error": str(exc)}})
+                    first, end = None, None
+                if first is not None or end is not None:
+                    self._stall_probed[key] = offset  # answered: once per expected offset
+                if end is not None and self.continuity.log_end(key, offset, end):
+                    self._seen_offsets[key] = max(self._seen_offsets.get(key, 0), end)
+                    continue
+            if self.continuity.stalled(key, high):
                 await self._seek_back(key, offset, "partition stalled below its end; seeking back")
 
     async def _on_timer(self) -> None:
@@ -318,6 +337,7 @@ class FaustWorker(KafkaWorker):
         await self.commit_async(ours)
         for tp in ours:
             self.continuity.forget((tp.topic, tp.partition))
+            self._stall_probed.pop((tp.topic, tp.partition), None)
         self._forget(ours, "revoked")
 
     async def _on_assigned(self, sender: Any, assigned: set[TP], **_: Any) -> None:
@@ -369,9 +389,15 @@ class FaustWorker(KafkaWorker):
     def _first_offset_at(self, key: tuple[str, int], offset: int) -> int | None:
         """The first offset the log has at or after ``offset`` (None if none came within a
         few seconds), read by the offsets reader outside the group."""
+        return self._log_at(key, offset)[0]
+
+    def _log_at(self, key: tuple[str, int], offset: int) -> tuple[int | None, int | None]:
+        """What the offsets reader (it reads what Faust reads) finds from ``offset``: (the
+        first offset it hands over, None), or (None, the partition's end) if it reached the
+        end first, or (None, None) if neither came within a few seconds."""
         reader = self._offsets_reader
         if reader is None:
-            return None
+            return None, None
         with self._reader_lock:
             reader.assign([TopicPartition(key[0], key[1], offset)])
             try:
@@ -380,10 +406,10 @@ class FaustWorker(KafkaWorker):
                     for message in reader.consume(1, timeout=0.5):
                         error = message.error()
                         if error is None:
-                            return int(message.offset())
+                            return int(message.offset()), None
                         if error.code() == KafkaError._PARTITION_EOF:
-                            return None  # nothing at or after ``offset`` yet
-                return None
+                            return None, int(message.offset())
+                return None, None
             finally:
                 reader.unassign()
 
