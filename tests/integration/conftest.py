@@ -298,11 +298,17 @@ def kafka_bootstrap(_local_kafka: LocalKafka | None) -> str:
 
 
 @pytest.fixture(scope="session")
-def kafka_admin(kafka_bootstrap: str):  # -> confluent_kafka.admin.AdminClient
-    """A confluent-kafka AdminClient on ``kafka_bootstrap``."""
+def kafka_admin(kafka_bootstrap: str):  # -> Iterator[confluent_kafka.admin.AdminClient]
+    """A confluent-kafka AdminClient on ``kafka_bootstrap``, released before the broker
+    stops (else it logs a failed reconnection every second until the process ends)."""
+    import gc
+
     from confluent_kafka.admin import AdminClient
 
-    return AdminClient({"bootstrap.servers": kafka_bootstrap})
+    admin = AdminClient({"bootstrap.servers": kafka_bootstrap})
+    yield admin
+    del admin
+    gc.collect()
 
 
 @pytest.fixture
