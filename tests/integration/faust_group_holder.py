@@ -12,20 +12,11 @@ import sys
 import tempfile
 
 from comparator.config.loader import load_config
-from comparator.runtime.faust_engine import faust_app
+from comparator.runtime.faust_engine.app import faust_app, input_topics
 
 config = load_config(sys.argv.pop(1))
-kafka = config.source.kafka
 app = faust_app(config, datadir=tempfile.mkdtemp(prefix="group-holder-"))
-topic = app.topic(
-    kafka.stable_topic,
-    kafka.dark_topic,
-    key_type=bytes,
-    value_type=bytes,
-    key_serializer="raw",
-    value_serializer="raw",
-    acks=False,
-)
+topic = input_topics(app, config)
 
 
 @app.agent(topic)

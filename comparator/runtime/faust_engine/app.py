@@ -58,3 +58,18 @@ def faust_app(config: Config, **settings: Any) -> faust.App:
         options["datadir"] = tempfile.mkdtemp(prefix="comparator-faust-")
     options["table_standby_replicas"] = max(1, int(options.get("table_standby_replicas", 1)))
     return ReadCommittedApp(kafka.group_id, **options)
+
+
+def input_topics(app: faust.App, config: Config) -> faust.TopicT:
+    """The stable and dark topics as one Faust topic of raw bytes, never acked by Faust (the
+    engine commits its own commit cut)."""
+    kafka = config.source.kafka
+    return app.topic(
+        kafka.stable_topic,
+        kafka.dark_topic,
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+        acks=False,
+    )

@@ -48,6 +48,7 @@ from faust.types import TP
 
 from comparator.config.settings import Config
 from comparator.pipeline import Pipeline
+from comparator.runtime.faust_engine.app import input_topics
 from comparator.runtime.faust_engine.offset_continuity import Delivery, OffsetContinuity
 from comparator.runtime.faust_engine.read_committed import reads_committed
 from comparator.runtime.gc_tuning import tune_gc_for_streaming
@@ -159,15 +160,7 @@ class FaustWorker(KafkaWorker):
             )
             self._offsets_reader = Consumer(reader_settings)
         self._open_file_sinks()
-        topic = app.topic(
-            kafka.stable_topic,
-            kafka.dark_topic,
-            key_type=bytes,
-            value_type=bytes,
-            key_serializer="raw",
-            value_serializer="raw",
-            acks=False,
-        )
+        topic = input_topics(app, self.config)
 
         async def comparator(stream: Any) -> None:
             async for events in stream.take_events(self.batch_size, within=BATCH_WINDOW_S):
