@@ -6,7 +6,7 @@
   broker someone left running on 9092 do not disturb each other), and stops it at the end.
 - ``kafka_broker_control`` stops/starts only a broker these fixtures started: the session's
   own, or with ``KAFKA_BOOTSTRAP`` set a private one (see its docstring).
-- ``kafka_sasl``: a SASL_PLAINTEXT listener (SASL/PLAIN, one user) of a broker these fixtures
+- ``kafka_sasl``: a SASL_PLAINTEXT listener (PLAIN and SCRAM, one user) of a broker these fixtures
   started: every broker they start opens one beside its PLAINTEXT listener. With
   ``KAFKA_BOOTSTRAP`` set that is the private broker of ``kafka_broker_control``.
 
@@ -57,8 +57,8 @@ def _free_port() -> int:
 @dataclass
 class LocalKafka:
     """A broker run by ``scripts/kafka-local`` for this session (own ports and data dir), with
-    a PLAINTEXT listener (``port``) and a SASL_PLAINTEXT one (``sasl_port``, SASL/PLAIN user
-    ``sasl_user``)."""
+    a PLAINTEXT listener (``port``) and a SASL_PLAINTEXT one (``sasl_port``, PLAIN and SCRAM
+    user ``sasl_user``)."""
 
     data_dir: Path
     port: int
@@ -145,19 +145,23 @@ class BrokerUnavailable(Exception):
 class KafkaSasl:
     """The SASL_PLAINTEXT listener of a broker these fixtures started.
 
-    ``bootstrap`` needs SASL/PLAIN as ``username``/``password``; ``plaintext_bootstrap`` is the
-    same broker's PLAINTEXT listener (for setting up topics and reading results)."""
+    ``bootstrap`` needs SASL (PLAIN or SCRAM) as ``username``/``password``;
+    ``plaintext_bootstrap`` is the same broker's PLAINTEXT listener (for setting up topics and
+    reading results)."""
 
     bootstrap: str
     plaintext_bootstrap: str
     username: str
     password: str = field(repr=False)
 
-    def client_config(self, password: str | None = None) -> dict[str, str]:
-        """librdkafka settings for this listener (``password`` overrides the right one)."""
+    def client_config(
+        self, password: str | None = None, mechanism: str = "PLAIN"
+    ) -> dict[str, str]:
+        """librdkafka settings for this listener (``password`` overrides the right one;
+        ``mechanism``: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512)."""
         return {
             "security.protocol": "SASL_PLAINTEXT",
-            "sasl.mechanism": "PLAIN",
+            "sasl.mechanism": mechanism,
             "sasl.username": self.username,
             "sasl.password": self.password if password is None else password,
         }
@@ -320,8 +324,8 @@ def unique_topic_prefix(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture(scope="session")
 def kafka_sasl(_restartable_kafka: LocalKafka) -> KafkaSasl:
-    """The SASL_PLAINTEXT listener (SASL/PLAIN) of a broker these fixtures started: the
-    session's own, or with ``KAFKA_BOOTSTRAP`` set the private broker of
+    """The SASL_PLAINTEXT listener (PLAIN, SCRAM-SHA-256/512) of a broker these fixtures
+    started: the session's own, or with ``KAFKA_BOOTSTRAP`` set the private broker of
     ``kafka_broker_control`` (the broker ``KAFKA_BOOTSTRAP`` names may have no such listener).
     Create topics and read results through ``kafka_sasl.plaintext_bootstrap``, which is the
     same broker. The password is a new random one per session."""

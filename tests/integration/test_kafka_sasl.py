@@ -1,4 +1,5 @@
-"""``comparator run`` on a SASL_PLAINTEXT listener with SASL/PLAIN credentials, both engines.
+"""``comparator run`` on a SASL_PLAINTEXT listener with SASL/PLAIN and SCRAM credentials, both
+engines.
 
 The credentials are librdkafka keys in ``source.kafka.config``. The native engine hands them to
 librdkafka; the faust engine translates them for its aiokafka consumer
@@ -50,6 +51,7 @@ def sasl_worker(
     engine: str,
     *,
     password: str | None = None,
+    mechanism: str = "PLAIN",
 ) -> WorkerSetup:
     """A worker config on the SASL listener, with the credentials in ``source.kafka.config``
     (``password`` replaces the right one), and its input topics created."""
@@ -62,18 +64,19 @@ def sasl_worker(
         engine=engine,
     )
     document = yaml.safe_load(setup.config_path.read_text())
-    document["source"]["kafka"]["config"] = kafka_sasl.client_config(password)
+    document["source"]["kafka"]["config"] = kafka_sasl.client_config(password, mechanism)
     setup.config_path.write_text(yaml.safe_dump(document))
     admin = AdminClient({"bootstrap.servers": kafka_sasl.plaintext_bootstrap})
     create_topics(admin, [setup.stable, setup.dark], partitions=PARTITIONS)
     return setup
 
 
+@pytest.mark.parametrize("mechanism", ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"])
 @pytest.mark.parametrize("engine", ENGINES)
-def test_worker_compares_every_pair_over_sasl_plain(
-    kafka_sasl: KafkaSasl, unique_topic_prefix: str, tmp_path: Path, engine: str
+def test_worker_compares_every_pair_over_sasl(
+    kafka_sasl: KafkaSasl, unique_topic_prefix: str, tmp_path: Path, engine: str, mechanism: str
 ) -> None:
-    setup = sasl_worker(tmp_path, kafka_sasl, unique_topic_prefix, engine)
+    setup = sasl_worker(tmp_path, kafka_sasl, unique_topic_prefix, engine, mechanism=mechanism)
     stable, dark, both, mismatching, orphans = workload(400, seed=17)
     produce_lines(kafka_sasl.plaintext_bootstrap, setup.stable, stable)
     produce_lines(kafka_sasl.plaintext_bootstrap, setup.dark, dark)

@@ -186,3 +186,36 @@ def test_the_engines_app_reads_committed_transactions_and_says_so():
         "team", broker="kafka://127.0.0.1:1", processing_guarantee="exactly_once"
     )
     assert reads_committed(exactly_once)
+
+
+def test_re_seeks_wait_until_messages_queued_before_the_seek_stop_coming():
+    """After a seek back, messages fetched before it keep arriving in batch after batch; one
+    seek once they stop, not one per batch."""
+    import time
+
+    config = kafka_config(engine="faust")
+    app = faust.App("g", broker="kafka://127.0.0.1:1")
+    worker = FaustWorker(config, Pipeline(config, redaction_key=KEY), app)
+    seeks = []
+
+    async def seek_wait(partitions):
+        seeks.extend((tp.topic, tp.partition, offset) for tp, offset in partitions.items())
+
+    app.consumer.seek_wait = seek_wait  # type: ignore[method-assign]
+    key = ("s", 0)
+    worker.continuity.expect(key, 3)
+    worker.continuity.admit(key, 9)  # a hole: 3..8 missing
+    assert worker.continuity.log_answer(key, 3) == 3  # the log has 3: Faust skipped them
+
+    def message(offset):
+        return SimpleNamespace(topic="s", partition=0, offset=offset, timestamp=0, value=b"x")
+
+    async def scenario() -> list:
+        for offset in range(10, 20):  # queued before that seek: one batch each
+            await worker.on_messages([message(offset)])
+        assert seeks == []
+        await worker._reseek_settled(time.monotonic() + 1.0)
+        await worker._reseek_settled(time.monotonic() + 2.0)
+        return seeks
+
+    assert asyncio.run(scenario()) == [("s", 0, 3)]

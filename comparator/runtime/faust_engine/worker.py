@@ -67,6 +67,8 @@ COMMIT_TIMEOUT_S = 10.0
 # 142 ms, 5 ms gave p50 28 ms / p99 66 ms, 1 ms no better (p50 27 ms); throughput was the
 # same within noise (9,199 / 9,336 / 8,312 events/s). docs/performance.md.
 BATCH_WINDOW_S = 0.005
+# A re-seek after a hole waits until messages queued before the last seek stop arriving.
+RESEEK_SETTLE_S = 0.05
 
 
 class _Message:
@@ -141,6 +143,7 @@ class FaustWorker(KafkaWorker):
         self._serving = False  # True under ``comparator run``, False mounted on a team's app
         self._started_logged = False
         self._stall_probed: dict[tuple[str, int], int] = {}  # offset the log was asked at
+        self._reseek_after: dict[tuple[str, int], float] = {}  # last message queued pre-seek
         self._commit_task: asyncio.Future[bool] | None = None  # the timer's periodic commit
 
     # -- mounting on an app ----------------------------------------------------------------
@@ -226,8 +229,19 @@ class FaustWorker(KafkaWorker):
             if target is not None:
                 why = "offsets skipped by faust" if target == expected else "a hole in the log"
                 await self._seek_back(key, target, why)
-        for key in seeks - holes:
-            offset = continuity.seek_offset(key)
+        for key in seeks - holes:  # one seek once they stop coming (_reseek_settled)
+            self._reseek_after[key] = now
+
+    async def _reseek_settled(self, now: float) -> None:
+        """Messages queued before a seek back keep arriving, batch after batch, and only a
+        seek made after the last of them holds: seeking again at each batch (every 5 ms
+        under a backlog) stormed aiokafka with seeks. So the seek is made once none has
+        come for ``RESEEK_SETTLE_S``."""
+        for key, last in list(self._reseek_after.items()):
+            if now - last < RESEEK_SETTLE_S:
+                continue
+            del self._reseek_after[key]
+            offset = self.continuity.seek_offset(key)
             if offset is not None:
                 await self._seek_back(key, offset, "re-seeking after a hole")
 
@@ -280,6 +294,7 @@ class FaustWorker(KafkaWorker):
             self.pipeline.hold_idle(wall_ms)
         assert self.producer is not None
         self.producer.poll(0)
+        await self._reseek_settled(now)
         if now - self._last_second >= 1.0:
             self._last_second = now
             self._probe_broker_if_down()
@@ -336,6 +351,7 @@ class FaustWorker(KafkaWorker):
         for tp in ours:
             self.continuity.forget((tp.topic, tp.partition))
             self._stall_probed.pop((tp.topic, tp.partition), None)
+            self._reseek_after.pop((tp.topic, tp.partition), None)
         self._forget(ours, "revoked")
 
     async def _on_assigned(self, sender: Any, assigned: set[TP], **_: Any) -> None:
@@ -489,7 +505,10 @@ class FaustWorker(KafkaWorker):
         starting = asyncio.ensure_future(self.app.start())
         try:
             while not self._stop.is_set():
-                await asyncio.wait({starting}, timeout=0.1)
+                if starting.done():
+                    await asyncio.sleep(0.1)
+                else:
+                    await asyncio.wait({starting}, timeout=0.1)
                 await self._check_group()
                 if not starting.done():
                     continue
