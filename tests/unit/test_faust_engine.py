@@ -108,16 +108,22 @@ def test_message_view_reads_like_a_confluent_message():
     assert view.value() == b"{}"
 
 
-def test_only_the_next_offset_of_an_assigned_partition_reaches_the_core():
+def worker_recording_seeks() -> tuple[FaustWorker, list[tuple[str, int, int]]]:
+    """A faust-engine worker (no broker) whose seeks are recorded, not made."""
     config = kafka_config(engine="faust")
     app = faust.App("g", broker="kafka://127.0.0.1:1")
     worker = FaustWorker(config, Pipeline(config, redaction_key=KEY), app)
-    seeks = []
+    seeks: list[tuple[str, int, int]] = []
 
     async def seek_wait(partitions):
         seeks.extend((tp.topic, tp.partition, offset) for tp, offset in partitions.items())
 
     app.consumer.seek_wait = seek_wait  # type: ignore[method-assign]
+    return worker, seeks
+
+
+def test_only_the_next_offset_of_an_assigned_partition_reaches_the_core():
+    worker, seeks = worker_recording_seeks()
     worker.continuity.expect(("s", 0), 3)
 
     def message(partition, offset):
@@ -193,15 +199,7 @@ def test_re_seeks_wait_until_messages_queued_before_the_seek_stop_coming():
     seek once they stop, not one per batch."""
     import time
 
-    config = kafka_config(engine="faust")
-    app = faust.App("g", broker="kafka://127.0.0.1:1")
-    worker = FaustWorker(config, Pipeline(config, redaction_key=KEY), app)
-    seeks = []
-
-    async def seek_wait(partitions):
-        seeks.extend((tp.topic, tp.partition, offset) for tp, offset in partitions.items())
-
-    app.consumer.seek_wait = seek_wait  # type: ignore[method-assign]
+    worker, seeks = worker_recording_seeks()
     key = ("s", 0)
     worker.continuity.expect(key, 3)
     worker.continuity.admit(key, 9)  # a hole: 3..8 missing
