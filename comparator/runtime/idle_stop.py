@@ -8,9 +8,10 @@ partition (its read position or committed offset, and the high watermark) and st
 nothing is left to read.
 
 A partition whose position has not moved for ``hold_limit_s`` seconds does not hold the stop:
-an offset that is never delivered (a transaction's commit marker at the end of a partition)
-would otherwise keep the worker running for ever. So the stop comes at most ``max_idle_s +
-hold_limit_s`` after the last input, however the group behaves.
+an offset that is never delivered would otherwise keep the worker running for ever. Nor do
+unanswered questions for ``hold_limit_s`` (a broker that answers nothing is an outage, which
+the workers report as not quiet at all). So the stop comes at most ``max_idle_s +
+hold_limit_s`` (plus one recheck) after the last input, however the group behaves.
 
 Pure: the worker passes in the clock and the positions it read from the broker.
 """
@@ -50,12 +51,16 @@ class IdleStop:
         self._quiet_since = now
         self._next_check_at = now
         self._waiting = False
+        self._unknown_since: float | None = None  # unanswered checks since then
         self._positions: dict[PartitionKey, tuple[int, float]] = {}  # position, seen since
 
     def busy(self, now: float) -> None:
-        """Input arrived, partitions were assigned, or the broker is down: not quiet."""
-        self._quiet_since = max(self._quiet_since, now)
-        self._waiting = False
+        """Input arrived, partitions were assigned, or the broker is down: not quiet. (The
+        workers pass the time of the last such event on every turn: only a newer one counts.)"""
+        if now > self._quiet_since:
+            self._quiet_since = now
+            self._waiting = False
+            self._unknown_since = None
 
     def quiet_for(self, now: float) -> float:
         return max(0.0, now - self._quiet_since)
@@ -72,7 +77,15 @@ class IdleStop:
         the broker answered just now; None if it did not answer (then there is no evidence
         that nothing is left, and the worker waits)."""
         if backlog is None:
+            if self._unknown_since is None:
+                self._unknown_since = now
+            if now - self._unknown_since >= self.hold_limit_s:
+                return IdleVerdict(
+                    stop=True,
+                    reason=f"no answer from the broker for {self.hold_limit_s:g} s",
+                )
             return self._wait(now, {}, "the broker did not say where the input ends")
+        self._unknown_since = None
         unread: dict[PartitionKey, int] = {}
         for key, (position, high) in backlog.items():
             seen = self._positions.get(key)

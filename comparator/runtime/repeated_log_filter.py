@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable
 
@@ -35,24 +36,26 @@ class RepeatedLogFilter(logging.Filter):
         self.clock = clock
         self.max_kinds = max_kinds
         self._kinds: dict[tuple[str, int, str], list[float]] = {}  # [window start, held back]
+        self._lock = threading.Lock()
 
     def filter(self, record: logging.LogRecord) -> bool:
         name = record.name
         if not any(name == lib or name.startswith(lib + ".") for lib in LIBRARY_LOGGERS):
             return True
         kind = (name, record.levelno, _NUMBER.sub("#", record.getMessage()))
-        now = self.clock()
-        seen = self._kinds.get(kind)
-        if seen is not None and now - seen[0] < self.window_s:
-            seen[1] += 1
-            return False
+        with self._lock:  # librdkafka's and aiokafka's threads log too
+            now = self.clock()
+            seen = self._kinds.get(kind)
+            if seen is not None and now - seen[0] < self.window_s:
+                seen[1] += 1
+                return False
+            if seen is None and len(self._kinds) >= self.max_kinds:
+                self._kinds.pop(next(iter(self._kinds)), None)  # the oldest kind
+            self._kinds[kind] = [now, 0]
         if seen is not None and seen[1]:
             fields = getattr(record, "fields", None)
             record.fields = {
                 **(fields if isinstance(fields, dict) else {}),
                 "repeated": int(seen[1]),
             }
-        if seen is None and len(self._kinds) >= self.max_kinds:
-            del self._kinds[next(iter(self._kinds))]  # the oldest kind
-        self._kinds[kind] = [now, 0]
         return True

@@ -75,6 +75,34 @@ def test_first_wait_is_flagged_once_per_quiet_period():
     assert idle.decide(22.0, unread).first_wait
 
 
+def test_the_workers_repeated_busy_calls_with_old_times_do_not_restart_the_wait():
+    """The loops pass the time of the last input and assignment on every turn."""
+    idle = IdleStop(10, now=0.0)
+    idle.busy(3.0)
+    unread = {S0: (0, 5)}
+    assert idle.decide(13.0, unread).first_wait
+    idle.busy(3.0)
+    assert not idle.decide(14.0, unread).first_wait
+    assert idle.quiet_for(14.0) == 11.0
+
+
+def test_a_broker_that_never_answers_stops_holding_after_the_hold_limit():
+    idle = IdleStop(10, now=0.0, hold_limit_s=30.0)
+    assert not idle.decide(10.0, None).stop
+    assert not idle.decide(39.9, None).stop
+    verdict = idle.decide(40.0, None)
+    assert verdict.stop
+    assert "no answer from the broker for 30 s" in verdict.reason
+
+
+def test_an_answer_restarts_the_unanswered_clock():
+    idle = IdleStop(10, now=0.0, hold_limit_s=30.0)
+    idle.decide(10.0, None)
+    idle.decide(30.0, {S0: (0, 5)})  # answered (input left)
+    assert not idle.decide(45.0, None).stop
+    assert idle.decide(75.0, None).stop
+
+
 def test_a_partition_that_does_not_move_stops_holding_after_the_hold_limit():
     """A transaction marker at the end is never delivered: the position stays one short."""
     idle = IdleStop(10, now=0.0, hold_limit_s=30.0)

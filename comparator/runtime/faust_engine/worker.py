@@ -67,8 +67,9 @@ COMMIT_TIMEOUT_S = 10.0
 # 142 ms, 5 ms gave p50 28 ms / p99 66 ms, 1 ms no better (p50 27 ms); throughput was the
 # same within noise (9,199 / 9,336 / 8,312 events/s). docs/performance.md.
 BATCH_WINDOW_S = 0.005
-# A re-seek after a hole waits until messages queued before the last seek stop arriving.
-RESEEK_SETTLE_S = 0.05
+# A partition is sought back again (messages queued before its last seek arrived) at most
+# this often.
+RESEEK_INTERVAL_S = 0.05
 
 
 class _Message:
@@ -143,7 +144,8 @@ class FaustWorker(KafkaWorker):
         self._serving = False  # True under ``comparator run``, False mounted on a team's app
         self._started_logged = False
         self._stall_probed: dict[tuple[str, int], int] = {}  # offset the log was asked at
-        self._reseek_after: dict[tuple[str, int], float] = {}  # last message queued pre-seek
+        self._reseek_wanted: set[tuple[str, int]] = set()  # sought back, stale ones came
+        self._last_seek_at: dict[tuple[str, int], float] = {}
         self._commit_task: asyncio.Future[bool] | None = None  # the timer's periodic commit
 
     # -- mounting on an app ----------------------------------------------------------------
@@ -229,23 +231,26 @@ class FaustWorker(KafkaWorker):
             if target is not None:
                 why = "offsets skipped by faust" if target == expected else "a hole in the log"
                 await self._seek_back(key, target, why)
-        for key in seeks - holes:  # one seek once they stop coming (_reseek_settled)
-            self._reseek_after[key] = now
+        self._reseek_wanted.update(seeks - holes)
+        await self._reseek_due(now)
 
-    async def _reseek_settled(self, now: float) -> None:
+    async def _reseek_due(self, now: float) -> None:
         """Messages queued before a seek back keep arriving, batch after batch, and only a
-        seek made after the last of them holds: seeking again at each batch (every 5 ms
-        under a backlog) stormed aiokafka with seeks. So the seek is made once none has
-        come for ``RESEEK_SETTLE_S``."""
-        for key, last in list(self._reseek_after.items()):
-            if now - last < RESEEK_SETTLE_S:
+        seek made after the last of them holds. Seeking again at every batch (every 5 ms
+        under a backlog) stormed aiokafka with seeks; waiting for them to stop never ends
+        while the partition flows (they cannot be told from fresh ones). So a partition is
+        sought again at most every ``RESEEK_INTERVAL_S``; the timer makes the seeks that
+        are still due."""
+        for key in list(self._reseek_wanted):
+            if now - self._last_seek_at.get(key, float("-inf")) < RESEEK_INTERVAL_S:
                 continue
-            del self._reseek_after[key]
+            self._reseek_wanted.discard(key)
             offset = self.continuity.seek_offset(key)
             if offset is not None:
                 await self._seek_back(key, offset, "re-seeking after a hole")
 
     async def _seek_back(self, key: tuple[str, int], offset: int, why: str) -> None:
+        self._last_seek_at[key] = time.monotonic()
         topic, partition = key
         log.info(why, extra={"fields": {"partition": f"{topic}[{partition}]", "offset": offset}})
         try:  # seek_wait runs in aiokafka's thread (Faust's ``seek`` does not: it races
@@ -275,7 +280,8 @@ class FaustWorker(KafkaWorker):
                 except Exception as exc:
                     log.warning("log not readable", extra={"fields": {"error": str(exc)}})
                     first, end = None, None
-                if first is not None or end is not None:
+                answered = first is not None or end is not None
+                if answered and self.continuity.seek_offset(key) == offset:  # still ours
                     self._stall_probed[key] = offset  # answered: once per expected offset
                 if end is not None and self.continuity.log_end(key, offset, end):
                     self._seen_offsets[key] = max(self._seen_offsets.get(key, 0), end)
@@ -294,7 +300,7 @@ class FaustWorker(KafkaWorker):
             self.pipeline.hold_idle(wall_ms)
         assert self.producer is not None
         self.producer.poll(0)
-        await self._reseek_settled(now)
+        await self._reseek_due(now)
         if now - self._last_second >= 1.0:
             self._last_second = now
             self._probe_broker_if_down()
@@ -351,7 +357,8 @@ class FaustWorker(KafkaWorker):
         for tp in ours:
             self.continuity.forget((tp.topic, tp.partition))
             self._stall_probed.pop((tp.topic, tp.partition), None)
-            self._reseek_after.pop((tp.topic, tp.partition), None)
+            self._reseek_wanted.discard((tp.topic, tp.partition))
+            self._last_seek_at.pop((tp.topic, tp.partition), None)
         self._forget(ours, "revoked")
 
     async def _on_assigned(self, sender: Any, assigned: set[TP], **_: Any) -> None:
@@ -377,6 +384,9 @@ class FaustWorker(KafkaWorker):
             await self._fail(WorkerFailed(str(exc)), "cannot start consuming; stopping")
             return
         for key, offset in starts.items():
+            for leftover in (self._stall_probed, self._last_moved_at, self._last_seek_at):
+                leftover.pop(key, None)  # written back by an await that outlived a revocation
+            self._reseek_wanted.discard(key)
             self.continuity.expect(key, offset)
             self._seen_offsets[key] = offset  # read up to here: where the reading starts
         self.state.assigned = len(ours)
@@ -409,10 +419,10 @@ class FaustWorker(KafkaWorker):
         """What the offsets reader (it reads what Faust reads) finds from ``offset``: (the
         first offset it hands over, None), or (None, the partition's end) if it reached the
         end first, or (None, None) if neither came within a few seconds."""
-        reader = self._offsets_reader
-        if reader is None:
-            return None, None
         with self._reader_lock:
+            reader = self._offsets_reader
+            if reader is None:  # closed meanwhile (shutdown)
+                return None, None
             reader.assign([TopicPartition(key[0], key[1], offset)])
             try:
                 deadline = time.monotonic() + 5.0
