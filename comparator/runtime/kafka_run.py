@@ -38,7 +38,7 @@ from comparator.events.response_event import ResponseEvent, Side, SourcePosition
 from comparator.join.stream_aligner import StreamAligner
 from comparator.pipeline import Emission, Pipeline
 from comparator.runtime.gc_tuning import tune_gc_for_streaming
-from comparator.runtime.idle_stop import IdleStop, IdleVerdict, PartitionKey
+from comparator.runtime.idle_stop import IdleStop, PartitionKey
 from comparator.transports.files.jsonl_sink import JsonlSink
 from comparator.transports.kafka.client_settings import (
     common_settings,
@@ -190,8 +190,6 @@ class KafkaWorker:
                 self.state.last_loop_at = now
                 wall_ms = int(time.time() * 1000)
                 if messages and self._process(messages, wall_ms):
-                    if idle is not None:
-                        idle.busy(now)
                     self.state.last_message_at = now
                     if self.state.broker_down_since is not None:
                         self._broker_back(wall_ms)
@@ -200,8 +198,6 @@ class KafkaWorker:
                     self._tick(wall_ms)
                 else:  # an outage is not quiet traffic: neither idle close nor --max-idle
                     self.pipeline.hold_idle(wall_ms)
-                    if idle is not None:
-                        idle.busy(now)
                 self.producer.poll(0)
                 if now - last_commit >= self.commit_interval_s:
                     self._commit_checkpoint()
@@ -211,27 +207,35 @@ class KafkaWorker:
                     self._probe_broker_if_down()
                     if self.on_second is not None:
                         self.on_second(self)
-                if idle is not None:
-                    idle.busy(self._assigned_at)  # waiting for an assignment is not idleness
-                    if idle.due(now) and self._idle_enough(idle, now, self.consumer):
-                        break
+                if (
+                    idle is not None
+                    and self._idle_due(idle, now)
+                    and self._idle_enough(idle, now, self.input_backlog(self.consumer))
+                ):
+                    break
         finally:
             self._shutdown()
 
     # -- --max-idle ------------------------------------------------------------------------
 
-    def _idle_enough(self, idle: IdleStop, now: float, client: Consumer) -> bool:
-        """Asks the broker whether anything is left to read (``IdleStop``); logs the wait."""
-        verdict = idle.decide(now, self.input_backlog(client))
-        self._log_idle(verdict, idle.max_idle_s)
-        return verdict.stop
+    def _idle_due(self, idle: IdleStop, now: float) -> bool:
+        """Tells ``idle`` what is not quiet (input, an assignment, a broker outage); True if
+        it is time to ask the broker for the backlog (``input_backlog``)."""
+        idle.busy(self.state.last_message_at or 0.0)
+        idle.busy(self._assigned_at)  # waiting for an assignment is not idleness
+        if self.state.broker_down_since is not None:
+            idle.busy(now)  # an outage is not quiet traffic
+        return idle.due(now)
 
-    @staticmethod
-    def _log_idle(verdict: IdleVerdict, max_idle_s: float) -> None:
+    def _idle_enough(
+        self, idle: IdleStop, now: float, backlog: dict[PartitionKey, tuple[int, int]] | None
+    ) -> bool:
+        """``IdleStop``'s verdict on the backlog the broker gave; logs the stop or the wait."""
+        verdict = idle.decide(now, backlog)
         if verdict.stop:
             log.info(
                 "no input for --max-idle seconds and nothing left to read; stopping",
-                extra={"fields": {"max_idle_s": max_idle_s}},
+                extra={"fields": {"max_idle_s": idle.max_idle_s, "reason": verdict.reason}},
             )
         elif verdict.first_wait:
             log.info(
@@ -243,6 +247,7 @@ class KafkaWorker:
                     }
                 },
             )
+        return verdict.stop
 
     def input_backlog(
         self, client: Consumer, timeout_s: float = 5.0
@@ -260,11 +265,11 @@ class KafkaWorker:
         try:
             for tp in client.committed(wanted, timeout=timeout_s):
                 key = (tp.topic, tp.partition)
+                if tp.error is not None:
+                    raise KafkaException(tp.error)
                 low, high = client.get_watermark_offsets(
                     TopicPartition(tp.topic, tp.partition), timeout=timeout_s, cached=False
                 )
-                if tp.error is not None:
-                    raise KafkaException(tp.error)
                 position = tp.offset if tp.offset >= 0 else low
                 read = self._seen_offsets.get(key)  # kept only for partitions read now
                 backlog[key] = (position if read is None else max(read, position), high)

@@ -142,7 +142,6 @@ class FaustWorker(KafkaWorker):
         self.preflight_done = False
         self._reader_lock = threading.Lock()  # the reader is used from executor threads
         self._serving = False  # True under ``comparator run``, False mounted on a team's app
-        self._started_logged = False
         self._stall_probed: dict[tuple[str, int], int] = {}  # offset the log was asked at
         self._reseek_wanted: set[tuple[str, int]] = set()  # sought back, stale ones came
         self._last_seek_at: dict[tuple[str, int], float] = {}
@@ -356,9 +355,6 @@ class FaustWorker(KafkaWorker):
         await self.commit_async(ours)
         for tp in ours:
             self.continuity.forget((tp.topic, tp.partition))
-            self._stall_probed.pop((tp.topic, tp.partition), None)
-            self._reseek_wanted.discard((tp.topic, tp.partition))
-            self._last_seek_at.pop((tp.topic, tp.partition), None)
         self._forget(ours, "revoked")
 
     async def _on_assigned(self, sender: Any, assigned: set[TP], **_: Any) -> None:
@@ -385,7 +381,7 @@ class FaustWorker(KafkaWorker):
             return
         for key, offset in starts.items():
             for leftover in (self._stall_probed, self._last_moved_at, self._last_seek_at):
-                leftover.pop(key, None)  # written back by an await that outlived a revocation
+                leftover.pop(key, None)  # a previous assignment's (an await can outlive one)
             self._reseek_wanted.discard(key)
             self.continuity.expect(key, offset)
             self._seen_offsets[key] = offset  # read up to here: where the reading starts
@@ -514,42 +510,30 @@ class FaustWorker(KafkaWorker):
         # failure to join the group must still stop the worker
         starting = asyncio.ensure_future(self.app.start())
         try:
-            while not self._stop.is_set():
-                if starting.done():
-                    await asyncio.sleep(0.1)
-                else:
-                    await asyncio.wait({starting}, timeout=0.1)
+            while not starting.done() and not self._stop.is_set():
+                await asyncio.wait({starting}, timeout=0.1)
                 await self._check_group()
-                if not starting.done():
-                    continue
-                if starting.exception() is not None:
-                    raise starting.exception()  # type: ignore[misc]
+            if starting.done():
+                starting.result()  # the start's own error, if any
+                log.info(
+                    "consuming",
+                    extra={
+                        "fields": {
+                            "topics": list(self._sides),
+                            "group": self.kafka.group_id,
+                            "engine": "faust",
+                        }
+                    },
+                )
+            while not self._stop.is_set():
+                await asyncio.sleep(0.1)
+                await self._check_group()
                 if self.app.should_stop or self.app.crashed:
                     raise WorkerFailed(f"the faust app stopped: {self.app.crash_reason!r}")
-                if not self._started_logged:
-                    self._started_logged = True
-                    log.info(
-                        "consuming",
-                        extra={
-                            "fields": {
-                                "topics": list(self._sides),
-                                "group": self.kafka.group_id,
-                                "engine": "faust",
-                            }
-                        },
-                    )
-                if idle is None:
-                    continue
                 now = time.monotonic()
-                idle.busy(self.state.last_message_at or 0.0)
-                idle.busy(self._assigned_at)  # waiting for an assignment is not idleness
-                if self.state.broker_down_since is not None:
-                    idle.busy(now)  # an outage is not quiet traffic
-                if idle.due(now):
+                if idle is not None and self._idle_due(idle, now):
                     backlog = await loop.run_in_executor(None, self._reader_backlog)
-                    verdict = idle.decide(now, backlog)
-                    self._log_idle(verdict, idle.max_idle_s)
-                    if verdict.stop:
+                    if self._idle_enough(idle, now, backlog):
                         break
         finally:
             log.info("stopping: flushing outputs and committing safe offsets")
