@@ -183,8 +183,16 @@ def check(config_path: Path) -> None:
               help="Address of /metrics, /healthz and /readyz.")  # fmt: skip
 @click.option("--plain", is_flag=True, default=False,
               help="Plain periodic text instead of the live table.")  # fmt: skip
+@click.option("--seed", type=int, default=None,
+              help="Seed of the synthetic gateway: the same seed gives the same requests "
+              "(default: a random one).")  # fmt: skip
 def demo(
-    duration: float | None, bootstrap_servers: str | None, rate: float, listen: str, plain: bool
+    duration: float | None,
+    bootstrap_servers: str | None,
+    rate: float,
+    listen: str,
+    plain: bool,
+    seed: int | None,
 ) -> None:
     """One command, nothing to prepare: local Kafka, a synthetic gateway with realistic
     divergences and PII, the comparator with its metrics endpoint, and a live terminal view."""
@@ -197,6 +205,7 @@ def demo(
             bootstrap=bootstrap_servers,
             rate=rate,
             listen=listen,
+            seed=seed,
             plain=True if plain else None,
         )
     except LocalBrokerError as exc:

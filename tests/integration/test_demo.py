@@ -40,6 +40,10 @@ def test_demo_runs_for_its_duration_and_leaks_no_pii(kafka_bootstrap):
         f"127.0.0.1:{port}",
         "--rate",
         "200",
+        # a dark timeout (kind "error") is 0.1% of requests: ~9% of random 12 s runs have none;
+        # with this seed the 4th request is one
+        "--seed",
+        "29",
     ]
     started = time.monotonic()
     proc = subprocess.Popen(
