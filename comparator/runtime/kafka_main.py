@@ -101,8 +101,11 @@ def run_kafka(
             "fields": {
                 "pairs": worker.pipeline.summary.pairs,
                 "mismatches": worker.pipeline.summary.mismatches,
+                "orphans": dict(worker.pipeline.summary.orphans),
+                "late": worker.pipeline.summary.late,
                 "consumed": worker.state.consumed,
-                "released_unaligned": worker.aligner.released_unaligned,
+                "released_alone": worker.aligner.released_alone,
+                "paused": worker.aligner.pauses,
             }
         },
     )

@@ -35,7 +35,7 @@ from confluent_kafka.admin import AdminClient
 from comparator.config.settings import Config
 from comparator.events.invalid_event import InvalidEvent
 from comparator.events.response_event import ResponseEvent, Side, SourcePosition
-from comparator.join.stream_aligner import StreamAligner
+from comparator.join.stream_aligner import DEFAULT_BUFFER_LIMIT, StreamAligner
 from comparator.pipeline import Emission, Pipeline
 from comparator.runtime.gc_tuning import tune_gc_for_streaming
 from comparator.runtime.idle_stop import IdleStop, PartitionKey
@@ -53,6 +53,10 @@ log = logging.getLogger("comparator.kafka")
 # Idle close is held for a partition with unread input only while its position moves at least
 # this often (KafkaWorker._still_reading).
 READING_HOLD_LIMIT_S = 30.0
+# Asking the broker for a partition's end (high watermark) when the cached one is unknown or
+# stale: at most this often per partition, waiting at most this long for the answer.
+END_ASK_INTERVAL_S = 0.2
+END_ASK_TIMEOUT_S = 1.0
 
 
 class WorkerFailed(RuntimeError):
@@ -98,7 +102,7 @@ class KafkaWorker:
         commit_interval_s: float = 1.0,
         batch_size: int = 1000,
         on_second: Callable[[KafkaWorker], None] | None = None,
-        align_wait_ms: int = 5000,
+        align_buffer_limit: int = DEFAULT_BUFFER_LIMIT,
     ) -> None:
         self.config = config
         self.pipeline = pipeline
@@ -122,8 +126,15 @@ class KafkaWorker:
         self._seen_offsets: dict[tuple[str, int], int] = {}  # next offset after the last read
         self._last_moved_at: dict[tuple[str, int], tuple[int, float]] = {}  # offset, since
         self.aligner: StreamAligner[ResponseEvent | InvalidEvent] = StreamAligner(
-            max_wait_ms=align_wait_ms
+            buffer_limit=align_buffer_limit
         )
+        # Where each input partition ends, as far as the broker has said (the highest high
+        # watermark seen: cached from fetch responses, or asked for), and the partitions whose
+        # cached watermark cannot be trusted until the broker is asked afresh (just assigned,
+        # or after an outage), with when it was last asked.
+        self._known_end: dict[tuple[str, int], int] = {}
+        self._end_unverified: set[tuple[str, int]] = set()
+        self._end_asked_at: dict[tuple[str, int], float] = {}
         self._assigned_at = 0.0
         self.input_partitions = 0  # per input topic, known after the preflight
         self._produced_seq = 0  # output records produced so far
@@ -192,7 +203,7 @@ class KafkaWorker:
                 if messages and self._process(messages, wall_ms):
                     self.state.last_message_at = now
                     if self.state.broker_down_since is not None:
-                        self._broker_back(wall_ms)
+                        self._broker_back()
                 self._release(wall_ms)
                 if self.state.broker_down_since is None:
                     self._tick(wall_ms)
@@ -328,11 +339,7 @@ class KafkaWorker:
                 position=SourcePosition(topic, partition, offset),
             )
             push(
-                partition,
-                side,
-                decoded,
-                decoded.ts_ms if type(decoded) is ResponseEvent else None,
-                wall_ms,
+                partition, side, decoded, decoded.ts_ms if type(decoded) is ResponseEvent else None
             )
             seen[(topic, partition)] = offset + 1
             any_data = True
@@ -340,32 +347,101 @@ class KafkaWorker:
         return any_data
 
     def _release(self, wall_ms: int) -> None:
-        """Feeds the aligned events to the pipeline and publishes what comes out."""
+        """Feeds the aligned events to the pipeline, publishes what comes out, and pauses or
+        resumes the input partitions that are too far ahead (back-pressure)."""
         self._mark_caught_up()
         accept = self.pipeline.accept
         publish = self._publish
-        for partition, decoded in self.aligner.release(wall_ms):
+        for partition, decoded in self.aligner.release():
             emissions = accept(decoded, partition=partition, wall_ms=wall_ms)
             if emissions:
                 publish(emissions)
+        pause, resume = self.aligner.flow_changes()
+        if pause or resume:
+            topics = {"stable": self.kafka.stable_topic, "dark": self.kafka.dark_topic}
+            if pause:
+                self._set_flow([TopicPartition(topics[s], p) for p, s in pause], paused=True)
+            if resume:
+                self._set_flow([TopicPartition(topics[s], p) for p, s in resume], paused=False)
 
-    def _mark_caught_up(self) -> None:
-        """A side with nothing buffered is caught up if its partition has nothing more to read
-        (our position has reached the high watermark last reported by the broker); otherwise
-        its events are on their way and the other side waits for them (bounded by the
-        aligner's ``max_wait_ms``), so a backlog is read in event-time order."""
+    def _set_flow(self, partitions: list[TopicPartition], *, paused: bool) -> None:
+        """Stops or restarts fetching input partitions. librdkafka drops what it prefetched
+        for a paused partition and fetches again from the last message handed over."""
         consumer = self.consumer
         if consumer is None:
             return
+        try:
+            if paused:
+                consumer.pause(partitions)
+            else:
+                consumer.resume(partitions)
+        except KafkaException as exc:  # not assigned any more: nothing to pause or resume
+            log.info("pause/resume failed", extra={"fields": {"error": str(exc)}})
+
+    def _mark_caught_up(self) -> None:
+        """Tells the aligner, for each side it waits for, whether that side is at the end of
+        its partition (caught up: the other side may go alone) or has unread events (behind:
+        the other side waits, however long, paused if it fills its buffer). Facts only: an
+        end-of-partition event (``_process``), or our read position against the partition's
+        end as the broker gave it (``_partition_end``). When neither is known the side stays
+        unknown and the other waits. A side that is behind but has not moved for
+        ``READING_HOLD_LIMIT_S`` while the broker is up is given up on (``stalled``)."""
+        if self.consumer is None or self.state.broker_down_since is not None:
+            return  # during an outage nothing is known: every side waits
         topics = {"stable": self.kafka.stable_topic, "dark": self.kafka.dark_topic}
+        now = time.monotonic()
         for partition, side in self.aligner.starved():
-            tp = TopicPartition(topics[side], partition)
-            _, high = consumer.get_watermark_offsets(tp, cached=True)
-            position = self._seen_offsets.get((tp.topic, partition))
-            if high == 0 or (high > 0 and position is not None and position >= high):
-                self.aligner.set_caught_up(partition, side)  # at the end (or empty)
-            elif high > 0:
-                self.aligner.set_behind(partition, side)  # unread events: wait for them
+            key = (topics[side], partition)
+            position = self._seen_offsets.get(key)
+            end = self._partition_end(key, now)
+            if end is not None and (end == 0 or (position is not None and position >= end)):
+                self.aligner.set_caught_up(partition, side)
+                continue
+            if end is not None:
+                self.aligner.set_behind(partition, side)
+            unmoved = self._seconds_unmoved(key, -1 if position is None else position, now)
+            if unmoved >= READING_HOLD_LIMIT_S and self.state.broker_down_since is None:
+                log.warning(
+                    "input partition not moving; the other side goes on alone",
+                    extra={
+                        "fields": {
+                            "partition": f"{key[0]}[{partition}]",
+                            "position": position,
+                            "end": end,
+                            "unmoved_s": round(unmoved),
+                        }
+                    },
+                )
+                self.aligner.set_caught_up(partition, side, stalled=True)
+
+    def _partition_end(self, key: tuple[str, int], now: float) -> int | None:
+        """The partition's high watermark: the one librdkafka cached from its last fetch
+        response, unless that is unknown or cannot be trusted (just assigned, after an
+        outage); then the broker is asked (at most every ``END_ASK_INTERVAL_S``). Never
+        lower than an answer already had (watermarks only grow). None if not known."""
+        consumer = self.consumer
+        assert consumer is not None
+        known = self._known_end.get(key, -1)
+        if key not in self._end_unverified:
+            _, cached = consumer.get_watermark_offsets(TopicPartition(*key), cached=True)
+            if cached >= 0 or known >= 0:
+                known = self._known_end[key] = max(known, cached)
+                return known
+        if now - self._end_asked_at.get(key, float("-inf")) < END_ASK_INTERVAL_S:
+            return None
+        self._end_asked_at[key] = now
+        try:
+            _, high = consumer.get_watermark_offsets(
+                TopicPartition(*key), timeout=END_ASK_TIMEOUT_S, cached=False
+            )
+        except KafkaException as exc:
+            log.info("partition end unknown", extra={"fields": {"error": str(exc)}})
+            return None
+        if high < 0:
+            return None  # not answered
+        self._end_unverified.discard(key)
+        known = self._known_end[key] = max(known, high)
+        return known
 
     def _tick(self, wall_ms: int) -> None:
         """Idle close, for partitions with nothing left to read (``_still_reading``)."""
@@ -506,6 +582,8 @@ class KafkaWorker:
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         self.state.assigned = len(partitions)
         self._assigned_at = time.monotonic()
+        # ends cached before this assignment say nothing of where reading starts now
+        self._end_unverified.update((tp.topic, tp.partition) for tp in partitions)
         log.info(
             "partitions assigned",
             extra={"fields": {"partitions": [f"{p.topic}[{p.partition}]" for p in partitions]}},
@@ -519,13 +597,25 @@ class KafkaWorker:
         self._forget(partitions, "lost")
 
     def _forget(self, partitions: list[TopicPartition], why: str) -> None:
+        numbers = {tp.partition for tp in partitions}
+        topics = {"stable": self.kafka.stable_topic, "dark": self.kafka.dark_topic}
+        paused = [TopicPartition(topics[s], p) for p, s in self.aligner.paused() if p in numbers]
+        if paused:  # librdkafka keeps a partition paused across a reassignment
+            self._set_flow(paused, paused=False)
         dropped = 0
         for number in sorted({tp.partition for tp in partitions}):
             dropped += self.pipeline.drop_partition(number)
             dropped += self.aligner.drop_partition(number)
         for tp in partitions:
-            self._seen_offsets.pop((tp.topic, tp.partition), None)
-            self._last_moved_at.pop((tp.topic, tp.partition), None)
+            key = (tp.topic, tp.partition)
+            for per_partition in (
+                self._seen_offsets,
+                self._last_moved_at,
+                self._known_end,
+                self._end_asked_at,
+            ):
+                per_partition.pop(key, None)
+            self._end_unverified.discard(key)
         self._checkpoint = None  # it may name partitions no longer ours
         self.state.assigned = max(0, self.state.assigned - len(partitions))
         log.info(
@@ -552,19 +642,20 @@ class KafkaWorker:
             self.consumer.list_topics(self.kafka.stable_topic, timeout=0.5)
         except Exception:
             return
-        self._broker_back(int(time.time() * 1000))
+        self._broker_back()
 
-    def _broker_back(self, wall_ms: int) -> None:
+    def _broker_back(self) -> None:
         """After an outage both topics deliver what producers buffered, one partition's fetch
-        before the other's, while every side's caught-up flag and cached high watermark still
-        describe the time before the outage. Until fresh evidence comes, the aligner waits up
-        to its ``max_wait_ms`` for the other side instead of trusting them (else stream time
-        races ahead on one topic and the other's events turn late)."""
+        before the other's, while every side's caught-up state and cached high watermark
+        still describe the time before the outage. They are forgotten: each side waited for
+        is asked of the broker afresh before the other may go alone (else stream time races
+        ahead on one topic and the other's events turn late)."""
         if self.state.broker_down_since is None:
             return
         down_s = time.monotonic() - self.state.broker_down_since
         self.state.broker_down_since = None
-        self.aligner.distrust_caught_up(until_wall_ms=wall_ms + self.aligner.max_wait_ms)
+        self.aligner.forget_progress()
+        self._end_unverified.update(self._seen_offsets)
         log.info("broker reachable again", extra={"fields": {"down_seconds": round(down_s, 1)}})
 
     # -- shutdown --------------------------------------------------------------------------

@@ -174,6 +174,17 @@ class RangeReader:
                 if limit is not None and message.offset() + 1 >= limit:
                     self._finish(key)
 
+    def hold(self, key: tuple[str, int], held: bool) -> None:
+        """Stops (or restarts) fetching a partition that is too far ahead of its partner
+        (back-pressure from the stream aligner); a finished one stays stopped."""
+        if key in self.done:
+            return
+        tp = [TopicPartition(key[0], key[1])]
+        if held:
+            self.consumer.pause(tp)
+        else:
+            self.consumer.resume(tp)
+
     def _finish(self, key: tuple[str, int]) -> None:
         self.done.add(key)
         self.consumer.pause([TopicPartition(key[0], key[1])])

@@ -8,7 +8,6 @@ exactly as they were for the worker that read them live.
 
 from __future__ import annotations
 
-import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -89,8 +88,10 @@ class KafkaRangeInput(RawInput):
         reader = open_reader(
             kafka, list(sides), from_ms=self.from_ms, to_ms=self.to_ms, offsets=offsets
         )
-        # Sides wait for each other as long as needed: only a finished range lets one go alone.
-        aligner: StreamAligner[Item] = StreamAligner(max_wait_ms=2**62, max_buffered=500_000)
+        # Sides wait for each other as long as needed: only a finished range lets one go
+        # alone; a side too far ahead is paused until the other catches up.
+        aligner: StreamAligner[Item] = StreamAligner()
+        topics = {side: topic for topic, side in sides.items()}
         marked: set[tuple[str, int]] = set()
 
         def mark_done() -> None:
@@ -99,8 +100,6 @@ class KafkaRangeInput(RawInput):
                 aligner.set_caught_up(key[1], sides[key[0]])
 
         try:
-            for key in reader.ranges:
-                aligner.set_caught_up(key[1], sides[key[0]], False)
             mark_done()
             for message in reader.messages():
                 topic = message.topic()
@@ -113,12 +112,17 @@ class KafkaRangeInput(RawInput):
                     position=SourcePosition(topic, partition, message.offset()),
                 )
                 ts = decoded.ts_ms if type(decoded) is ResponseEvent else None
-                aligner.push(partition, side, decoded, ts, wall_ms=0)
+                aligner.push(partition, side, decoded, ts)
                 mark_done()
-                yield from aligner.release(wall_ms=0)
+                yield from aligner.release()
+                pause, resume = aligner.flow_changes()
+                for number, held_side in pause:
+                    reader.hold((topics[held_side], number), True)
+                for number, held_side in resume:
+                    reader.hold((topics[held_side], number), False)
             for partition in {p for _, p in reader.ranges}:
                 for side in ("stable", "dark"):
                     aligner.set_caught_up(partition, side)  # type: ignore[arg-type]
-            yield from aligner.release(wall_ms=int(time.time() * 1000))
+            yield from aligner.release()
         finally:
             reader.close()

@@ -233,7 +233,7 @@ def test_offsets_faust_never_hands_over_are_read_again(
     assert both <= compared, (
         f"{len(both - compared)} pairs lost; late {summary.late}, "
         f"orphans {summary.orphans}, duplicates {summary.duplicates}, "
-        f"released unaligned {worker.aligner.released_unaligned}"
+        f"released alone {worker.aligner.released_alone}"
     )
 
 

@@ -104,22 +104,39 @@ class _Message:
 class _ConsumerView:
     """What the native worker asks its consumer, answered from Faust: the high watermarks
     Faust's consumer caches from fetch responses, the way confluent-kafka's
-    ``get_watermark_offsets(cached=True)`` does (-1 when unknown); the broker probe during an
+    ``get_watermark_offsets(cached=True)`` does (-1 when unknown), or fresh from the broker
+    through the offsets reader; pausing and resuming partitions; the broker probe during an
     outage goes through the output producer."""
 
-    def __init__(self, app: faust.App, producer: Producer) -> None:
-        self._app = app
-        self._producer = producer
+    def __init__(self, worker: FaustWorker) -> None:
+        self._worker = worker
 
     def list_topics(self, topic: str, timeout: float) -> Any:
-        return self._producer.list_topics(topic, timeout=timeout)
+        producer = self._worker.producer
+        assert producer is not None
+        return producer.list_topics(topic, timeout=timeout)
 
-    def get_watermark_offsets(self, tp: Any, cached: bool = True) -> tuple[int, int]:
+    def get_watermark_offsets(
+        self, tp: Any, timeout: float | None = None, cached: bool = True
+    ) -> tuple[int, int]:
+        if not cached:
+            return self._worker.ask_watermarks(tp, 1.0 if timeout is None else timeout)
         try:
-            high = self._app.consumer.highwater(TP(tp.topic, tp.partition))
+            high = self._worker.app.consumer.highwater(TP(tp.topic, tp.partition))
         except (AssertionError, AttributeError):  # aiokafka, mid-rebalance: not assigned
             return (-1, -1)
         return (-1, -1 if high is None else int(high))
+
+    def pause(self, partitions: list[TopicPartition]) -> None:
+        self._worker.app.consumer.pause_partitions({TP(p.topic, p.partition) for p in partitions})
+
+    def resume(self, partitions: list[TopicPartition]) -> None:
+        """Only partitions still assigned: Faust's resume makes any partition it is given
+        active, and it has forgotten revoked ones itself."""
+        ours = self._worker.continuity.positions()
+        tps = {TP(p.topic, p.partition) for p in partitions if (p.topic, p.partition) in ours}
+        if tps:
+            self._worker.app.consumer.resume_partitions(tps)
 
 
 class CopartitioningError(WorkerFailed):
@@ -154,7 +171,7 @@ class FaustWorker(KafkaWorker):
         kafka = self.kafka
         if self.producer is None:
             self.producer = Producer(producer_settings(kafka, self._on_client_error))
-        self.consumer = _ConsumerView(app, self.producer)  # type: ignore[assignment]
+        self.consumer = _ConsumerView(self)  # type: ignore[assignment]
         if self._offsets_reader is None:  # never subscribes: not a member of the group
             reader_settings = consumer_settings(kafka, self._on_client_error)
             reader_settings["group.id"] = str(app.conf.id)  # Faust's group is the app id
@@ -214,7 +231,7 @@ class FaustWorker(KafkaWorker):
         if current and self._process(current, wall_ms):
             self.state.last_message_at = now
             if self.state.broker_down_since is not None:
-                self._broker_back(wall_ms)
+                self._broker_back()
         self._release(wall_ms)
         loop = asyncio.get_running_loop()
         for key in holes:  # ask the log whether the hole is in it or Faust skipped it
@@ -385,6 +402,7 @@ class FaustWorker(KafkaWorker):
             self._reseek_wanted.discard(key)
             self.continuity.expect(key, offset)
             self._seen_offsets[key] = offset  # read up to here: where the reading starts
+            self._end_unverified.add(key)
         self.state.assigned = len(ours)
         self._assigned_at = time.monotonic()
         log.info(
@@ -432,6 +450,21 @@ class FaustWorker(KafkaWorker):
                 return None, None
             finally:
                 reader.unassign()
+
+    def ask_watermarks(self, tp: TopicPartition, timeout_s: float) -> tuple[int, int]:
+        """A partition's watermarks, fresh from the broker through the offsets reader;
+        (-1, -1) if the reader is busy (a log question in an executor thread) or closed."""
+        if not self._reader_lock.acquire(blocking=False):
+            return (-1, -1)
+        try:
+            if self._offsets_reader is None:
+                return (-1, -1)
+            low, high = self._offsets_reader.get_watermark_offsets(
+                TopicPartition(tp.topic, tp.partition), timeout=timeout_s, cached=False
+            )
+            return int(low), int(high)
+        finally:
+            self._reader_lock.release()
 
     def _start_offsets(self, tps: list[TP]) -> dict[tuple[str, int], int]:
         """Where each partition's reading starts: the group's committed offset, or the log

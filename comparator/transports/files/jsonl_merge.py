@@ -86,8 +86,8 @@ class JsonlMerge:
                             aligner.set_caught_up(0, stream.side)  # end of file: for good
                         else:
                             ts = item.ts_ms if type(item) is ResponseEvent else None
-                            aligner.push(0, stream.side, item, ts, wall_ms=0)
-                released = aligner.release(wall_ms=0)
+                            aligner.push(0, stream.side, item, ts)
+                released = aligner.release()
                 if not released:
                     return
                 for _, item in released:

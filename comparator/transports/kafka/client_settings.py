@@ -16,6 +16,9 @@ _CONSUMER_FIXED = {
     "enable.auto.commit": False,
     "enable.auto.offset.store": False,
     "partition.assignment.strategy": "range",
+    # end-of-partition events tell the stream aligner a side has caught up: without them a
+    # partition read to its end would be known to be there only from a high watermark
+    "enable.partition.eof": True,
 }
 # message.timeout.ms=0: never give up on an output record. With a timeout a record could fail
 # after its input's offset was committed, and be lost.
@@ -43,8 +46,6 @@ def consumer_settings(kafka: KafkaSourceConfig, error_cb: Any = None) -> dict[st
         "max.poll.interval.ms": 300_000,
         "fetch.wait.max.ms": 50,
         "queued.max.messages.kbytes": 65_536,
-        # end-of-partition events tell the stream aligner a side has caught up
-        "enable.partition.eof": True,
     }
     settings.update(common_settings(kafka, error_cb))
     settings.update(_CONSUMER_FIXED)
