@@ -1,11 +1,13 @@
 """A backlog that spans many join windows: what an operator has after an outage.
 
 Both topics are filled before a worker starts: ``requests`` requests, event times
-``spacing_ms`` apart (150,000 requests 1 ms apart are 150 s of event time: 5 windows of the
-default 30 s), each side written by a producer of its own settings (compression, batch size),
-optionally one side entirely before the other. Every dark body differs from its stable body,
-so every compared pair leaves a mismatch record (with sampling off): the records' request ids
-are the set of compared pairs, and a lost pair is a request id missing from it.
+``spacing_ms`` apart (150,000 requests 1 ms apart are 150 s of event time: more than 4 times
+the default 30 s window and 5 s grace), each side written by a producer of its own settings
+(compression, batch size), optionally one side entirely before the other. With ``mismatch``
+every dark body differs from its stable body, so every compared pair leaves a mismatch record
+(with sampling off): the records' request ids are the set of compared pairs, and a lost pair
+is a request id missing from it (the way to count across several workers). Without it every
+pair matches, and one worker's summary counts them.
 
 Used by the benchmark's catch-up row (``bench/run.py``) and the integration tests
 (``tests/integration/test_backlog_alignment.py``).
@@ -53,6 +55,7 @@ class Backlog:
     dark: SideProducer = field(default_factory=SideProducer)
     first: str | None = None  # "stable" or "dark": that side is written whole first
     seed: int = 1
+    mismatch: bool = True  # every dark body differs (each compared pair leaves a record)
 
     @property
     def event_time_span_ms(self) -> int:
@@ -73,7 +76,7 @@ class Backlog:
                 "ts": ts,
                 "status": 200,
                 "latency_ms": 12,
-                "body": {"v": 1 if side == "stable" else 2},
+                "body": {"v": 2 if side == "dark" and self.mismatch else 1},
             }
             raw = orjson.dumps(event)
             if len(raw) < self.event_bytes:  # text that compresses like a real body does

@@ -116,6 +116,7 @@ class KafkaWorker:
             self.kafka.stable_topic: "stable",
             self.kafka.dark_topic: "dark",
         }
+        self._topics: dict[Side, str] = {side: topic for topic, side in self._sides.items()}
         outputs = config.outputs
         self._output_topics: dict[str, str | None] = {
             "mismatches": outputs.mismatches.topic if outputs.mismatches.kind == "kafka" else None,
@@ -357,19 +358,18 @@ class KafkaWorker:
             if emissions:
                 publish(emissions)
         pause, resume = self.aligner.flow_changes()
-        if pause or resume:
-            topics = {"stable": self.kafka.stable_topic, "dark": self.kafka.dark_topic}
-            if pause:
-                self._set_flow([TopicPartition(topics[s], p) for p, s in pause], paused=True)
-            if resume:
-                self._set_flow([TopicPartition(topics[s], p) for p, s in resume], paused=False)
+        if pause:
+            self._set_flow(pause, paused=True)
+        if resume:
+            self._set_flow(resume, paused=False)
 
-    def _set_flow(self, partitions: list[TopicPartition], *, paused: bool) -> None:
+    def _set_flow(self, sides: list[tuple[int, Side]], *, paused: bool) -> None:
         """Stops or restarts fetching input partitions. librdkafka drops what it prefetched
         for a paused partition and fetches again from the last message handed over."""
         consumer = self.consumer
         if consumer is None:
             return
+        partitions = [TopicPartition(self._topics[side], number) for number, side in sides]
         try:
             if paused:
                 consumer.pause(partitions)
@@ -388,10 +388,9 @@ class KafkaWorker:
         ``READING_HOLD_LIMIT_S`` while the broker is up is given up on (``stalled``)."""
         if self.consumer is None or self.state.broker_down_since is not None:
             return  # during an outage nothing is known: every side waits
-        topics = {"stable": self.kafka.stable_topic, "dark": self.kafka.dark_topic}
         now = time.monotonic()
         for partition, side in self.aligner.starved():
-            key = (topics[side], partition)
+            key = (self._topics[side], partition)
             position = self._seen_offsets.get(key)
             end = self._partition_end(key, now)
             if end is not None and (end == 0 or (position is not None and position >= end)):
@@ -598,8 +597,7 @@ class KafkaWorker:
 
     def _forget(self, partitions: list[TopicPartition], why: str) -> None:
         numbers = {tp.partition for tp in partitions}
-        topics = {"stable": self.kafka.stable_topic, "dark": self.kafka.dark_topic}
-        paused = [TopicPartition(topics[s], p) for p, s in self.aligner.paused() if p in numbers]
+        paused = [(number, side) for number, side in self.aligner.paused() if number in numbers]
         if paused:  # librdkafka keeps a partition paused across a reassignment
             self._set_flow(paused, paused=False)
         dropped = 0

@@ -278,12 +278,17 @@ class FaustWorker(KafkaWorker):
     async def _check_stalls(self) -> None:
         """Once a second: a partition that has not moved for ``STALL_S`` seconds while its
         high watermark says there is more is sought back to its expected offset (a run
-        skipped at the end of what was read has no later offset to reveal it)."""
+        skipped at the end of what was read has no later offset to reveal it). Partitions
+        paused for alignment are not stalled."""
         consumer = self.consumer
         assert consumer is not None
         now = time.monotonic()
         loop = asyncio.get_running_loop()
+        paused = {(self._topics[side], number) for number, side in self.aligner.paused()}
         for key, offset in self.continuity.positions().items():
+            if key in paused:  # held back for alignment: not moving is what it should do
+                self._last_moved_at.pop(key, None)
+                continue
             if self._seconds_unmoved(key, self._seen_offsets.get(key, offset), now) < STALL_S:
                 continue
             _, high = consumer.get_watermark_offsets(TopicPartition(*key), cached=True)
