@@ -39,6 +39,7 @@ from confluent_kafka import Consumer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.backlog import Backlog, fill
 from bench.file_throughput import write_corpus
 from bench.kafka_io import (
     create_topics,
@@ -69,7 +70,9 @@ def workload_messages(requests: int, side: str, seed: int = 7) -> list[tuple[byt
     return out
 
 
-def kafka_config(bootstrap: str, prefix: str, group: str) -> Config:
+def kafka_config(
+    bootstrap: str, prefix: str, group: str, rules: dict[str, Any] = WORKLOAD_RULES
+) -> Config:
     return parse_config(
         {
             "source": {
@@ -88,7 +91,7 @@ def kafka_config(bootstrap: str, prefix: str, group: str) -> Config:
                 "summary": None,
             },
             "metrics": {"listen": None},
-            "rules": WORKLOAD_RULES,
+            "rules": rules,
         }
     )
 
@@ -144,7 +147,11 @@ def run_worker(
     until_pairs: int,
     timeout_s: float = 600,
     engine: str = "native",
+    events: int | None = None,
 ) -> dict[str, Any]:
+    """Runs a worker until it has compared ``until_pairs`` pairs, or, once it has read all
+    ``events``, until no pair has been compared for 3 s (pairs were lost: ``lost`` says how
+    many)."""
     pipeline = Pipeline(config, redaction_key=KEY, compare=compare)
     worker = make_worker(config, pipeline, engine)
     worker.preflight()
@@ -152,23 +159,61 @@ def run_worker(
     thread.start()
     started = None
     deadline = time.monotonic() + timeout_s
+    last_pairs, last_progress = 0, time.monotonic()
     while time.monotonic() < deadline:
         if started is None and worker.state.consumed > 0:
             started = time.perf_counter()
-        if pipeline.summary.pairs >= until_pairs:
+        pairs = pipeline.summary.pairs
+        if pairs >= until_pairs:
             break
+        now = time.monotonic()
+        if pairs != last_pairs:
+            last_pairs, last_progress = pairs, now
+        elif events is not None and worker.state.consumed >= events and now - last_progress > 3:
+            break  # everything read, nothing more to pair
         time.sleep(0.005)
     elapsed = time.perf_counter() - (started or time.perf_counter())
     consumed = worker.state.consumed
     worker.stop()
     thread.join(30)
+    summary = pipeline.summary
     return {
         "events": consumed,
-        "pairs": pipeline.summary.pairs,
-        "mismatches": pipeline.summary.mismatches,
+        "pairs": summary.pairs,
+        "lost": max(0, until_pairs - summary.pairs),
+        "late": summary.late,
+        "orphans": sum(summary.orphans.values()),
+        "mismatches": summary.mismatches,
         "seconds": round(elapsed, 3),
         "events_per_second": round(consumed / elapsed) if elapsed else None,
+        "paused": worker.aligner.pauses,
     }
+
+
+# -- catch-up ---------------------------------------------------------------------------------
+
+
+def measure_catchup(
+    bootstrap: str, prefix: str, args: argparse.Namespace, engine: str
+) -> dict[str, Any]:
+    """A backlog spanning many windows (``bench/backlog.py``: ~100-byte events 1 ms apart,
+    written lz4-compressed in large batches, as ``ResponsePublisher`` does) is already in both
+    topics when the worker starts; it must compare every pair."""
+    backlog = Backlog(requests=args.backlog_requests, event_bytes=100, mismatch=False)
+    topics = f"{prefix}{engine}-backlog-"
+    create_topics(bootstrap, [f"{topics}stable", f"{topics}dark"], args.partitions)
+    events = fill(bootstrap, backlog, f"{topics}stable", f"{topics}dark")
+    result = in_child(
+        "catchup",
+        engine,
+        bootstrap=bootstrap,
+        prefix=topics,
+        group=f"{topics}group",
+        pairs=backlog.requests,
+        events=events,
+    )
+    result["windows_spanned"] = round(backlog.event_time_span_ms / 35_000, 1)
+    return result
 
 
 # -- latency -----------------------------------------------------------------------------------
@@ -328,9 +373,15 @@ def measure_files(requests: int) -> dict[str, Any]:
 def _engine_measurement(what: str, engine: str, arguments: dict[str, Any], out: str) -> None:
     """Runs in a spawned child: one measurement of one engine, then the child's peak RSS
     (VmHWM: ru_maxrss would carry the parent's peak over the fork and exec)."""
-    if what == "throughput":
+    if what in ("throughput", "catchup"):
         config = kafka_config(arguments["bootstrap"], arguments["prefix"], arguments["group"])
-        result = run_worker(config, compare_pair, arguments["pairs"], engine=engine)
+        if what == "catchup":  # the backlog's events have no rules to apply
+            config = kafka_config(
+                arguments["bootstrap"], arguments["prefix"], arguments["group"], rules={}
+            )
+        result = run_worker(
+            config, compare_pair, arguments["pairs"], engine=engine, events=arguments["events"]
+        )
     else:
         result = measure_latency(
             arguments["bootstrap"],
@@ -373,6 +424,12 @@ def main() -> None:
     parser.add_argument("--partitions", type=int, default=4)
     parser.add_argument("--latency-seconds", type=float, default=20.0)
     parser.add_argument("--pending", type=int, default=100_000)
+    parser.add_argument(
+        "--backlog-requests",
+        type=int,
+        default=150_000,
+        help="requests in the catch-up backlog (1 ms apart, ~100 B events)",
+    )
     parser.add_argument("--bootstrap", default=None, help="use this broker (default: start one)")
     parser.add_argument("--out", type=Path, default=Path("bench-results.json"))
     parser.add_argument(
@@ -411,11 +468,13 @@ def main() -> None:
         print("producing the workload ...", flush=True)
         truth = list(generate(args.requests))
         pairs = sum(1 for i in truth if i.stable and i.dark)
-        total = 0
+        total = naive_events = 0
         for side in ("stable", "dark"):
             messages = workload_messages(args.requests, side)
             total += produce(args.bootstrap, f"{prefix}{side}", messages)
-            produce(args.bootstrap, f"{naive_prefix}{side}", messages[: args.naive_requests])
+            naive_events += produce(
+                args.bootstrap, f"{naive_prefix}{side}", messages[: args.naive_requests]
+            )
         naive_pairs = sum(1 for i in truth[: args.naive_requests] if i.stable and i.dark)
         results["events"] = total
         results["mean_event_bytes"] = round(
@@ -425,14 +484,21 @@ def main() -> None:
         print("raw consume ...", flush=True)
         results["raw"] = measure_raw(args.bootstrap, prefix, total)
         print("ours (native engine) ...", flush=True)
-        common = {"bootstrap": args.bootstrap, "prefix": prefix, "pairs": pairs}
+        common = {"bootstrap": args.bootstrap, "prefix": prefix, "pairs": pairs, "events": total}
         results["ours"] = in_child("throughput", "native", group=f"{prefix}ours", **common)
         if args.faust:
             print("faust engine ...", flush=True)
             results["faust"] = in_child("throughput", "faust", group=f"{prefix}faust", **common)
+        print(f"catch-up of a {args.backlog_requests:,}-request backlog ...", flush=True)
+        results["catchup"] = measure_catchup(args.bootstrap, prefix, args, "native")
+        if args.faust:
+            results["faust_catchup"] = measure_catchup(args.bootstrap, prefix, args, "faust")
         print("naive ...", flush=True)
         results["naive"] = run_worker(
-            kafka_config(args.bootstrap, naive_prefix, f"{prefix}naive"), naive_compare, naive_pairs
+            kafka_config(args.bootstrap, naive_prefix, f"{prefix}naive"),
+            naive_compare,
+            naive_pairs,
+            events=naive_events,
         )
         print("latency ...", flush=True)
 
@@ -477,6 +543,13 @@ def main() -> None:
     args.out.write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2))
     print_table(results)
     print(f"\nwritten to {args.out}")
+    lost = {
+        name: results[name]["lost"]
+        for name in ("ours", "faust", "naive", "catchup", "faust_catchup")
+        if name in results and results[name]["lost"]
+    }
+    if lost:
+        raise SystemExit(f"FAILED: pairs lost (every pair must be compared): {lost}")
 
 
 def print_table(r: dict[str, Any]) -> None:
@@ -485,7 +558,7 @@ def print_table(r: dict[str, Any]) -> None:
         (
             "comparator (ours), end to end",
             f"{r['ours']['events_per_second']:,} events/s",
-            f"{r['ratios']['ours_vs_raw']:.1%} of raw (target >= 35%)",
+            f"{r['ratios']['ours_vs_raw']:.1%} of raw (target >= 35%), lost {r['ours']['lost']}",
         ),
         (
             "naive (DeepDiff every pair)",
@@ -505,6 +578,17 @@ def print_table(r: dict[str, Any]) -> None:
         ),
         ("file mode", f"{r['files']['events_per_second']:,} events/s", ""),
     ]
+    for name, engine in (("catchup", "native"), ("faust_catchup", "faust")):
+        if name in r:
+            c = r[name]
+            rows.append(
+                (
+                    f"catch-up of a backlog, {engine}",
+                    f"{c['events_per_second']:,} events/s",
+                    f"{c['pairs']:,} pairs over {c['windows_spanned']} windows, "
+                    f"lost {c['lost']} (must be 0), paused {c['paused']}x",
+                )
+            )
     if "faust" in r:
         rows[2:2] = [
             (
