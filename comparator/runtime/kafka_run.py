@@ -629,6 +629,8 @@ class KafkaWorker:
         if error.code() in (KafkaError._ALL_BROKERS_DOWN, KafkaError._TRANSPORT):
             if self.state.broker_down_since is None:
                 self.state.broker_down_since = time.monotonic()
+                # what was known of each side's end is stale from now: wait until it is back
+                self.aligner.forget_progress()
                 log.warning("broker unreachable", extra={"fields": {"error": str(error)}})
         else:
             log.warning("kafka client error", extra={"fields": {"error": str(error)}})
