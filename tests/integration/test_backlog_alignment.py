@@ -77,8 +77,19 @@ def summary_of(path: Path) -> dict:
     return orjson.loads(path.read_bytes())
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-@pytest.mark.parametrize("case", list(CASES))
+# The faust engine shares the aligner and the caught-up decisions with the native one; what is
+# its own (pausing through Faust, fetching through aiokafka, holes) runs in the scenario
+# and in the kill/rebalance and restart tests below. Its other shapes passed too (75 s and
+# 40 s on the development machine) but would take CI past its time budget.
+ONE_WORKER = [
+    pytest.param(case, engine, id=f"{case}-{engine}")
+    for case in CASES
+    for engine in ENGINES
+    if engine == "native" or case == "100B-4p-default-join"
+]
+
+
+@pytest.mark.parametrize(("case", "engine"), ONE_WORKER)
 def test_one_worker_compares_every_pair_of_a_backlog(
     kafka_bootstrap, kafka_admin, unique_topic_prefix, tmp_path, engine, case
 ):
