@@ -23,6 +23,8 @@ from typing import Any
 import orjson
 from confluent_kafka import Producer
 
+from bench.kafka_io import produce_with
+
 START_TS_MS = 1_780_000_000_000
 
 
@@ -104,21 +106,6 @@ def _padding(rng: random.Random, length: int) -> str:
     return " ".join(out)[:length]
 
 
-def _produce(producer: Producer, topic: str, events: Iterable[tuple[bytes, bytes, int]]) -> int:
-    count = 0
-    for key, value, ts in events:
-        while True:
-            try:
-                producer.produce(topic, value, key, timestamp=ts)
-                break
-            except BufferError:
-                producer.poll(0.05)
-        count += 1
-        if count % 5000 == 0:
-            producer.poll(0)
-    return count
-
-
 def fill(bootstrap: str, backlog: Backlog, stable_topic: str, dark_topic: str) -> int:
     """Writes the backlog to both topics; returns the number of events written. With
     ``backlog.first`` one side is written (and flushed) whole before the other; otherwise the
@@ -132,13 +119,13 @@ def fill(bootstrap: str, backlog: Backlog, stable_topic: str, dark_topic: str) -
     if backlog.first is not None:
         order = [backlog.first, "dark" if backlog.first == "stable" else "stable"]
         for side in order:
-            written += _produce(producers[side], topics[side], backlog.events(side))
+            written += produce_with(producers[side], topics[side], backlog.events(side))
             if producers[side].flush(120) != 0:
                 raise RuntimeError(f"{side} side not fully written")
     else:
         for stable, dark in zip(backlog.events("stable"), backlog.events("dark"), strict=True):
-            written += _produce(producers["stable"], topics["stable"], [stable])
-            written += _produce(producers["dark"], topics["dark"], [dark])
+            written += produce_with(producers["stable"], topics["stable"], [stable])
+            written += produce_with(producers["dark"], topics["dark"], [dark])
     for side, producer in producers.items():
         if producer.flush(120) != 0:
             raise RuntimeError(f"{side} side not fully written")

@@ -68,6 +68,15 @@ def producer(bootstrap: str, linger_ms: int = 20) -> Producer:
 def produce(bootstrap: str, topic: str, messages: Iterable[tuple[bytes, bytes, int]]) -> int:
     """(key, value, timestamp ms) tuples; returns how many were produced."""
     p = producer(bootstrap)
+    count = produce_with(p, topic, messages)
+    if p.flush(120) != 0:
+        raise RuntimeError("produce did not complete")
+    return count
+
+
+def produce_with(p: Producer, topic: str, messages: Iterable[tuple[bytes, bytes, int]]) -> int:
+    """Hands (key, value, timestamp ms) tuples to a producer, waiting while its queue is full;
+    returns how many. The caller flushes."""
     count = 0
     for key, value, ts in messages:
         while True:
@@ -79,6 +88,4 @@ def produce(bootstrap: str, topic: str, messages: Iterable[tuple[bytes, bytes, i
         count += 1
         if count % 10_000 == 0:
             p.poll(0)
-    if p.flush(120) != 0:
-        raise RuntimeError("produce did not complete")
     return count

@@ -73,6 +73,17 @@ def spans_windows(backlog: Backlog, join: dict[str, int]) -> float:
     return backlog.event_time_span_ms / (join["window_ms"] + join["grace_ms"])
 
 
+def assert_every_pair_compared(bootstrap: str, mismatches: str, backlog: Backlog) -> None:
+    """Every request of the backlog has a record of its compared pair (every dark body
+    differs), and none closed as an orphan."""
+    out = records(read_all(bootstrap, mismatches))
+    compared = {r["request_id"] for r in out if r["kinds"] == ["body"]}
+    orphaned = [r["request_id"] for r in out if r["kinds"][0].startswith("missing_")]
+    lost = lost_pairs(backlog, compared)
+    assert not lost, f"{len(lost)} pairs lost, e.g. {lost[:3]}"
+    assert not orphaned, f"{len(orphaned)} spurious orphans, e.g. {orphaned[:3]}"
+
+
 def summary_of(path: Path) -> dict:
     return orjson.loads(path.read_bytes())
 
@@ -150,12 +161,7 @@ def test_a_worker_killed_and_another_joining_mid_backlog_lose_no_pair(
     first.wait(10)
     assert wait_exit(second, timeout=600) == 0
 
-    out = records(read_all(kafka_bootstrap, first_setup.mismatches))
-    compared = {r["request_id"] for r in out if r["kinds"] == ["body"]}
-    orphaned = [r["request_id"] for r in out if r["kinds"][0].startswith("missing_")]
-    lost = lost_pairs(backlog, compared)
-    assert not lost, f"{len(lost)} pairs lost, e.g. {lost[:3]}"
-    assert not orphaned, f"{len(orphaned)} spurious orphans, e.g. {orphaned[:3]}"
+    assert_every_pair_compared(kafka_bootstrap, first_setup.mismatches, backlog)
     second_summary = summary_of(second_setup.summary_path)
     assert second_summary["late"] == 0
     assert second_summary["pairs"] > 0
@@ -186,12 +192,7 @@ def test_a_broker_restart_mid_backlog_loses_no_pair(
     assert wait_exit(worker, timeout=600) == 0
     # a pair compared before the outage but not committed may be compared again after it
     # (at-least-once); every one must be compared, and none may be an orphan
-    out = records(read_all(bootstrap, setup.mismatches))
-    compared = {r["request_id"] for r in out if r["kinds"] == ["body"]}
-    orphaned = [r["request_id"] for r in out if r["kinds"][0].startswith("missing_")]
-    lost = lost_pairs(backlog, compared)
-    assert not lost, f"{len(lost)} pairs lost, e.g. {lost[:3]}"
-    assert not orphaned, f"{len(orphaned)} spurious orphans, e.g. {orphaned[:3]}"
+    assert_every_pair_compared(bootstrap, setup.mismatches, backlog)
     assert summary_of(setup.summary_path)["late"] == 0
 
 
