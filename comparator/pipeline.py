@@ -39,6 +39,14 @@ class Emission:
     value: bytes
 
 
+class _CompareFailed(Exception):
+    """A pair's comparison raised (``cause``): the pair's events go to dead letters."""
+
+    def __init__(self, cause: Exception) -> None:
+        super().__init__(repr(cause))
+        self.cause = cause
+
+
 class Pipeline:
     def __init__(
         self,
@@ -48,7 +56,10 @@ class Pipeline:
         metrics: ComparatorMetrics | None = None,
         compare: PairCompare = compare_pair,
         compact_pending: bool = True,
+        on_failure: Callable[[str, str], None] | None = None,
     ) -> None:
+        """``on_failure(stage, exception name)`` hears of the first message of each kind whose
+        handling failed (the runtime logs it)."""
         self.config = config
         self.compare = compare
         self.metrics = metrics if metrics is not None else ComparatorMetrics()
@@ -76,6 +87,8 @@ class Pipeline:
         self.records = MismatchRecordBuilder(self.redactor)
         self.sampler = RouteSampler(config.sampling.max_records_per_route_per_minute)
         self._labels: dict[str, str] = {}
+        self._failures_seen: set[tuple[str, str]] = set()
+        self._on_failure = on_failure
 
     # -- input -----------------------------------------------------------------------------
 
@@ -100,13 +113,20 @@ class Pipeline:
     ) -> list[Emission]:
         """Handle an already decoded event (file mode decodes first to merge by event time)."""
         if type(decoded) is InvalidEvent:
-            return self._invalid(decoded, wall_ms)
+            try:
+                return self._invalid(decoded, wall_ms)
+            except Exception as exc:
+                return [self._unprocessable("dead_letter", exc, decoded, wall_ms)]
         event: ResponseEvent = decoded  # type: ignore[assignment]
         side = event.side
         self.summary.events[side] += 1
         self.metrics.count_event(side)
         emissions: list[Emission] = []
-        for result in self.join.add(event, partition, wall_ms):
+        try:
+            results = self.join.add(event, partition, wall_ms)
+        except Exception as exc:
+            return [self._unprocessable("join", exc, event, wall_ms)]
+        for result in results:
             self._handle(result, wall_ms, emissions)
         return emissions
 
@@ -139,6 +159,23 @@ class Pipeline:
     # -- outcomes --------------------------------------------------------------------------
 
     def _handle(self, result: JoinResult, wall_ms: int, emissions: list[Emission]) -> None:
+        """One join outcome counted and sampled. Whatever fails here (a comparison, a record
+        that cannot be built or encoded) fails for this outcome only: its events become
+        'unprocessable' dead letters and the worker goes on."""
+        try:
+            self._handle_outcome(result, wall_ms, emissions)
+        except Exception as exc:
+            stage, cause = (
+                ("record", exc) if type(exc) is not _CompareFailed else ("compare", exc.cause)
+            )
+            if type(result) is Paired:
+                events: tuple[ResponseEvent, ...] = (result.stable, result.dark)
+            else:
+                events = (result.event,)  # type: ignore[union-attr]
+            for event in events:
+                emissions.append(self._unprocessable(stage, cause, event, wall_ms))
+
+    def _handle_outcome(self, result: JoinResult, wall_ms: int, emissions: list[Emission]) -> None:
         kind = type(result)
         if kind is Paired:
             self._paired(result, wall_ms, emissions)  # type: ignore[arg-type]
@@ -160,7 +197,10 @@ class Pipeline:
         expand = self.decoder.expand  # the pending side waited in compact form
         stable, dark = expand(pair.stable), expand(pair.dark)
         rules = self.rules.for_route(stable.route)
-        comparison = self.compare(stable, dark, rules)
+        try:
+            comparison = self.compare(stable, dark, rules)
+        except Exception as exc:
+            raise _CompareFailed(exc) from exc
         route = self._label(stable.route)
         self._count_response(stable)
         self._count_response(dark)
@@ -213,17 +253,45 @@ class Pipeline:
             self.summary.samples_dropped["dead_letter_redaction_failed"] += 1
             self.metrics.samples_dropped.labels("dead_letter_redaction_failed").inc()
             return []
+        value = encode_record(record)
         self.summary.dead_letters_published += 1
         key = record.get("source", {}).get("name", invalid.side).encode()
-        return [Emission("dead_letters", key, encode_record(record))]
+        return [Emission("dead_letters", key, value)]
+
+    def _unprocessable(
+        self, stage: str, exc: Exception, event: ResponseEvent | InvalidEvent, wall_ms: int
+    ) -> Emission:
+        """The fallback dead letter of a message whose handling failed at ``stage``: counted
+        (summary and metric, by stage), logged once per stage and exception type."""
+        self.summary.processing_failures[stage] += 1
+        self.metrics.processing_failures.labels(stage).inc()
+        kind = (stage, type(exc).__name__)
+        if kind not in self._failures_seen:
+            self._failures_seen.add(kind)
+            if self._on_failure is not None:
+                self._on_failure(*kind)
+        request_id = event.request_id if type(event) is ResponseEvent else None
+        value = self.records.fallback_dead_letter(
+            stage=stage,
+            error=exc,
+            side=event.side,
+            raw=event.raw,
+            position=event.position,
+            request_id=request_id,  # type: ignore[arg-type]
+            wall_ms=wall_ms,
+        )
+        self.summary.dead_letters_published += 1
+        source = event.position.source if event.position is not None else event.side
+        return Emission("dead_letters", source.encode(), value)
 
     # -- helpers of the above --------------------------------------------------------------
 
     def _publish_sample(self, record: dict[str, object], emissions: list[Emission]) -> None:
+        value = encode_record(record)
         self.summary.samples_published += 1
         self.metrics.samples_published.inc()
         key = str(record["request_id"]).encode()
-        emissions.append(Emission("mismatches", key, encode_record(record)))
+        emissions.append(Emission("mismatches", key, value))
 
     def _drop_sample(self, reason: str) -> None:
         self.summary.samples_dropped[reason] += 1

@@ -40,20 +40,32 @@ def json_depth(value: Any) -> int:
     return deepest
 
 
+# Event times outside 1970-01-01 .. 9999-12-31 are refused: beyond them a time cannot be
+# written as RFC 3339, and beyond 64 bits it cannot even be encoded into a record.
+MAX_TS_MS = 253_402_300_799_999
+
+
 def parse_timestamp(value: Any) -> int | None:
-    """Epoch milliseconds from a number or an RFC 3339 string; ``None`` if unparseable."""
+    """Epoch milliseconds from a number or an RFC 3339 string; ``None`` if unparseable or
+    outside 1970..9999 (including infinities and NaN)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
+        if not 0 <= value <= MAX_TS_MS:  # False for NaN too
+            return None
         return int(value)
     if isinstance(value, str):
         try:
             parsed = datetime.fromisoformat(value)
-        except ValueError:
+        except (ValueError, OverflowError):
             return None
         if parsed.tzinfo is None:
             return None
-        return int(parsed.timestamp() * 1000)
+        try:
+            ms = int(parsed.timestamp() * 1000)
+        except (OverflowError, ValueError, OSError):
+            return None
+        return ms if 0 <= ms <= MAX_TS_MS else None
     return None
 
 
@@ -76,6 +88,22 @@ class EventDecoder:
         side: Side,
         default_ts_ms: int,
         position: SourcePosition | None = None,
+    ) -> ResponseEvent | InvalidEvent:
+        """Never raises: whatever the bytes, an event or an invalid event with a reason (an
+        unforeseen failure is ``unprocessable``, naming the exception)."""
+        try:
+            return self._decode(raw, side, default_ts_ms, position)
+        except Exception as exc:
+            return InvalidEvent(
+                "unprocessable", f"decoding failed: {type(exc).__name__}", side, raw, position
+            )
+
+    def _decode(
+        self,
+        raw: bytes,
+        side: Side,
+        default_ts_ms: int,
+        position: SourcePosition | None,
     ) -> ResponseEvent | InvalidEvent:
         size = len(raw)
         if size > self.max_event_bytes:
@@ -134,7 +162,8 @@ class EventDecoder:
             if parsed_ts is None:
                 return InvalidEvent(
                     "bad_timestamp",
-                    "ts must be epoch milliseconds or an RFC 3339 string with a time zone",
+                    "ts must be epoch milliseconds or an RFC 3339 string with a time zone, "
+                    "between 1970 and 9999",
                     side,
                     raw,
                     position,
@@ -186,7 +215,7 @@ class EventDecoder:
                 position,
             )
         message = str(exc)
-        if "recursion" in message.lower():
+        if "recursion" in message.lower() or "depth limit" in message.lower():
             return InvalidEvent(
                 "too_deep", "nesting deeper than the JSON parser allows", side, raw, position
             )

@@ -18,6 +18,7 @@ InvalidReason = Literal[
     "no_payload",
     "side_mismatch",
     "bad_timestamp",
+    "unprocessable",  # any other failure while handling the message (a fallback dead letter)
 ]
 INVALID_REASONS: tuple[InvalidReason, ...] = get_args(InvalidReason)
 

@@ -82,6 +82,13 @@ class ComparatorMetrics:
         self.redactions = Counter(
             p + "redactions", "Values redacted in outputs, by detector.", ["detector"], registry=r
         )
+        self.processing_failures = Counter(
+            p + "processing_failures",
+            "Messages whose handling failed at a stage (decode, join, compare, record, "
+            "dead_letter); each became an 'unprocessable' dead letter and the worker went on.",
+            ["stage"],
+            registry=r,
+        )
         self.pending_events = Gauge(
             p + "pending_events", "Events waiting for their partner.", registry=r
         )

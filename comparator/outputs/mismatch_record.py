@@ -15,13 +15,15 @@ import orjson
 from comparator.compare.comparison import Comparison
 from comparator.compare.json_path import parse_path
 from comparator.events.invalid_event import NOT_PARSED, InvalidEvent
-from comparator.events.response_event import ResponseEvent
+from comparator.events.response_event import ResponseEvent, SourcePosition
 from comparator.join.join_result import Orphaned
 from comparator.redact import RedactionError, Redactor
 
 SCHEMA_VERSION = 1
 MAX_DIFFERENCES = 100
 DEAD_LETTER_RAW_LIMIT = 65_536
+# how much of a message whose handling failed its fallback dead letter carries (redacted)
+FALLBACK_PREFIX_BYTES = 1024
 
 
 def rfc3339(wall_ms: int) -> str:
@@ -120,7 +122,7 @@ class MismatchRecordBuilder:
                 }
             if invalid.reason == "oversize" or len(invalid.raw) > DEAD_LETTER_RAW_LIMIT:
                 record["payload_omitted"] = "too large to copy; see source"
-            elif invalid.parsed is not NOT_PARSED:
+            elif invalid.parsed is not NOT_PARSED and invalid.reason != "too_deep":
                 record["payload"] = self.redactor.redact_json(invalid.parsed)
             else:
                 text = invalid.raw.decode("utf-8", errors="replace")
@@ -130,6 +132,45 @@ class MismatchRecordBuilder:
         except Exception as exc:
             raise RedactionError(f"cannot build a redacted dead letter: {exc!r}") from exc
         return record
+
+    def fallback_dead_letter(
+        self,
+        *,
+        stage: str,
+        error: BaseException,
+        side: str,
+        raw: bytes | None,
+        position: SourcePosition | None,
+        request_id: str | None,
+        wall_ms: int,
+    ) -> bytes:
+        """The dead letter of a message whose handling failed at ``stage``: only strings and
+        small integers, so it always encodes; the payload is a redacted prefix of the raw
+        bytes, escaped, or left out if even that cannot be redacted."""
+        record: dict[str, Any] = {
+            "schema_version": SCHEMA_VERSION,
+            "reason": "unprocessable",
+            "detail": f"{stage} failed: {type(error).__name__}",
+            "side": str(side),
+            "size": len(raw) if raw is not None else 0,
+            "detected_at": rfc3339(wall_ms),
+        }
+        if position is not None:
+            record["source"] = {
+                "name": str(position.source),
+                "partition": int(position.partition),
+                "offset": int(position.offset),
+            }
+        try:
+            if request_id is not None:
+                record["request_id"] = self.redactor.redact_text(request_id[:256])
+            if raw is not None:
+                prefix = raw[:FALLBACK_PREFIX_BYTES].decode("utf-8", errors="backslashreplace")
+                record["payload_prefix"] = self.redactor.redact_text(prefix)
+        except Exception:  # nothing unredacted leaves: without the payload then
+            record.pop("request_id", None)
+            record["payload_omitted"] = "could not be redacted"
+        return orjson.dumps(record)
 
     # -- parts -----------------------------------------------------------------------------
 

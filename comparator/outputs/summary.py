@@ -37,6 +37,7 @@ class Summary:
     samples_published: int = 0
     samples_dropped: Counter[str] = field(default_factory=Counter)
     dead_letters_published: int = 0
+    processing_failures: Counter[str] = field(default_factory=Counter)  # by stage
     routes: dict[str, RouteTally] = field(default_factory=dict)
 
     def route(self, route: str) -> RouteTally:
@@ -83,6 +84,7 @@ class Summary:
                 "dropped": dict(sorted(self.samples_dropped.items())),
             },
             "dead_letters": self.dead_letters_published,
+            "processing_failures": dict(sorted(self.processing_failures.items())),
             "routes": {
                 route: {
                     "pairs": tally.pairs,

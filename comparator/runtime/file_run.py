@@ -14,6 +14,7 @@ from comparator.config.settings import Config
 from comparator.outputs.summary import Summary
 from comparator.pipeline import Pipeline
 from comparator.runtime.gc_tuning import tune_gc_for_streaming
+from comparator.runtime.json_logging import log_processing_failure
 from comparator.transports.files.jsonl_merge import JsonlMerge
 from comparator.transports.files.jsonl_sink import open_file_sink
 
@@ -42,7 +43,9 @@ def run_files(
     for key, path in (("source.files.stable", files.stable), ("source.files.dark", files.dark)):
         if not path.is_file():
             raise ConfigError(key, f"file not found: {path}")
-    pipeline = pipeline or Pipeline(config, redaction_key=redaction_key)
+    pipeline = pipeline or Pipeline(
+        config, redaction_key=redaction_key, on_failure=log_processing_failure
+    )
     sinks = {
         "mismatches": open_file_sink(config.outputs.mismatches, "mismatches"),
         "dead_letters": open_file_sink(config.outputs.dead_letters, "dead_letters"),

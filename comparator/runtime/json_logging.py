@@ -42,3 +42,12 @@ def configure_logging(redact: Callable[[str], str], level: int = logging.INFO) -
     root.handlers[:] = [handler]
     root.setLevel(level)
     root.propagate = False
+
+
+def log_processing_failure(stage: str, error: str) -> None:
+    """The pipeline's ``on_failure``: the first message of a kind whose handling failed (each
+    one became an 'unprocessable' dead letter; the metric counts them all)."""
+    logging.getLogger("comparator.worker").warning(
+        "a message could not be handled; sent to dead letters (logged once per kind)",
+        extra={"fields": {"stage": stage, "error": error}},
+    )

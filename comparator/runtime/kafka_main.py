@@ -12,7 +12,7 @@ from confluent_kafka import KafkaException
 from comparator.config.settings import Config
 from comparator.outputs.metrics import ComparatorMetrics
 from comparator.pipeline import Pipeline
-from comparator.runtime.json_logging import configure_logging
+from comparator.runtime.json_logging import configure_logging, log_processing_failure
 from comparator.runtime.kafka_run import KafkaWorker
 from comparator.runtime.ops_server import OpsServer
 
@@ -25,7 +25,12 @@ def build_worker(
     redaction_key: bytes,
     on_second: Callable[[KafkaWorker], None] | None = None,
 ) -> KafkaWorker:
-    pipeline = Pipeline(config, redaction_key=redaction_key, metrics=ComparatorMetrics())
+    pipeline = Pipeline(
+        config,
+        redaction_key=redaction_key,
+        metrics=ComparatorMetrics(),
+        on_failure=log_processing_failure,
+    )
     if config.source.kafka.engine == "faust":
         from comparator.runtime.faust_engine import FaustWorker, faust_app
 

@@ -36,11 +36,16 @@ CASES = {
 }
 
 
+# "unprocessable" is what a failure of the decoder itself becomes: no bytes lead to it by
+# design (tests/unit/test_poison_messages.py forces one)
+BYTE_REASONS = [reason for reason in INVALID_REASONS if reason != "unprocessable"]
+
+
 def test_every_reason_has_a_case():
-    assert set(CASES) == set(INVALID_REASONS)
+    assert set(CASES) == set(BYTE_REASONS)
 
 
-@pytest.mark.parametrize("reason", INVALID_REASONS)
+@pytest.mark.parametrize("reason", BYTE_REASONS)
 def test_invalid_reason(reason: str):
     result = decode(CASES[reason])
     assert isinstance(result, InvalidEvent)

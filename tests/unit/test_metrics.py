@@ -27,6 +27,8 @@ DESIGN = {
     "comparator_samples_published_total": set(),
     "comparator_samples_dropped_total": {"reason"},
     "comparator_redactions_total": {"detector"},
+    # beyond the design's list: messages whose handling failed, by stage (hostile input)
+    "comparator_processing_failures_total": {"stage"},
 }
 TYPES = {name: "counter" for name in DESIGN} | {
     "comparator_pending_events": "gauge",
@@ -56,6 +58,7 @@ def exercise(m: ComparatorMetrics) -> None:
     m.samples_published.inc()
     m.samples_dropped.labels("rate_limited").inc()
     m.redactions.labels("email").inc()
+    m.processing_failures.labels("compare").inc()
 
 
 def parsed(m: ComparatorMetrics) -> dict[str, tuple[str, list]]:

@@ -12,6 +12,7 @@ from comparator.config.settings import Config
 from comparator.outputs.metrics import ComparatorMetrics
 from comparator.pipeline import Pipeline
 from comparator.runtime.faust_engine.worker import FaustWorker
+from comparator.runtime.json_logging import log_processing_failure
 
 
 def comparator_agent(
@@ -38,7 +39,9 @@ def comparator_agent(
             "the Faust app would use aiokafka's round-robin assignor, which does not "
             "co-partition the stable and dark topics; set table_standby_replicas >= 1",
         )
-    pipeline = Pipeline(config, redaction_key=redaction_key, metrics=metrics)
+    pipeline = Pipeline(
+        config, redaction_key=redaction_key, metrics=metrics, on_failure=log_processing_failure
+    )
     return FaustWorker(config, pipeline, app).mount()
 
 
