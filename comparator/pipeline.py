@@ -293,6 +293,16 @@ class Pipeline:
         key = str(record["request_id"]).encode()
         emissions.append(Emission("mismatches", key, value))
 
+    def output_refused(self, output: str) -> None:
+        """The transport could not take a record this pipeline emitted (too large for the
+        broker): a mismatch record is also counted as a dropped sample (``too_large``), a dead
+        letter as a failure of the ``publish`` stage."""
+        if output == "mismatches":
+            self._drop_sample("too_large")
+        else:
+            self.summary.processing_failures["publish"] += 1
+            self.metrics.processing_failures.labels("publish").inc()
+
     def _drop_sample(self, reason: str) -> None:
         self.summary.samples_dropped[reason] += 1
         self.metrics.samples_dropped.labels(reason).inc()

@@ -485,17 +485,38 @@ class KafkaWorker:
             if topic is None:
                 self.file_sinks[emission.output].publish(emission.key, emission.value)
                 continue
-            self.state.in_flight += 1
-            self._produced_seq += 1
-            seq = self._produced_seq
-            self._outstanding.add(seq)
-            on_delivery = partial(self._on_delivery, seq)
-            while True:
-                try:
-                    producer.produce(topic, emission.value, emission.key, on_delivery=on_delivery)
-                    break
-                except BufferError:
-                    producer.poll(0.1)  # local queue full: wait for deliveries
+            if self._produce(producer, topic, emission):
+                continue
+            self.pipeline.output_refused(emission.output)
+
+    def _produce(self, producer: Producer, topic: str, emission: Emission) -> bool:
+        """Hands one output record to the producer (waiting while its queue is full), tracked
+        until the broker acknowledges it. False if the producer refused it outright (larger
+        than ``message.max.bytes``): it is dropped and counted, never retried for ever."""
+        self._produced_seq += 1
+        seq = self._produced_seq
+        on_delivery = partial(self._on_delivery, seq)
+        while True:
+            try:
+                producer.produce(topic, emission.value, emission.key, on_delivery=on_delivery)
+                break
+            except BufferError:
+                producer.poll(0.1)  # local queue full: wait for deliveries
+            except KafkaException as exc:
+                log.warning(
+                    "output record refused by the producer; dropped and counted",
+                    extra={
+                        "fields": {
+                            "output": emission.output,
+                            "bytes": len(emission.value),
+                            "error": str(exc),
+                        }
+                    },
+                )
+                return False
+        self.state.in_flight += 1
+        self._outstanding.add(seq)
+        return True
 
     def _on_delivery(self, seq: int, error: KafkaError | None, message: Message) -> None:
         self.state.in_flight -= 1
