@@ -144,6 +144,8 @@ class EventDecoder:
             return InvalidEvent(
                 _schema_reason(doc, exc), _schema_detail(exc), side, raw, position, doc
             )
+        if type(doc.get("status")) is float:  # JSON Schema's integer admits 200.0
+            return InvalidEvent("invalid_field", "status must be integer", side, raw, position, doc)
         declared = doc.get("side")
         if declared is not None and declared != side:
             return InvalidEvent(

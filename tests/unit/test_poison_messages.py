@@ -213,3 +213,10 @@ def test_any_sequence_of_messages_never_raises_and_every_output_is_json(messages
     out += p.close_all(wall_ms=10**9)
     for emission in out:
         assert isinstance(orjson.loads(emission.value), dict)
+
+
+def test_a_status_written_as_a_float_is_an_invalid_field():
+    """JSON Schema's integer admits 200.0; it would be labelled status_class="2.0xx"."""
+    p = make_pipeline()
+    [letter] = dead_letters(feed(p, "stable", b'{"request_id":"s","status":200.0}'))
+    assert (letter["reason"], letter["detail"]) == ("invalid_field", "status must be integer")
