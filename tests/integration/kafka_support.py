@@ -88,7 +88,8 @@ def produce_lines(
             if isinstance(doc.get("request_id"), str) and doc["request_id"]:
                 key = doc["request_id"].encode()
             value = doc.get("ts")
-            if isinstance(value, int | float) and not isinstance(value, bool):
+            # a time a message timestamp can hold (poison lines carry others)
+            if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < 2**62:
                 ts = int(value)
         if ts is not None:
             last_ts = ts
