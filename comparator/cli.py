@@ -15,7 +15,7 @@ from comparator.config.loader import load_config
 from comparator.config.settings import Config
 from comparator.pipeline import Pipeline
 from comparator.runtime.file_run import Progress, run_files, write_summary
-from comparator.runtime.json_logging import log_processing_failure
+from comparator.runtime.json_logging import log_label_overflow, log_processing_failure
 from comparator.runtime.redaction_key import redaction_key_from_env
 from comparator.tools import cli_options as tool_options
 
@@ -102,7 +102,12 @@ def run(
                 "(redaction tokens will differ from other runs)",
                 err=True,
             )
-        pipeline = Pipeline(config, redaction_key=key, on_failure=log_processing_failure)
+        pipeline = Pipeline(
+            config,
+            redaction_key=key,
+            on_failure=log_processing_failure,
+            on_label_overflow=log_label_overflow,
+        )
         summary = run_files(
             config,
             redaction_key=key,

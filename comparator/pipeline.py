@@ -20,6 +20,7 @@ from comparator.events.invalid_event import InvalidEvent
 from comparator.events.response_event import ResponseEvent, Side, SourcePosition
 from comparator.join.join_buffer import JoinBuffer
 from comparator.join.join_result import Duplicate, Evicted, JoinResult, Late, Orphaned, Paired
+from comparator.outputs.label_limiter import OVERFLOW_LABEL, LabelLimiter
 from comparator.outputs.metrics import ComparatorMetrics
 from comparator.outputs.mismatch_record import MismatchRecordBuilder, encode_record
 from comparator.outputs.summary import Summary
@@ -57,9 +58,11 @@ class Pipeline:
         compare: PairCompare = compare_pair,
         compact_pending: bool = True,
         on_failure: Callable[[str, str], None] | None = None,
+        on_label_overflow: Callable[[str, int], None] | None = None,
     ) -> None:
         """``on_failure(stage, exception name)`` hears of the first message of each kind whose
-        handling failed (the runtime logs it)."""
+        handling failed; ``on_label_overflow(label, limit)`` of the first value of a label
+        folded into ``(other)`` (the runtime logs both)."""
         self.config = config
         self.compare = compare
         self.metrics = metrics if metrics is not None else ComparatorMetrics()
@@ -89,6 +92,9 @@ class Pipeline:
         self._labels: dict[str, str] = {}
         self._failures_seen: set[tuple[str, str]] = set()
         self._on_failure = on_failure
+        self._route_labels = LabelLimiter(config.limits.max_route_labels)
+        self._field_labels = LabelLimiter(config.limits.max_field_labels)
+        self._on_label_overflow = on_label_overflow
 
     # -- input -----------------------------------------------------------------------------
 
@@ -201,10 +207,10 @@ class Pipeline:
             comparison = self.compare(stable, dark, rules)
         except Exception as exc:
             raise _CompareFailed(exc) from exc
-        route = self._label(stable.route)
+        route = self._route_label(stable.route)
         self._count_response(stable)
         self._count_response(dark)
-        fields = {self._label(d.field) for d in comparison.differences}
+        fields = {self._field_label(route, d.field) for d in comparison.differences}
         self.summary.add_comparison(route, comparison, fields)
         self.metrics.count_comparison(route, comparison, fields)
         if not comparison.kinds:
@@ -223,7 +229,7 @@ class Pipeline:
 
     def _orphaned(self, orphan: Orphaned, wall_ms: int, emissions: list[Emission]) -> None:
         event = orphan.event
-        route = self._label(event.route)
+        route = self._route_label(event.route)
         self._count_response(event)
         self.summary.orphans[orphan.missing] += 1
         self.summary.route(route).orphans += 1
@@ -309,12 +315,37 @@ class Pipeline:
 
     def _count_response(self, event: ResponseEvent) -> None:
         self.metrics.count_response(
-            self._label(event.route),
+            self._route_label(event.route),
             event.side,
             event.status,
             event.error is not None,
             event.latency_ms,
         )
+
+    def _route_label(self, route: str) -> str:
+        """A route as a label: redacted, and one of the first ``limits.max_route_labels``
+        routes seen, else ``(other)``."""
+        label = self._label(route)
+        admitted = self._route_labels.admit(label)
+        if admitted == OVERFLOW_LABEL and label != OVERFLOW_LABEL:
+            self._folded("route", self._route_labels.max_values)
+        return admitted
+
+    def _field_label(self, route: str, field: str) -> str:
+        """A field path as a label: redacted, and among the first ``limits.max_field_labels``
+        (route, field) combinations seen, else ``(other)``."""
+        label = self._label(field)
+        admitted = self._field_labels.admit(f"{route}\n{label}")
+        if admitted == OVERFLOW_LABEL:
+            self._folded("path", self._field_labels.max_values)
+            return OVERFLOW_LABEL
+        return label
+
+    def _folded(self, label: str, limit: int) -> None:
+        self.summary.labels_folded[label] += 1
+        self.metrics.label_overflow.labels(label).inc()
+        if self.summary.labels_folded[label] == 1 and self._on_label_overflow is not None:
+            self._on_label_overflow(label, limit)
 
     def _label(self, text: str) -> str:
         """A route or field path as it may leave the process: a raw path or a JSON key can

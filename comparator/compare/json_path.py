@@ -27,6 +27,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, Literal, TypeVar
 
+from comparator.events.id_like import is_id_like
+
 StepKind = Literal["key", "index", "wildcard", "descendant"]
 
 T = TypeVar("T")
@@ -184,6 +186,11 @@ def render_key(path: str, key: str) -> str:
     if key.isidentifier():
         return f"{path}.{key}"
     return f"{path}['{_escape(key)}']"
+
+
+def render_field_key(field: str, key: str) -> str:
+    """A normalised field path extended by the member ``key``: ``[*]`` for an id-like key."""
+    return f"{field}[*]" if is_id_like(key) else render_key(field, key)
 
 
 def render_index(path: str, index: int) -> str:

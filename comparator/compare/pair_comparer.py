@@ -47,7 +47,7 @@ from typing import Any
 import orjson
 
 from comparator.compare.comparison import Change, Comparison, Difference, Kind
-from comparator.compare.json_path import MatchState, render_index, render_key
+from comparator.compare.json_path import MatchState, render_field_key, render_index, render_key
 from comparator.compare.rules import LocationRules, RouteRules
 from comparator.events.response_event import ResponseEvent
 
@@ -361,13 +361,14 @@ def _diff_dict(
             if out is None:
                 return True
             found = True
-            out.append(
-                Difference(render_key(path, key), render_key(field, key), "removed", value_a, None)
-            )
+            child_field = render_field_key(field, key)
+            out.append(Difference(render_key(path, key), child_field, "removed", value_a, None))
         elif out is None:
             if _diff(value_a, value_b, child, path, field, None):
                 return True
-        elif _diff(value_a, value_b, child, render_key(path, key), render_key(field, key), out):
+        elif _diff(
+            value_a, value_b, child, render_key(path, key), render_field_key(field, key), out
+        ):
             found = True
     if len(b) > len(a) - missing:  # ``b`` has members ``a`` lacks
         for key, value_b in b.items():
@@ -379,9 +380,8 @@ def _diff_dict(
             if out is None:
                 return True
             found = True
-            out.append(
-                Difference(render_key(path, key), render_key(field, key), "added", None, value_b)
-            )
+            child_field = render_field_key(field, key)
+            out.append(Difference(render_key(path, key), child_field, "added", None, value_b))
     return found
 
 

@@ -42,6 +42,8 @@ class JoinConfig:
 class LimitsConfig:
     max_event_bytes: int = 1_048_576
     max_depth: int = 64
+    max_route_labels: int = 50
+    max_field_labels: int = 1000
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,10 +10,12 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 from typing import Any
+from urllib.parse import unquote
 
 import fastjsonschema
 import orjson
 
+from comparator.events.id_like import is_id_like
 from comparator.events.invalid_event import InvalidEvent, InvalidReason
 from comparator.events.response_event import ResponseEvent, Side, SourcePosition
 from comparator.schema_files import load_schema
@@ -224,6 +226,21 @@ class EventDecoder:
         return InvalidEvent("bad_json", message, side, raw, position)
 
 
+def derived_route(method: str | None, path: str | None) -> str:
+    """The route of an event that names none: its method and its path as a template, id-like
+    segments as ``{id}`` and without the query (``GET /v1/orders/123?x=1`` ->
+    ``GET /v1/orders/{id}``), so raw paths cannot make a label value per request."""
+    if not method and not path:
+        return "unknown"
+    template = "?"
+    if path:
+        bare = path.split("?", 1)[0].split("#", 1)[0]
+        template = "/".join(
+            "{id}" if is_id_like(unquote(segment)) else segment for segment in bare.split("/")
+        )
+    return f"{method or '?'} {template}"
+
+
 def _event(
     doc: dict[str, Any], side: Side, ts_ms: int, position: SourcePosition | None, raw: bytes
 ) -> ResponseEvent:
@@ -234,7 +251,7 @@ def _event(
     method = doc.get("method")
     path = doc.get("path")
     if route is None:
-        route = f"{method or '?'} {path or '?'}" if method or path else "unknown"
+        route = derived_route(method, path)
     return ResponseEvent(
         request_id=doc["request_id"],
         side=side,

@@ -82,6 +82,13 @@ class ComparatorMetrics:
         self.redactions = Counter(
             p + "redactions", "Values redacted in outputs, by detector.", ["detector"], registry=r
         )
+        self.label_overflow = Counter(
+            p + "label_overflow",
+            "Label values folded into '(other)': a route or field path past its limit "
+            "(limits.max_route_labels, limits.max_field_labels).",
+            ["label"],
+            registry=r,
+        )
         self.processing_failures = Counter(
             p + "processing_failures",
             "Messages whose handling failed at a stage (decode, join, compare, record, "

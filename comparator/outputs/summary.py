@@ -38,6 +38,7 @@ class Summary:
     samples_dropped: Counter[str] = field(default_factory=Counter)
     dead_letters_published: int = 0
     processing_failures: Counter[str] = field(default_factory=Counter)  # by stage
+    labels_folded: Counter[str] = field(default_factory=Counter)  # route, path -> (other)
     routes: dict[str, RouteTally] = field(default_factory=dict)
 
     def route(self, route: str) -> RouteTally:
@@ -85,6 +86,7 @@ class Summary:
             },
             "dead_letters": self.dead_letters_published,
             "processing_failures": dict(sorted(self.processing_failures.items())),
+            "labels_folded": dict(sorted(self.labels_folded.items())),
             "routes": {
                 route: {
                     "pairs": tally.pairs,

@@ -14,7 +14,7 @@ from comparator.config.settings import Config
 from comparator.outputs.summary import Summary
 from comparator.pipeline import Pipeline
 from comparator.runtime.gc_tuning import tune_gc_for_streaming
-from comparator.runtime.json_logging import log_processing_failure
+from comparator.runtime.json_logging import log_label_overflow, log_processing_failure
 from comparator.transports.files.jsonl_merge import JsonlMerge
 from comparator.transports.files.jsonl_sink import open_file_sink
 
@@ -44,7 +44,10 @@ def run_files(
         if not path.is_file():
             raise ConfigError(key, f"file not found: {path}")
     pipeline = pipeline or Pipeline(
-        config, redaction_key=redaction_key, on_failure=log_processing_failure
+        config,
+        redaction_key=redaction_key,
+        on_failure=log_processing_failure,
+        on_label_overflow=log_label_overflow,
     )
     sinks = {
         "mismatches": open_file_sink(config.outputs.mismatches, "mismatches"),

@@ -51,3 +51,12 @@ def log_processing_failure(stage: str, error: str) -> None:
         "a message could not be handled; sent to dead letters (logged once per kind)",
         extra={"fields": {"stage": stage, "error": error}},
     )
+
+
+def log_label_overflow(label: str, limit: int) -> None:
+    """The pipeline's ``on_label_overflow``: the first value of a label folded into
+    ``(other)``; ``comparator_label_overflow_total`` counts them all."""
+    logging.getLogger("comparator.worker").warning(
+        f"more than {limit} distinct {label} label values; further ones are counted as '(other)'",
+        extra={"fields": {"label": label, "limit": limit}},
+    )

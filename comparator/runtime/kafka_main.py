@@ -12,7 +12,11 @@ from confluent_kafka import KafkaException
 from comparator.config.settings import Config
 from comparator.outputs.metrics import ComparatorMetrics
 from comparator.pipeline import Pipeline
-from comparator.runtime.json_logging import configure_logging, log_processing_failure
+from comparator.runtime.json_logging import (
+    configure_logging,
+    log_label_overflow,
+    log_processing_failure,
+)
 from comparator.runtime.kafka_run import KafkaWorker
 from comparator.runtime.ops_server import OpsServer
 
@@ -30,6 +34,7 @@ def build_worker(
         redaction_key=redaction_key,
         metrics=ComparatorMetrics(),
         on_failure=log_processing_failure,
+        on_label_overflow=log_label_overflow,
     )
     if config.source.kafka.engine == "faust":
         from comparator.runtime.faust_engine import FaustWorker, faust_app

@@ -93,7 +93,7 @@ def test_valid_event_fields_and_defaults():
     )
     event = decode(raw)
     assert isinstance(event, ResponseEvent)
-    assert event.route == "GET /v1/orders/7"
+    assert event.route == "GET /v1/orders/{id}"  # a derived route is templated
     assert event.ts_ms == 42  # default from the transport
     assert event.headers == {"content-type": "application/json"}
     assert event.has_body and event.body is None

@@ -29,6 +29,7 @@ DESIGN = {
     "comparator_redactions_total": {"detector"},
     # beyond the design's list: messages whose handling failed, by stage (hostile input)
     "comparator_processing_failures_total": {"stage"},
+    "comparator_label_overflow_total": {"label"},
 }
 TYPES = {name: "counter" for name in DESIGN} | {
     "comparator_pending_events": "gauge",
@@ -59,6 +60,7 @@ def exercise(m: ComparatorMetrics) -> None:
     m.samples_dropped.labels("rate_limited").inc()
     m.redactions.labels("email").inc()
     m.processing_failures.labels("compare").inc()
+    m.label_overflow.labels("route").inc()
 
 
 def parsed(m: ComparatorMetrics) -> dict[str, tuple[str, list]]:

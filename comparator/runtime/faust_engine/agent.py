@@ -12,7 +12,7 @@ from comparator.config.settings import Config
 from comparator.outputs.metrics import ComparatorMetrics
 from comparator.pipeline import Pipeline
 from comparator.runtime.faust_engine.worker import FaustWorker
-from comparator.runtime.json_logging import log_processing_failure
+from comparator.runtime.json_logging import log_label_overflow, log_processing_failure
 
 
 def comparator_agent(
@@ -40,7 +40,11 @@ def comparator_agent(
             "co-partition the stable and dark topics; set table_standby_replicas >= 1",
         )
     pipeline = Pipeline(
-        config, redaction_key=redaction_key, metrics=metrics, on_failure=log_processing_failure
+        config,
+        redaction_key=redaction_key,
+        metrics=metrics,
+        on_failure=log_processing_failure,
+        on_label_overflow=log_label_overflow,
     )
     return FaustWorker(config, pipeline, app).mount()
 
