@@ -57,6 +57,10 @@ READING_HOLD_LIMIT_S = 30.0
 # stale: at most this often per partition, waiting at most this long for the answer.
 END_ASK_INTERVAL_S = 0.2
 END_ASK_TIMEOUT_S = 1.0
+# After a broker outage, how long no side counts as caught up (KafkaWorker._settling):
+# librdkafka producers reconnect with a backoff of up to reconnect.backoff.max.ms (10 s) and
+# then deliver what they buffered during the outage.
+OUTAGE_SETTLE_S = 15.0
 
 
 class WorkerFailed(RuntimeError):
@@ -136,6 +140,7 @@ class KafkaWorker:
         self._known_end: dict[tuple[str, int], int] = {}
         self._end_unverified: set[tuple[str, int]] = set()
         self._end_asked_at: dict[tuple[str, int], float] = {}
+        self._settle_until = 0.0  # monotonic time until which no side is caught up
         self._assigned_at = 0.0
         self.input_partitions = 0  # per input topic, known after the preflight
         self._produced_seq = 0  # output records produced so far
@@ -319,7 +324,8 @@ class KafkaWorker:
             if error is not None:
                 if error.code() == KafkaError._PARTITION_EOF:
                     topic, partition = message.topic(), message.partition()
-                    self.aligner.set_caught_up(partition, sides[topic])
+                    if not self._settling(time.monotonic()):
+                        self.aligner.set_caught_up(partition, sides[topic])
                     # the end is past control records (a transaction's commit marker is the
                     # last offset of its partition) that are never handed over: read to it
                     key = (topic, partition)
@@ -393,7 +399,10 @@ class KafkaWorker:
             key = (self._topics[side], partition)
             position = self._seen_offsets.get(key)
             end = self._partition_end(key, now)
-            if end is not None and (end == 0 or (position is not None and position >= end)):
+            at_end = end is not None and (end == 0 or (position is not None and position >= end))
+            if at_end and self._settling(now):
+                continue  # the log's end is not yet the data's end: producers are catching up
+            if at_end:
                 self.aligner.set_caught_up(partition, side)
                 continue
             if end is not None:
@@ -412,6 +421,12 @@ class KafkaWorker:
                     },
                 )
                 self.aligner.set_caught_up(partition, side, stalled=True)
+
+    def _settling(self, now: float) -> bool:
+        """Just after a broker outage: producers are still delivering what they buffered
+        during it (they reconnect with a backoff of up to 10 s), so a partition read to its
+        end is not caught up yet; for ``OUTAGE_SETTLE_S`` no side counts as caught up."""
+        return now < self._settle_until
 
     def _partition_end(self, key: tuple[str, int], now: float) -> int | None:
         """The partition's high watermark: the one librdkafka cached from its last fetch
@@ -676,6 +691,7 @@ class KafkaWorker:
         down_s = time.monotonic() - self.state.broker_down_since
         self.state.broker_down_since = None
         self.aligner.forget_progress()
+        self._settle_until = time.monotonic() + OUTAGE_SETTLE_S
         self._end_unverified.update(self._seen_offsets)
         log.info("broker reachable again", extra={"fields": {"down_seconds": round(down_s, 1)}})
 
