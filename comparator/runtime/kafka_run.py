@@ -240,8 +240,8 @@ class KafkaWorker:
         it is time to ask the broker for the backlog (``input_backlog``)."""
         idle.busy(self.state.last_message_at or 0.0)
         idle.busy(self._assigned_at)  # waiting for an assignment is not idleness
-        if self.state.broker_down_since is not None:
-            idle.busy(now)  # an outage is not quiet traffic
+        if self.state.broker_down_since is not None or self._settling(now):
+            idle.busy(now)  # an outage, and the catching up after it, are not quiet traffic
         return idle.due(now)
 
     def _idle_enough(
