@@ -242,6 +242,9 @@ class KafkaWorker:
         idle.busy(self._assigned_at)  # waiting for an assignment is not idleness
         if self.state.broker_down_since is not None or self._settling(now):
             idle.busy(now)  # an outage, and the catching up after it, are not quiet traffic
+        if self.aligner.buffered:
+            idle.busy(now)  # events read but not yet compared: not done (the faust engine
+            # learns a partition's end from a log check that can come after the last input)
         return idle.due(now)
 
     def _idle_enough(

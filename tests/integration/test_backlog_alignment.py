@@ -167,8 +167,10 @@ def test_a_worker_killed_and_another_joining_mid_backlog_lose_no_pair(
     assert second_summary["pairs"] > 0
 
 
+# native only: on the faust engine it passed too (104 s), and the outage path of that engine
+# runs in test_kafka_resilience.py::test_broker_restart_mid_stream; CI's time budget.
 @pytest.mark.kafka_restart
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("engine", [e for e in ENGINES if e == "native"])
 def test_a_broker_restart_mid_backlog_loses_no_pair(
     kafka_broker_control, unique_topic_prefix, tmp_path, engine
 ):

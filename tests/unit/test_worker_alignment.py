@@ -226,3 +226,16 @@ def test_just_after_an_outage_a_side_at_its_end_is_not_yet_caught_up(monkeypatch
     clock[0] += 2
     w._release(wall_ms=0)
     assert w.aligner.buffered == 0
+
+
+def test_max_idle_is_not_due_while_events_wait_in_the_aligner():
+    from comparator.runtime.idle_stop import IdleStop
+
+    w = worker()
+    w.consumer = FakeConsumer({("d", 0): 50})  # type: ignore[assignment]
+    w._seen_offsets[("d", 0)] = 7
+    read(w, "stable", 0, 0, ts=100)
+    idle = IdleStop(3.0, now=0.0, hold_limit_s=30.0)
+    assert not w._idle_due(idle, now=10.0)  # one event read but not compared
+    w.aligner.drop_partition(0)
+    assert w._idle_due(idle, now=14.0)
