@@ -19,7 +19,15 @@ from comparator.events.decoder import EventDecoder
 from comparator.events.invalid_event import InvalidEvent
 from comparator.events.response_event import ResponseEvent, Side, SourcePosition
 from comparator.join.join_buffer import JoinBuffer
-from comparator.join.join_result import Duplicate, Evicted, JoinResult, Late, Orphaned, Paired
+from comparator.join.join_result import (
+    ClockSkewed,
+    Duplicate,
+    Evicted,
+    JoinResult,
+    Late,
+    Orphaned,
+    Paired,
+)
 from comparator.outputs.label_limiter import OVERFLOW_LABEL, LabelLimiter
 from comparator.outputs.metrics import ComparatorMetrics
 from comparator.outputs.mismatch_record import MismatchRecordBuilder, encode_record
@@ -77,6 +85,7 @@ class Pipeline:
             max_pending=config.join.max_pending,
             compact=self.decoder.compact if compact_pending else None,
             track_offsets=config.source.kind == "kafka",  # commits need it; files do not
+            max_clock_skew_ms=config.join.max_clock_skew_ms,
         )
         self.metrics.watch_pending(lambda: self.join.pending_count)
         self.rules = RuleSet.from_config(config.rules)
@@ -194,6 +203,9 @@ class Pipeline:
             self.summary.late += 1
             self._count_response(result.event)  # type: ignore[union-attr]
             self.metrics.late_events.labels(result.event.side).inc()  # type: ignore[union-attr]
+        elif kind is ClockSkewed:
+            self.summary.clock_skewed += 1
+            self.metrics.clock_skew_events.labels(result.event.side).inc()  # type: ignore[union-attr]
         elif kind is Evicted:
             self.summary.evicted += 1
             self._count_response(result.event)  # type: ignore[union-attr]

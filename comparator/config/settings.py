@@ -36,6 +36,7 @@ class JoinConfig:
     grace_ms: int = 5_000
     idle_close_ms: int = 10_000
     max_pending: int = 500_000
+    max_clock_skew_ms: int = 600_000
 
 
 @dataclass(frozen=True, slots=True)

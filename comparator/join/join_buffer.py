@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from comparator.events.response_event import ResponseEvent
 from comparator.join.join_result import (
+    ClockSkewed,
     Duplicate,
     Evicted,
     JoinResult,
@@ -60,6 +61,19 @@ class _PartitionState:
     # dominated and dropped), so the lowest earlier seq among pairs completed at or after any
     # seq is the first entry at or after it.
     straddles: deque[tuple[int, int]] = field(default_factory=deque)
+    # consecutive events far ahead of stream time (clock skew), and the earliest of them
+    ahead_run: int = 0
+    ahead_min: int = 0
+    # the partition's first event while it is the only one: if the second is far behind it,
+    # the first was the outlier and stream time starts again from the second
+    first_event: ResponseEvent | None = None
+    events_seen: int = 0
+
+
+# How many events in a row, all far ahead of a partition's stream time, make a real jump in
+# time rather than bad clocks (a host whose clock is off sends a share of the events, rarely
+# this many in a row; traffic resuming after a gap sends nothing else).
+SKEW_CONFIRM_EVENTS = 100
 
 
 class JoinBuffer:
@@ -74,11 +88,18 @@ class JoinBuffer:
         max_pending: int,
         compact: Callable[[ResponseEvent], ResponseEvent] | None = None,
         track_offsets: bool = False,
+        max_clock_skew_ms: int = 0,
     ) -> None:
         """``compact`` turns an event into the smaller form it waits in while pending; the
         results then carry that form for the pending side (the caller expands it).
         ``track_offsets`` keeps the bookkeeping :meth:`commit_cut` needs (Kafka mode); it is
-        pruned by each commit, so a file run, which never commits, does not keep it."""
+        pruned by each commit, so a file run, which never commits, does not keep it.
+        ``max_clock_skew_ms`` (0: off): an event more than this ahead of the partition's
+        stream time does not move stream time (:class:`ClockSkewed`; it is joined with its
+        own time as usual); one bad clock, or one replayed event stamped "now" among history,
+        then cannot make every later event late. Only ``SKEW_CONFIRM_EVENTS`` such events in
+        a row (the whole partition moved: traffic resuming after a gap) move stream time, to
+        the earliest of them."""
         self._compact = compact
         self._track_offsets = track_offsets
         self.window_ms = window_ms
@@ -86,6 +107,7 @@ class JoinBuffer:
         self.idle_close_ms = idle_close_ms
         self.max_pending = max_pending
         self._horizon = window_ms + grace_ms
+        self.max_clock_skew_ms = max_clock_skew_ms
         self._partitions: dict[int, _PartitionState] = {}
         self._pending_total = 0
         self._seq = 0
@@ -167,6 +189,17 @@ class JoinBuffer:
                 positions = state.positions[position.source] = deque()
             positions.append((seq, position.offset))
 
+        state.events_seen += 1
+        skew = self.max_clock_skew_ms
+        if state.events_seen == 1:
+            state.first_event = event
+        elif state.events_seen == 2:
+            first, state.first_event = state.first_event, None
+            if skew and stream_time is not None and event.ts_ms < stream_time - skew:
+                # the partition's first event was the outlier: nothing was closed because of
+                # it yet, so stream time starts again from this one
+                results.append(ClockSkewed(first))  # type: ignore[arg-type]
+                state.stream_time = stream_time = None
         if stream_time is not None and stream_time >= deadline:
             results.append(Late(event))
         else:
@@ -200,8 +233,19 @@ class JoinBuffer:
                     state.pending_order.append((seq, request_id))
                 self._pending_total += 1
 
-        if stream_time is None or event.ts_ms > stream_time:
-            state.stream_time = event.ts_ms
+        ts = event.ts_ms
+        if skew and stream_time is not None and ts > stream_time + skew:
+            state.ahead_min = ts if state.ahead_run == 0 else min(state.ahead_min, ts)
+            state.ahead_run += 1
+            if state.ahead_run < SKEW_CONFIRM_EVENTS:
+                results.insert(0, ClockSkewed(event))  # stream time stays where it is
+            else:  # the whole partition moved there: a real jump (traffic after a gap)
+                state.stream_time = max(state.ahead_min, stream_time)
+                state.ahead_run = 0
+        else:
+            state.ahead_run = 0
+            if stream_time is None or ts > stream_time:
+                state.stream_time = ts
         state.stream_time_at_arrival = state.stream_time  # type: ignore[assignment]
         self._close_expired(state, results)
         if self._pending_total > self.max_pending:

@@ -48,4 +48,13 @@ class Evicted:
     event: ResponseEvent
 
 
-JoinResult = Paired | Orphaned | Late | Duplicate | Evicted
+@dataclass(slots=True, frozen=True)
+class ClockSkewed:
+    """The event's time is implausibly far ahead (``max_clock_skew_ms`` past the partition's
+    stream time and past its own side's previous event): it did not move stream time. The
+    event itself is joined as usual (another result says its fate)."""
+
+    event: ResponseEvent
+
+
+JoinResult = Paired | Orphaned | Late | Duplicate | Evicted | ClockSkewed

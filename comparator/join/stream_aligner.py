@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Generic, Literal, TypeVar
 
 from comparator.events.response_event import Side
+from comparator.join.join_buffer import SKEW_CONFIRM_EVENTS
 
 T = TypeVar("T")
 
@@ -55,15 +56,20 @@ class _SideQueue(Generic[T]):
 class _PartitionQueues(Generic[T]):
     stable: _SideQueue[T] = field(default_factory=_SideQueue)
     dark: _SideQueue[T] = field(default_factory=_SideQueue)
+    latest: int = 0  # the latest sort time of the partition (both sides)
+    seen: bool = False  # an item with a time of its own has come
+    ahead_run: int = 0  # items in a row far ahead of ``latest`` (clock skew)
+    timed: int = 0  # items with a time of their own so far
 
     def side(self, side: Side) -> _SideQueue[T]:
         return self.stable if side == "stable" else self.dark
 
 
 class StreamAligner(Generic[T]):
-    def __init__(self, *, buffer_limit: int = DEFAULT_BUFFER_LIMIT) -> None:
+    def __init__(self, *, buffer_limit: int = DEFAULT_BUFFER_LIMIT, max_skew_ms: int = 0) -> None:
         if buffer_limit < 2:
             raise ValueError("buffer_limit must be at least 2")
+        self.max_skew_ms = max_skew_ms
         self.buffer_limit = buffer_limit
         self.resume_at = buffer_limit // 2
         self._partitions: dict[int, _PartitionQueues[T]] = {}
@@ -80,15 +86,49 @@ class StreamAligner(Generic[T]):
         return queues.side(side)
 
     def push(self, partition: int, side: Side, item: T, ts_ms: int | None) -> None:
-        """Adds an item; ``ts_ms`` None sorts it with its side's previous item."""
-        queue = self._queue(partition, side)
+        """Adds an item; ``ts_ms`` None sorts it with its side's previous item, and so does a
+        time more than ``max_skew_ms`` ahead of the latest time of the partition: one bad
+        clock must not hold its whole side back behind it while the other side runs ahead.
+        Only ``SKEW_CONFIRM_EVENTS`` such items in a row (the partition really moved on)
+        sort at their own times again."""
+        queues = self._partitions.get(partition)
+        if queues is None:
+            queues = self._partitions[partition] = _PartitionQueues()
+        queue = queues.side(side)
         if ts_ms is None:
             ts_ms = queue.last_ts
         else:
+            skew = self.max_skew_ms
+            if skew and queues.timed == 1 and ts_ms < queues.latest - skew:
+                self._rekey_first(queues, ts_ms)  # the partition's first item was the outlier
+            queues.timed += 1
+            if skew and queues.seen and ts_ms > queues.latest + skew:
+                queues.ahead_run += 1
+                if queues.ahead_run < SKEW_CONFIRM_EVENTS:
+                    ts_ms = max(queue.last_ts, queues.latest)  # keeps its place
+                else:
+                    queues.ahead_run = 0
+                    queues.latest = ts_ms
+            else:
+                queues.ahead_run = 0
+                if ts_ms > queues.latest or not queues.seen:
+                    queues.latest = ts_ms
+            queues.seen = True
             queue.last_ts = ts_ms
         queue.items.append((ts_ms, item))
         queue.progress = "unknown"  # more may follow: ask again when it runs dry
         self.buffered += 1
+
+    @staticmethod
+    def _rekey_first(queues: _PartitionQueues[T], ts_ms: int) -> None:
+        """The partition's first item turned out to be far ahead of the second: it sorts at
+        the second's time instead (if it is still waiting)."""
+        queues.latest = ts_ms
+        for queue in (queues.stable, queues.dark):
+            if len(queue.items) == 1:
+                _, item = queue.items[0]
+                queue.items[0] = (ts_ms, item)
+                queue.last_ts = ts_ms
 
     def set_caught_up(self, partition: int, side: Side, *, stalled: bool = False) -> None:
         """The side has nothing more to read, for now (its position is at the partition's

@@ -82,6 +82,13 @@ class ComparatorMetrics:
         self.redactions = Counter(
             p + "redactions", "Values redacted in outputs, by detector.", ["detector"], registry=r
         )
+        self.clock_skew_events = Counter(
+            p + "clock_skew_events",
+            "Events whose time was implausibly far ahead (join.max_clock_skew_ms): they did not "
+            "move stream time.",
+            ["side"],
+            registry=r,
+        )
         self.label_overflow = Counter(
             p + "label_overflow",
             "Label values folded into '(other)': a route or field path past its limit "

@@ -32,6 +32,7 @@ class Summary:
     orphans: Counter[str] = field(default_factory=Counter)
     duplicates: int = 0
     late: int = 0
+    clock_skewed: int = 0
     evicted: int = 0
     latency_regressions: int = 0
     samples_published: int = 0
@@ -78,6 +79,7 @@ class Summary:
             },
             "duplicates": self.duplicates,
             "late": self.late,
+            "clock_skewed": self.clock_skewed,
             "evicted": self.evicted,
             "latency_regressions": self.latency_regressions,
             "samples": {

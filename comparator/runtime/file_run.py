@@ -53,7 +53,9 @@ def run_files(
         "mismatches": open_file_sink(config.outputs.mismatches, "mismatches"),
         "dead_letters": open_file_sink(config.outputs.dead_letters, "dead_letters"),
     }
-    merge = JsonlMerge(files.stable, files.dark, pipeline.decoder)
+    merge = JsonlMerge(
+        files.stable, files.dark, pipeline.decoder, max_skew_ms=pipeline.join.max_clock_skew_ms
+    )
     tune_gc_for_streaming()
     started = clock()
     next_report = started + progress_every_s

@@ -131,7 +131,7 @@ class KafkaWorker:
         self._seen_offsets: dict[tuple[str, int], int] = {}  # next offset after the last read
         self._last_moved_at: dict[tuple[str, int], tuple[int, float]] = {}  # offset, since
         self.aligner: StreamAligner[ResponseEvent | InvalidEvent] = StreamAligner(
-            buffer_limit=align_buffer_limit
+            buffer_limit=align_buffer_limit, max_skew_ms=config.join.max_clock_skew_ms
         )
         # Where each input partition ends, as far as the broker has said (the highest high
         # watermark seen: cached from fetch responses, or asked for), and the partitions whose

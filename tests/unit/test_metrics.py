@@ -30,6 +30,7 @@ DESIGN = {
     # beyond the design's list: messages whose handling failed, by stage (hostile input)
     "comparator_processing_failures_total": {"stage"},
     "comparator_label_overflow_total": {"label"},
+    "comparator_clock_skew_events_total": {"side"},
 }
 TYPES = {name: "counter" for name in DESIGN} | {
     "comparator_pending_events": "gauge",
@@ -61,6 +62,7 @@ def exercise(m: ComparatorMetrics) -> None:
     m.redactions.labels("email").inc()
     m.processing_failures.labels("compare").inc()
     m.label_overflow.labels("route").inc()
+    m.clock_skew_events.labels("stable").inc()
 
 
 def parsed(m: ComparatorMetrics) -> dict[str, tuple[str, list]]:

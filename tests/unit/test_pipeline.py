@@ -498,6 +498,7 @@ def test_every_summary_field_moves_when_it_should():
         "orphans": {"missing_dark": 3, "missing_stable": 1},
         "duplicates": 1,
         "late": 1,
+        "clock_skewed": 0,  # tests/unit/test_clock_skew.py moves it
         "evicted": 1,
         "latency_regressions": 1,
         # one record per route per event-time minute: b; s, e and the four orphans are dropped

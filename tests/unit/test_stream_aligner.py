@@ -344,3 +344,48 @@ def test_never_releases_alone_unless_the_other_side_is_caught_up(stable, dark, d
     # what went is a prefix of the offline merge, and what is left is one side only
     assert out == merged(stable, dark)[: len(out)]
     assert a.oldest_buffered(0, "stable") is None or a.oldest_buffered(0, "dark") is None
+
+
+def test_an_outlier_time_keeps_its_place_instead_of_holding_its_side_back():
+    """A stable event a day ahead would sit at the head of its side while every dark event
+    went first, and every stable event behind it would then be late."""
+    a: StreamAligner[str] = StreamAligner(max_skew_ms=1000)
+    a.push(0, "stable", "s1", 100)
+    a.push(0, "stable", "s2-day-ahead", 100 + 86_400_000)
+    a.push(0, "stable", "s3", 300)
+    for n, ts in enumerate((150, 250, 350)):
+        a.push(0, "dark", f"d{n}", ts)
+    # s2 sorts with s1's time: it goes at once instead of holding s3 behind it
+    assert items(a.release()) == ["s1", "s2-day-ahead", "d0", "d1", "s3"]
+
+
+def test_a_real_jump_is_followed_once_the_partition_has_moved_there():
+    from comparator.join.join_buffer import SKEW_CONFIRM_EVENTS
+
+    a: StreamAligner[str] = StreamAligner(max_skew_ms=1000)
+    a.push(0, "stable", "s0", 100)
+    for n in range(SKEW_CONFIRM_EVENTS + 2):  # traffic resumes an hour later
+        a.push(0, "stable", f"s{n + 1}", 3_600_000 + n)
+    a.push(0, "dark", "d", 3_600_000 + SKEW_CONFIRM_EVENTS + 1)
+    # the first ones of the run keep their places, from the confirming one on they sort at
+    # their own times: nothing is held back behind them, and d waits for stable's next
+    assert items(a.release()) == [f"s{n}" for n in range(SKEW_CONFIRM_EVENTS + 3)]
+    assert a.oldest_buffered(0, "dark") == "d"
+
+
+def test_a_partitions_first_item_far_ahead_of_the_second_is_rekeyed():
+    a: StreamAligner[str] = StreamAligner(max_skew_ms=1000)
+    a.push(0, "stable", "s-day-ahead", 86_400_000)
+    a.push(0, "dark", "d1", 100)
+    a.push(0, "stable", "s2", 200)
+    assert items(a.release()) == ["s-day-ahead", "d1"]  # rekeyed to 100; ties to stable
+
+
+def test_a_sides_first_item_is_checked_against_the_other_side():
+    a: StreamAligner[str] = StreamAligner(max_skew_ms=1000)
+    a.push(0, "dark", "d1", 100)
+    a.push(0, "stable", "s-first-day-ahead", 100 + 86_400_000)  # sorts with 100
+    a.push(0, "dark", "d2", 200)
+    assert items(a.release()) == ["s-first-day-ahead"]  # sorted at 100: ties go to stable
+    a.push(0, "stable", "s2", 150)
+    assert items(a.release()) == ["d1", "s2"]

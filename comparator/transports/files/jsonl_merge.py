@@ -60,7 +60,10 @@ class _FileStream:
 class JsonlMerge:
     """Iterates ``ResponseEvent | InvalidEvent`` from both files in merged event-time order."""
 
-    def __init__(self, stable: Path, dark: Path, decoder: EventDecoder) -> None:
+    def __init__(
+        self, stable: Path, dark: Path, decoder: EventDecoder, *, max_skew_ms: int = 0
+    ) -> None:
+        self._max_skew_ms = max_skew_ms  # StreamAligner: an outlier time keeps its place
         self._streams = (
             _FileStream(stable, "stable", decoder),
             _FileStream(dark, "dark", decoder),
@@ -76,7 +79,7 @@ class JsonlMerge:
         return sum(s.line_no for s in self._streams)
 
     def __iter__(self) -> Iterator[Item]:
-        aligner: StreamAligner[Item] = StreamAligner()
+        aligner: StreamAligner[Item] = StreamAligner(max_skew_ms=self._max_skew_ms)
         try:
             while True:
                 for stream in self._streams:
