@@ -47,23 +47,66 @@ def render_key(path: Any) -> str:
     return out or "(top level)"
 
 
+# How much of a value an error message quotes (an alias bomb must not become a 5 MB line).
+QUOTE_LIMIT = 120
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing a key given twice in one mapping (PyYAML keeps the last
+    silently) and keys that are not strings (an unquoted ``1:`` route key)."""
+
+
+def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False):  # type: ignore[no-untyped-def]
+    loader.flatten_mapping(node)
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+        where = f"line {key_node.start_mark.line + 1}"
+        if not isinstance(key, str):
+            raise ConfigError("(yaml)", f"{where}: a key must be a string, not {quote(key)}")
+        if key in seen:
+            raise ConfigError("(yaml)", f"{where}: key {quote(key)} is given twice")
+        seen.add(key)
+    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _construct_mapping,  # type: ignore[arg-type]
+)
+
+
+def quote(value: Any) -> str:
+    """A value as an error message may show it: its repr, cut to ``QUOTE_LIMIT``."""
+    text = repr(value)
+    return text if len(text) <= QUOTE_LIMIT else text[:QUOTE_LIMIT] + "...(cut)"
+
+
 def load_config(path: str | Path) -> Config:
     config_path = Path(path)
+    source = str(config_path)
     try:
-        text = config_path.read_text(encoding="utf-8")
+        data = config_path.read_bytes()
     except OSError as exc:
-        raise ConfigError(
-            "(file)", f"cannot read it: {exc.strerror}", source=str(config_path)
-        ) from exc
+        raise ConfigError("(file)", f"cannot read it: {exc.strerror}", source=source) from exc
     try:
-        document = yaml.safe_load(text)
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError("(file)", f"not UTF-8 (byte {exc.start})", source=source) from exc
+    try:
+        document = yaml.load(text, Loader=_UniqueKeyLoader)
+    except ConfigError as exc:
+        exc.source = source
+        raise
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError(
-            "(yaml)", f"not valid YAML{where}: {problem}", source=str(config_path)
+            "(yaml)", f"not valid YAML{where}: {problem[:QUOTE_LIMIT]}", source=source
         ) from exc
+    except RecursionError as exc:
+        raise ConfigError("(yaml)", "nested too deeply", source=source) from exc
     if document is None:
         document = {}
     try:
@@ -89,7 +132,10 @@ def parse_config(
                     render_key([*path, unknown[0]]),
                     f"unknown key; expected one of {', '.join(sorted(allowed))}",
                 )
-        raise ConfigError(render_key(path), _describe(error))
+        problem = _describe(error)
+        if len(problem) > 2 * QUOTE_LIMIT:  # it quotes the offending value: keep it short
+            problem = problem[: 2 * QUOTE_LIMIT] + "...(cut)"
+        raise ConfigError(render_key(path), problem)
     base = base_dir or Path.cwd()
     _check_semantics(document)
 
@@ -114,9 +160,13 @@ def parse_config(
         default_summary = None
     summary = outputs_doc.get("summary", default_summary)
     outputs = OutputsConfig(
-        mismatches=_sink(outputs_doc.get("mismatches", default_mismatches), base),
-        dead_letters=_sink(outputs_doc.get("dead_letters", default_dead), base),
-        summary=None if summary is None else base / summary,
+        mismatches=_sink(
+            outputs_doc.get("mismatches", default_mismatches), base, "outputs.mismatches"
+        ),
+        dead_letters=_sink(
+            outputs_doc.get("dead_letters", default_dead), base, "outputs.dead_letters"
+        ),
+        summary=None if summary is None else _output_path(base / summary, "outputs.summary"),
     )
     redaction_doc = document.get("redaction", {})
     return Config(
@@ -137,9 +187,26 @@ def parse_config(
     )
 
 
-def _sink(doc: dict[str, Any], base: Path) -> SinkConfig:
+def _sink(doc: dict[str, Any], base: Path, key: str) -> SinkConfig:
     path = doc.get("path")
-    return SinkConfig(kind=doc["kind"], topic=doc.get("topic"), path=base / path if path else None)
+    return SinkConfig(
+        kind=doc["kind"],
+        topic=doc.get("topic"),
+        path=_output_path(base / path, f"{key}.path") if path else None,
+    )
+
+
+def _output_path(path: Path, key: str) -> Path:
+    """A file the comparator will write: refused now if it cannot be one (a directory, or
+    under something that is not a directory), not at the end of a run."""
+    if path.is_dir():
+        raise ConfigError(key, f"{path} is a directory, not a file")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ConfigError(key, f"{parent} is not a directory")
+            break
+    return path
 
 
 def _check_semantics(document: dict[str, Any]) -> None:
