@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench bench-files kafka-start kafka-stop clean
+.PHONY: demo test lint fuzz bench bench-files kafka-start kafka-stop clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,9 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+fuzz: $(STAMP)
+	FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60) fuzz/run
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -89,6 +89,12 @@ def load_config(path: str | Path) -> Config:
         data = config_path.read_bytes()
     except OSError as exc:
         raise ConfigError("(file)", f"cannot read it: {exc.strerror}", source=source) from exc
+    return parse_config_bytes(data, base_dir=config_path.resolve().parent, source=source)
+
+
+def parse_config_bytes(data: bytes, *, base_dir: Path, source: str) -> Config:
+    """A config file's bytes: UTF-8, YAML (safe, no duplicate or non-string keys), then
+    :func:`parse_config`. Every problem is a :class:`ConfigError` naming ``source``."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -110,9 +116,9 @@ def load_config(path: str | Path) -> Config:
     if document is None:
         document = {}
     try:
-        return parse_config(document, base_dir=config_path.resolve().parent, source=config_path)
+        return parse_config(document, base_dir=base_dir, source=Path(source))
     except ConfigError as exc:
-        exc.source = str(config_path)
+        exc.source = source
         raise
 
 
