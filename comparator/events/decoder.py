@@ -7,6 +7,8 @@ a schema cannot express (side agreement with the topic or file, timestamp format
 
 from __future__ import annotations
 
+import json
+import re
 import sys
 from datetime import datetime
 from typing import Any
@@ -45,6 +47,31 @@ def json_depth(value: Any) -> int:
 # Event times outside 1970-01-01 .. 9999-12-31 are refused: beyond them a time cannot be
 # written as RFC 3339, and beyond 64 bits it cannot even be encoded into a record.
 MAX_TS_MS = 253_402_300_799_999
+
+
+# orjson reads integers beyond 64 bits as floats (2**70 and 2**70 + 1 would compare equal):
+# an event with a run of 19+ digits is checked exactly, rarely enough to cost nothing.
+_LONG_DIGITS = re.compile(rb"\d{19,}")
+_INT64 = 2**63
+
+
+def _reject_huge(text: str) -> int:
+    value = int(text)
+    if not -_INT64 <= value < _INT64:
+        raise OverflowError(text[:40])
+    return value
+
+
+def _has_huge_integer(raw: bytes) -> bool:
+    """True if the JSON holds an integer literal outside the signed 64-bit range (digits
+    inside strings do not count)."""
+    try:
+        json.loads(raw, parse_int=_reject_huge)
+    except OverflowError:
+        return True
+    except (ValueError, RecursionError):
+        return False  # not JSON for the standard library either: orjson's verdict stands
+    return False
 
 
 def parse_timestamp(value: Any) -> int | None:
@@ -120,6 +147,14 @@ class EventDecoder:
             doc = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
             return self._undecodable(raw, side, position, exc)
+        if _LONG_DIGITS.search(raw) is not None and _has_huge_integer(raw):
+            return InvalidEvent(
+                "invalid_field",
+                "an integer beyond 64 bits (it could not be compared exactly)",
+                side,
+                raw,
+                position,
+            )
         if raw.count(b"{") + raw.count(b"[") > self.max_depth:
             depth = json_depth(doc)
             if depth > self.max_depth:

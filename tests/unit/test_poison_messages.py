@@ -69,17 +69,24 @@ def test_a_deeply_nested_event_becomes_an_encodable_too_deep_dead_letter(depth):
 
 
 @pytest.mark.parametrize(
-    "ts", [2**70, -(10**19), 1.7e308, -1, 253_402_300_800_000, "99999-01-01T00:00:00Z"]
+    ("ts", "reason"),
+    [
+        (2**70, "invalid_field"),  # an integer literal beyond 64 bits: refused as such
+        (-(10**19), "invalid_field"),
+        (1.7e308, "bad_timestamp"),
+        (-1, "bad_timestamp"),
+        (253_402_300_800_000, "bad_timestamp"),
+        ("99999-01-01T00:00:00Z", "bad_timestamp"),
+    ],
 )
-def test_an_event_time_outside_1970_to_9999_is_a_bad_timestamp(ts):
+def test_an_event_time_outside_1970_to_9999_is_refused(ts, reason):
     p = make_pipeline()
-    raw = (
-        orjson.dumps({"request_id": "t", "status": 200, "ts": ts})
-        if not isinstance(ts, int) or abs(ts) < 2**63
-        else b'{"request_id":"t","status":200,"ts":%d}' % ts
-    )
+    if isinstance(ts, int) and abs(ts) >= 2**63:
+        raw = b'{"request_id":"t","status":200,"ts":%d}' % ts
+    else:
+        raw = orjson.dumps({"request_id": "t", "status": 200, "ts": ts})
     [letter] = dead_letters(feed(p, "stable", raw))
-    assert letter["reason"] == "bad_timestamp"
+    assert letter["reason"] == reason
 
 
 def test_timestamps_at_the_edges_of_the_range():
@@ -220,3 +227,16 @@ def test_a_status_written_as_a_float_is_an_invalid_field():
     p = make_pipeline()
     [letter] = dead_letters(feed(p, "stable", b'{"request_id":"s","status":200.0}'))
     assert (letter["reason"], letter["detail"]) == ("invalid_field", "status must be integer")
+
+
+def test_an_integer_beyond_64_bits_is_refused_never_compared_inexactly():
+    """orjson reads 2**70 and 2**70 + 1 as the same float: they would compare equal."""
+    p = make_pipeline()
+    raw = b'{"request_id":"big","status":200,"body":{"n":%d}}' % (2**70 + 1)
+    [letter] = dead_letters(feed(p, "stable", raw))
+    assert letter["reason"] == "invalid_field"
+    assert "beyond 64 bits" in letter["detail"]
+    # long digit runs inside strings, and integers within 64 bits, are fine
+    feed(p, "stable", event("ok", body={"id": "12345678901234567890123", "n": 2**63 - 1}))
+    feed(p, "dark", event("ok", body={"id": "12345678901234567890123", "n": 2**63 - 1}))
+    assert p.summary.pairs == 1 and p.summary.matches == 1
