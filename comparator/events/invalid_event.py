@@ -21,6 +21,8 @@ InvalidReason = Literal[
     "unprocessable",  # any other failure while handling the message (a fallback dead letter)
 ]
 INVALID_REASONS: tuple[InvalidReason, ...] = get_args(InvalidReason)
+# the reasons a message's bytes decide; "unprocessable" is a failure of ours, no input's
+INPUT_REASONS: tuple[InvalidReason, ...] = tuple(r for r in INVALID_REASONS if r != "unprocessable")
 
 NOT_PARSED = object()
 
