@@ -666,13 +666,16 @@ class KafkaWorker:
         if self.state.stopping:
             return  # clients closing their connections, not an outage
         if error.code() in (KafkaError._ALL_BROKERS_DOWN, KafkaError._TRANSPORT):
-            if self.state.broker_down_since is None:
-                self.state.broker_down_since = time.monotonic()
-                # what was known of each side's end is stale from now: wait until it is back
-                self.aligner.forget_progress()
-                log.warning("broker unreachable", extra={"fields": {"error": str(error)}})
+            self._broker_down(str(error))
         else:
             log.warning("kafka client error", extra={"fields": {"error": str(error)}})
+
+    def _broker_down(self, why: str) -> None:
+        if self.state.broker_down_since is None:
+            self.state.broker_down_since = time.monotonic()
+            # what was known of each side's end is stale from now: wait until it is back
+            self.aligner.forget_progress()
+            log.warning("broker unreachable", extra={"fields": {"error": why}})
 
     def _probe_broker_if_down(self) -> None:
         if self.state.broker_down_since is None or self.consumer is None:

@@ -67,6 +67,8 @@ COMMIT_TIMEOUT_S = 10.0
 # 142 ms, 5 ms gave p50 28 ms / p99 66 ms, 1 ms no better (p50 27 ms); throughput was the
 # same within noise (9,199 / 9,336 / 8,312 events/s). docs/performance.md.
 BATCH_WINDOW_S = 0.005
+# Without input for this long, the broker is probed (_probe_broker_if_quiet).
+QUIET_PROBE_S = 2.0
 # A partition is sought back again (messages queued before its last seek arrived) at most
 # this often.
 RESEEK_INTERVAL_S = 0.05
@@ -163,6 +165,7 @@ class FaustWorker(KafkaWorker):
         self._reseek_wanted: set[tuple[str, int]] = set()  # sought back, stale ones came
         self._last_seek_at: dict[tuple[str, int], float] = {}
         self._commit_task: asyncio.Future[bool] | None = None  # the timer's periodic commit
+        self._last_quiet_probe = 0.0
 
     # -- mounting on an app ----------------------------------------------------------------
 
@@ -275,6 +278,33 @@ class FaustWorker(KafkaWorker):
         except Exception as exc:  # revoked meanwhile: the next assignment starts afresh
             log.warning("seek failed", extra={"fields": {"error": str(exc)}})
 
+    async def _probe_broker_if_quiet(self, now: float) -> None:
+        """aiokafka reports no outage to us, and the output producer reports one only when it
+        has something to send: after ``QUIET_PROBE_S`` without input the broker is asked for
+        metadata, and no answer is an outage (what each side's end is then becomes unknown,
+        and the catching up after it is waited out as on the native engine)."""
+        if self.state.broker_down_since is not None or self.state.stopping:
+            return
+        if now - max(self.state.last_message_at or 0.0, self._assigned_at) < QUIET_PROBE_S:
+            return
+        if now - self._last_quiet_probe < QUIET_PROBE_S:
+            return
+        self._last_quiet_probe = now
+        loop = asyncio.get_running_loop()
+        answered = await loop.run_in_executor(None, self._broker_answers)
+        if not answered:
+            self._broker_down("no metadata from the broker (quiet input probe)")
+
+    def _broker_answers(self) -> bool:
+        producer = self.producer
+        if producer is None:
+            return True
+        try:
+            producer.list_topics(self.kafka.stable_topic, timeout=1.0)
+        except Exception:
+            return False
+        return True
+
     async def _check_stalls(self) -> None:
         """Once a second: a partition that has not moved for ``STALL_S`` seconds while its
         high watermark says there is more is sought back to its expected offset (a run
@@ -325,6 +355,7 @@ class FaustWorker(KafkaWorker):
         if now - self._last_second >= 1.0:
             self._last_second = now
             self._probe_broker_if_down()
+            await self._probe_broker_if_quiet(now)
             await self._check_group()
             await self._check_stalls()
             if self.on_second is not None:
