@@ -202,18 +202,24 @@ _NORMALISED_CACHE_MAX = 65536
 
 
 def normalise(path: str) -> str:
-    """Indices of a concrete path become ``[*]``: ``$.items[3].price`` → ``$.items[*].price``.
+    """Indices of a concrete path become ``[*]``: ``$.items[3].price`` → ``$.items[*].price``,
+    and so do id-like member names (``$.orders['123'].qty`` → ``$.orders[*].qty``).
 
     Paths that do not start with ``$`` (``status``, ``headers.content-type``, ``error.type``) and
     paths without brackets are returned unchanged.
     """
-    if "[" not in path or not path.startswith("$"):
+    if not path.startswith("$") or ("[" not in path and not any(c.isdigit() for c in path)):
         return path
     cached = _normalised.get(path)
     if cached is not None:
         return cached
     parsed = parse_path(path)
-    steps = (Step("wildcard") if step.kind == "index" else step for step in parsed.steps)
+    steps = (
+        Step("wildcard")
+        if step.kind == "index" or (step.kind == "key" and is_id_like(step.name or ""))
+        else step
+        for step in parsed.steps
+    )
     result = "$" + "".join(step.render() for step in steps)
     if len(_normalised) >= _NORMALISED_CACHE_MAX:
         _normalised.clear()
