@@ -57,7 +57,6 @@ class _PartitionQueues(Generic[T]):
     stable: _SideQueue[T] = field(default_factory=_SideQueue)
     dark: _SideQueue[T] = field(default_factory=_SideQueue)
     latest: int = 0  # the latest sort time of the partition (both sides)
-    seen: bool = False  # an item with a time of its own has come
     ahead_run: int = 0  # items in a row far ahead of ``latest`` (clock skew)
     timed: int = 0  # items with a time of their own so far
 
@@ -99,10 +98,11 @@ class StreamAligner(Generic[T]):
             ts_ms = queue.last_ts
         else:
             skew = self.max_skew_ms
+            first = queues.timed == 0
             if skew and queues.timed == 1 and ts_ms < queues.latest - skew:
                 self._rekey_first(queues, ts_ms)  # the partition's first item was the outlier
             queues.timed += 1
-            if skew and queues.seen and ts_ms > queues.latest + skew:
+            if skew and not first and ts_ms > queues.latest + skew:
                 queues.ahead_run += 1
                 if queues.ahead_run < SKEW_CONFIRM_EVENTS:
                     ts_ms = max(queue.last_ts, queues.latest)  # keeps its place
@@ -111,9 +111,8 @@ class StreamAligner(Generic[T]):
                     queues.latest = ts_ms
             else:
                 queues.ahead_run = 0
-                if ts_ms > queues.latest or not queues.seen:
+                if ts_ms > queues.latest or first:
                     queues.latest = ts_ms
-            queues.seen = True
             queue.last_ts = ts_ms
         queue.items.append((ts_ms, item))
         queue.progress = "unknown"  # more may follow: ask again when it runs dry

@@ -5,11 +5,8 @@ from __future__ import annotations
 
 from confluent_kafka import KafkaError, KafkaException
 
-from comparator.config.loader import parse_config
-from comparator.pipeline import Emission, Pipeline
-from comparator.runtime.kafka_run import KafkaWorker
-
-KEY = b"unit-test-redaction-key-0123456789"
+from comparator.pipeline import Emission
+from tests.unit.test_worker_alignment import worker as alignment_worker
 
 
 class SizeLimitedProducer:
@@ -24,20 +21,8 @@ class SizeLimitedProducer:
 
 
 def test_a_record_the_producer_refuses_is_dropped_and_counted():
-    config = parse_config(
-        {
-            "source": {
-                "kind": "kafka",
-                "kafka": {"stable_topic": "s", "dark_topic": "d", "group_id": "g"},
-            },
-            "outputs": {
-                "mismatches": {"kind": "kafka", "topic": "m"},
-                "dead_letters": {"kind": "kafka", "topic": "dl"},
-            },
-            "metrics": {"listen": None},
-        }
-    )
-    worker = KafkaWorker(config, Pipeline(config, redaction_key=KEY))
+    worker = alignment_worker()
+    del worker._publish  # that helper silences publishing; this test is about it
     producer = SizeLimitedProducer(limit=100)
     worker.producer = producer  # type: ignore[assignment]
     worker._publish(
