@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -147,6 +148,10 @@ def _run_kafka(config: Config, max_idle: float | None) -> None:
         sys.exit(1)
     if config.outputs.summary is not None:
         write_summary(config.outputs.summary, worker.pipeline.summary)
+    if worker.close_abandoned:  # a client thread is still inside close(): do not wait for it
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 @main.command()

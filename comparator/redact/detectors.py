@@ -5,17 +5,22 @@ metric) and a ``find(text)`` method that returns the ``(start, end)`` spans of `
 considers sensitive. Spans of different detectors may overlap; the redactor merges them.
 
 Detectors are pure, hold only precompiled patterns, and are cheap on strings that cannot match:
-each starts with a check that costs one C-level scan (``'@' in text``, a compiled search for a
-13-digit run, ...) before doing anything heavier. Patterns avoid nested backtracking (possessive
-quantifiers, fixed starts) so that their cost stays linear in the length of the string.
+each has a ``hint``, a pattern that every string it could find something in contains (the
+redactor searches one union of them before calling any detector). Patterns avoid nested
+backtracking (possessive quantifiers, fixed starts) so that their cost stays linear in the length
+of the string, and every candidate looked at in Python is paid for from a ``ScanBudget``: a
+detector whose budget runs out stops and notes where (see ``scan_budget``).
 """
 
 from __future__ import annotations
 
 import re
 import string
+from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Protocol
+
+from comparator.redact.scan_budget import FINDING_UNITS, ScanBudget
 
 Span = tuple[int, int]
 
@@ -24,9 +29,12 @@ class Detector(Protocol):
     """Finds sensitive substrings of a string."""
 
     name: str
+    # A regular expression every string holding a finding matches (None: no such shortcut).
+    hint: str | None
 
-    def find(self, text: str) -> list[Span]:
-        """Return the (start, end) spans of ``text`` that are sensitive."""
+    def find(self, text: str, budget: ScanBudget | None = None) -> list[Span]:
+        """Return the (start, end) spans of ``text`` that are sensitive, examining candidates
+        while ``budget`` pays for them (a fresh default budget if None)."""
         ...
 
 
@@ -41,6 +49,9 @@ _EMAIL_AT_DOMAIN = re.compile(
 )
 # The local part is found backwards from the '@', by matching this on the reversed string.
 _EMAIL_LOCAL_RUN = re.compile(r"[\w.%+\-]*+")
+# Where a cut before an unexamined ``@domain`` starts: far enough back to cover its local part
+# (RFC 5321 allows 64 characters; longer runs are cut at this distance too).
+_EMAIL_LOCAL_MAX = 256
 
 
 class EmailDetector:
@@ -52,15 +63,19 @@ class EmailDetector:
     """
 
     name = "email"
+    hint = "@"
 
-    def find(self, text: str) -> list[Span]:
+    def find(self, text: str, budget: ScanBudget | None = None) -> list[Span]:
         if "@" not in text:
             return []
+        budget = budget or ScanBudget()
         reversed_text = text[::-1]
         spans: list[Span] = []
         floor = 0  # end of the previous address
         for m in _EMAIL_AT_DOMAIN.finditer(text):
             at = m.start()
+            if not budget.spend(FINDING_UNITS, max(floor, at - _EMAIL_LOCAL_MAX)):
+                break
             local = _EMAIL_LOCAL_RUN.match(reversed_text, len(text) - at)
             length = local.end() - local.start() if local is not None else 0
             start = max(at - length, floor)
@@ -72,14 +87,15 @@ class EmailDetector:
 
 # --- payment card ------------------------------------------------------------------------------
 
-# A maximal run of digits where consecutive digits may be separated by one space or one dash.
-_CARD_RUN = re.compile(r"[0-9](?:[ \-]?[0-9])*+")
-# Cheap pre-check (a necessary condition): 13 or more characters of ``[0-9 -]`` that start and
-# end with a digit.
+# A maximal run of at least 13 digits where consecutive digits may be separated by one space or
+# one dash. Possessive, so a match always starts where its run starts; shorter runs never match.
+_CARD_RUN = re.compile(r"[0-9](?:[ \-]?+[0-9]){12,}+")
 _CARD_HINT = re.compile(r"[0-9][0-9 \-]{11,}[0-9]")
 _DIGIT_GROUP = re.compile(r"[0-9]+")
 CARD_MIN_DIGITS = 13
 CARD_MAX_DIGITS = 19
+# Luhn: a digit's value as it is added when doubled.
+_DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
 
 
 def luhn_valid(digits: str) -> bool:
@@ -88,11 +104,7 @@ def luhn_valid(digits: str) -> bool:
     double = False
     for ch in reversed(digits):
         d = ord(ch) - 48
-        if double:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
+        total += _DOUBLED[d] if double else d
         double = not double
     return total % 10 == 0
 
@@ -104,46 +116,79 @@ class CardDetector:
     consecutive groups holding 13-19 digits is a candidate, and for each starting group the
     longest Luhn-valid window is reported. So ``"order 12 4111 1111 1111 1111"`` finds the card,
     and several cards separated by single spaces are all found. A single unseparated run of more
-    than 19 digits is not a card.
+    than 19 digits is not a card. Each digit read for a starting group costs two units.
     """
 
     name = "card"
+    hint = _CARD_HINT.pattern
 
-    def find(self, text: str) -> list[Span]:
+    def find(self, text: str, budget: ScanBudget | None = None) -> list[Span]:
         if _CARD_HINT.search(text) is None:
             return []
+        budget = budget or ScanBudget()
         spans: list[Span] = []
         for run in _CARD_RUN.finditer(text):
-            chars = run.group()
-            if len(chars) - chars.count(" ") - chars.count("-") < CARD_MIN_DIGITS:
-                continue
-            offset = run.start()
-            groups = [(offset + g.start(), offset + g.end()) for g in _DIGIT_GROUP.finditer(chars)]
-            digits = chars.replace(" ", "").replace("-", "")
-            spans.extend(_card_windows(groups, digits))
+            start, end = run.span()
+            digits = end - start - text.count(" ", start, end) - text.count("-", start, end)
+            if digits >= CARD_MIN_DIGITS and not _card_windows(text, start, end, spans, budget):
+                break
         return spans
 
 
-def _card_windows(groups: list[Span], digits: str) -> list[Span]:
-    """For each group, the longest Luhn-valid window of whole groups starting there.
+def _card_windows(text: str, start: int, end: int, spans: list[Span], budget: ScanBudget) -> bool:
+    """Appends to ``spans``, for each digit group of the run ``text[start:end]``, the longest
+    Luhn-valid window of whole groups starting there; False if the budget ran out.
 
-    ``groups`` are the text spans of the run's digit groups, ``digits`` the run's digits.
-    """
-    firsts = [0]  # index in ``digits`` of each group's first digit, then the total
-    for start, end in groups:
-        firsts.append(firsts[-1] + end - start)
-    spans: list[Span] = []
-    for first in range(len(groups)):
-        best: Span | None = None
-        for last in range(first, len(groups)):
-            window = digits[firsts[first] : firsts[last + 1]]
-            if len(window) > CARD_MAX_DIGITS:
+    Groups are read lazily: only those within 19 digits of the current first group are held, so
+    a 1 MiB run costs no more than the budget lets it."""
+    groups = _DIGIT_GROUP.finditer(text, start, end)
+    ahead: deque[Span] = deque()  # the groups from the current first one on
+    digits_ahead = 0
+    more = True
+    while True:
+        while more and digits_ahead <= CARD_MAX_DIGITS:
+            group = next(groups, None)
+            if group is None:
+                more = False
                 break
-            if len(window) >= CARD_MIN_DIGITS and luhn_valid(window):
-                best = (groups[first][0], groups[last][1])
+            ahead.append(group.span())
+            digits_ahead += group.end() - group.start()
+        if not ahead:
+            return True
+        # The windows starting here read at most 19 digits: two units per digit.
+        if not budget.spend(2 * min(digits_ahead, CARD_MAX_DIGITS), ahead[0][0]):
+            return False
+        best = _longest_luhn_window(text, ahead)
         if best is not None:
             spans.append(best)
-    return spans
+        first_start, first_end = ahead.popleft()
+        digits_ahead -= first_end - first_start
+
+
+def _longest_luhn_window(text: str, groups: deque[Span]) -> Span | None:
+    """The longest Luhn-valid window of 13-19 digits made of ``groups[0]``, ``groups[1]``, ...
+
+    One pass over at most 19 digits: with ``plain[p]``/``doubled[p]`` the sums of the digits at
+    even/odd offsets ``p`` from the window's start, a window of ``n`` digits doubles exactly the
+    offsets of parity ``n % 2``."""
+    plain = [0, 0]
+    doubled = [0, 0]
+    count = 0
+    best: Span | None = None
+    for group_start, group_end in groups:
+        if count + group_end - group_start > CARD_MAX_DIGITS:
+            break
+        for index in range(group_start, group_end):
+            d = ord(text[index]) - 48
+            parity = count & 1
+            plain[parity] += d
+            doubled[parity] += _DOUBLED[d]
+            count += 1
+        if count >= CARD_MIN_DIGITS:
+            parity = count & 1
+            if (doubled[parity] + plain[1 - parity]) % 10 == 0:
+                best = (groups[0][0], group_end)
+    return best
 
 
 # --- JWT -----------------------------------------------------------------------------------------
@@ -159,11 +204,15 @@ class JwtDetector:
     """A JSON Web Token: ``eyJ<b64url>.<b64url>.<b64url>`` anywhere in the string."""
 
     name = "jwt"
+    hint = "eyJ"
 
-    def find(self, text: str) -> list[Span]:
+    def find(self, text: str, budget: ScanBudget | None = None) -> list[Span]:
+        budget = budget or ScanBudget()
         spans: list[Span] = []
         pos = text.find("eyJ")
         while pos >= 0:
+            if not budget.spend(FINDING_UNITS, pos):
+                break
             m = _JWT.match(text, pos)
             if m is not None:
                 spans.append(m.span())
@@ -188,11 +237,18 @@ class BearerDetector:
     """``Bearer <token>`` (case-insensitive); the span is the token, the word ``Bearer`` stays."""
 
     name = "bearer"
+    hint = "(?i:bearer)"
 
-    def find(self, text: str) -> list[Span]:
+    def find(self, text: str, budget: ScanBudget | None = None) -> list[Span]:
         if "bearer" not in text.lower():
             return []
-        return [m.span(1) for m in _BEARER.finditer(text)]
+        budget = budget or ScanBudget()
+        spans: list[Span] = []
+        for m in _BEARER.finditer(text):
+            if not budget.spend(FINDING_UNITS, m.start()):
+                break
+            spans.append(m.span(1))
+        return spans
 
 
 # --- IBAN ----------------------------------------------------------------------------------------
@@ -202,9 +258,9 @@ class BearerDetector:
 # writes it. The candidate is then cut back at spaces until it passes mod-97, so words that
 # follow an IBAN do not hide it.
 _IBAN_CANDIDATE = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}")
-_IBAN_HINT = re.compile(r"[A-Z][A-Z][0-9][0-9]")
 # A -> "10", B -> "11", ..., Z -> "35" (ISO 7064 mod 97-10 conversion of letters).
 _IBAN_LETTER_DIGITS = str.maketrans({ch: str(ord(ch) - 55) for ch in string.ascii_uppercase})
+_IBAN_HINT = re.compile(r"[A-Z][A-Z][0-9][0-9]")
 _ASCII_ALNUM = frozenset(string.ascii_letters + string.digits)
 IBAN_MIN_LENGTH = 15
 IBAN_MAX_LENGTH = 34
@@ -226,13 +282,18 @@ class IbanDetector:
     """An IBAN that passes the mod-97 check, compact or printed in groups of 4."""
 
     name = "iban"
+    hint = _IBAN_HINT.pattern
 
-    def find(self, text: str) -> list[Span]:
+    def find(self, text: str, budget: ScanBudget | None = None) -> list[Span]:
         if _IBAN_HINT.search(text) is None:
             return []
+        budget = budget or ScanBudget()
         spans: list[Span] = []
         pos = 0
         while (m := _IBAN_CANDIDATE.search(text, pos)) is not None:
+            # A mod-97 check of up to 34 characters per candidate end (the spaces, its end).
+            if not budget.spend(2 + 6 * (1 + text.count(" ", m.start(), m.end())), m.start()):
+                break
             span = _longest_valid_iban(text, m.start(), m.end())
             if span is not None:
                 spans.append(span)
@@ -265,11 +326,18 @@ class SsnDetector:
     """A US social security number written ``ddd-dd-dddd`` with a valid area, group and serial."""
 
     name = "ssn"
+    hint = _SSN_HINT.pattern
 
-    def find(self, text: str) -> list[Span]:
+    def find(self, text: str, budget: ScanBudget | None = None) -> list[Span]:
         if _SSN_HINT.search(text) is None:
             return []
-        return [m.span() for m in _SSN.finditer(text)]
+        budget = budget or ScanBudget()
+        spans: list[Span] = []
+        for m in _SSN.finditer(text):
+            if not budget.spend(FINDING_UNITS, m.start()):
+                break
+            spans.append(m.span())
+        return spans
 
 
 # --- key = value inside text -------------------------------------------------------------------
@@ -300,28 +368,40 @@ class KeyValueDetector:
     """
 
     name = "key"
+    hint = "[:=]"
 
     def __init__(
         self,
         is_secret_name: Callable[[str], bool],
         header_names: Iterable[str],
+        may_hold_secret_name: Callable[[str], bool] | None = None,
     ) -> None:
         self._is_secret_name = is_secret_name
         self._header_names = frozenset(n.lower() for n in header_names)
+        # A necessary condition on the whole text (a secret name occurs in it somewhere), so
+        # that text without one costs a few C-level searches and no Python loop over its pairs.
+        self._may_hold_secret_name = may_hold_secret_name
 
-    def find(self, text: str) -> list[Span]:
+    def find(self, text: str, budget: ScanBudget | None = None) -> list[Span]:
         if ":" not in text and "=" not in text:
             return []
+        if self._may_hold_secret_name is not None and not self._may_hold_secret_name(text):
+            return []
+        budget = budget or ScanBudget()
         spans: list[Span] = []
         # The scan matches "name:" only; a value is looked at only after a secret name, and the
         # scan resumes after that value. So pairs nested in other values are found too, and no
         # character is scanned more than a bounded number of times.
         pos = 0
         while (m := _KEY_SEPARATOR.search(text, pos)) is not None:
+            if not budget.spend(2, m.start()):
+                break
             pos = m.end()
             name = m.group(2)
             if not self._is_secret_name(name):
                 continue
+            if not budget.spend(FINDING_UNITS, m.start()):
+                break
             value = _VALUE.match(text, m.end())
             if value is None:
                 continue
@@ -351,6 +431,7 @@ class RegexDetector:
     the pattern says ``(?i)``). The whole match is the span; empty matches are ignored."""
 
     name = "regex"
+    hint = None
 
     def __init__(self, patterns: Iterable[str]) -> None:
         self._patterns = tuple(compile_pattern(p, what="redaction regex") for p in patterns)
@@ -358,10 +439,13 @@ class RegexDetector:
     def __bool__(self) -> bool:
         return bool(self._patterns)
 
-    def find(self, text: str) -> list[Span]:
+    def find(self, text: str, budget: ScanBudget | None = None) -> list[Span]:
+        budget = budget or ScanBudget()
         spans: list[Span] = []
         for pattern in self._patterns:
             for m in pattern.finditer(text):
+                if not budget.spend(FINDING_UNITS, m.start()):
+                    break
                 if m.end() > m.start():
                     spans.append(m.span())
         return spans

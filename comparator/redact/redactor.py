@@ -11,6 +11,7 @@ result is returned; the caller drops the record.
 
 from __future__ import annotations
 
+import bisect
 import hmac
 import json
 import re
@@ -26,6 +27,7 @@ from comparator.redact.detectors import (
     builtin_detectors,
     compile_pattern,
 )
+from comparator.redact.scan_budget import DEFAULT_SCAN_BUDGET, UNSCANNED, ScanBudget
 
 DEFAULT_KEY_PATTERN = r"password|passwd|secret|token|api[_-]?key|ssn|card[_-]?number"
 DEFAULT_SECRET_HEADERS: frozenset[str] = frozenset(
@@ -39,8 +41,14 @@ _HASH_HEX_CHARS = 12
 # Tie-break between overlapping spans of equal length: the earlier name wins.
 _PRIORITY = {
     name: rank
-    for rank, name in enumerate(("jwt", "bearer", "email", "card", "iban", "ssn", "key", "regex"))
+    for rank, name in enumerate(
+        (UNSCANNED, "jwt", "bearer", "email", "card", "iban", "ssn", "key", "regex")
+    )
 }
+# Configured key patterns that cannot be searched for in a whole text the way they match a
+# name on its own (anchors, word boundaries, lookarounds): with one of them, every text with a
+# ``:`` or ``=`` goes through the key detector's scan.
+_CONTEXT_SENSITIVE = re.compile(r"[\^$]|\\[AZbB]|\(\?[=!<]")
 
 # Bounded caches of per-name decisions (dict keys and header names repeat a lot).
 _CACHE_LIMIT = 4096
@@ -63,24 +71,35 @@ class Redactor:
         key_patterns: Iterable[str] = (),
         regexes: Iterable[str] = (),
         on_redaction: Callable[[str], None] | None = None,
+        scan_budget: int = DEFAULT_SCAN_BUDGET,
     ) -> None:
         if not isinstance(key, bytes | bytearray) or not key:
             raise ValueError("redaction key must be non-empty bytes")
         self._key = bytes(key)
         self._on_redaction = on_redaction
+        self._scan_budget = scan_budget
+        configured = list(key_patterns)
         self._key_patterns = [re.compile(DEFAULT_KEY_PATTERN, re.IGNORECASE)] + [
             compile_pattern(p, what="redaction key pattern", flags=re.IGNORECASE)
-            for p in key_patterns
+            for p in configured
         ]
         self._secret_headers = DEFAULT_SECRET_HEADERS | {_header_name(h) for h in headers}
+        name_precheck = None
+        if not any(_CONTEXT_SENSITIVE.search(p) for p in configured):
+            name_precheck = self._may_hold_secret_name
         regex_detector = RegexDetector(regexes)
         detectors: list[Detector] = [
             *builtin_detectors(),
-            KeyValueDetector(self._is_secret_name, self._secret_headers),
+            KeyValueDetector(self._is_secret_name, self._secret_headers, name_precheck),
         ]
         if regex_detector:
             detectors.append(regex_detector)
         self._finders = tuple((d.find, d.name) for d in detectors)
+        hints = [d.hint for d in detectors]
+        # One search decides whether any detector could find something in a string.
+        self._any_hint = (
+            None if None in hints else re.compile("|".join(f"(?:{h})" for h in hints if h))
+        )
         self._kind_cache: dict[str, str] = {}
         self._clean_names: set[str] = set()
 
@@ -95,8 +114,9 @@ class Redactor:
         strings, and all dict keys, go through the detectors. Numbers, booleans and null
         elsewhere are kept as they are."""
         hits: list[str] = []
+        budget = ScanBudget(self._scan_budget)
         try:
-            result = self._walk(value, hits)
+            result = self._walk(value, hits, budget)
         except RecursionError:
             raise RedactionError("value nested too deeply to redact") from None
         self._report(hits)
@@ -112,8 +132,9 @@ class Redactor:
             raise RedactionError("path keys must be strings")
         kind = next((k for k in map(self._secret_kind, names) if k), "")
         hits: list[str] = []
+        budget = ScanBudget(self._scan_budget)
         try:
-            result = self._whole(value, kind, hits) if kind else self._walk(value, hits)
+            result = self._whole(value, kind, hits) if kind else self._walk(value, hits, budget)
         except RecursionError:
             raise RedactionError("value nested too deeply to redact") from None
         self._report(hits)
@@ -125,7 +146,7 @@ class Redactor:
         if not isinstance(text, str):
             raise RedactionError(f"cannot redact text of type {type(text).__name__}")
         hits: list[str] = []
-        result = self._string(text, hits)
+        result = self._string(text, hits, ScanBudget(self._scan_budget))
         self._report(hits)
         return result
 
@@ -134,14 +155,15 @@ class Redactor:
         matches the key patterns (``x-auth-token``) one ``key`` token; other values, and all
         names, go through the detectors. Names keep their spelling."""
         hits: list[str] = []
+        budget = ScanBudget(self._scan_budget)
         result: dict[str, str] = {}
         for name, value in headers.items():
             if not isinstance(name, str) or not isinstance(value, str):
                 raise RedactionError("header names and values must be strings")
-            new_name = self._name(name, hits)
+            new_name = self._name(name, hits, budget)
             if new_name in result:
                 raise RedactionError("two header names redact to the same text")
-            result[new_name] = self._header_value(name, value, hits)
+            result[new_name] = self._header_value(name, value, hits, budget)
         self._report(hits)
         return result
 
@@ -150,7 +172,7 @@ class Redactor:
         if not isinstance(name, str) or not isinstance(value, str):
             raise RedactionError("header names and values must be strings")
         hits: list[str] = []
-        result = self._header_value(name, value, hits)
+        result = self._header_value(name, value, hits, ScanBudget(self._scan_budget))
         self._report(hits)
         return result
 
@@ -164,9 +186,9 @@ class Redactor:
 
     # --- internals -------------------------------------------------------------------------------
 
-    def _walk(self, value: Any, hits: list[str]) -> Any:
+    def _walk(self, value: Any, hits: list[str], budget: ScanBudget) -> Any:
         if isinstance(value, str):
-            return self._string(value, hits)
+            return self._string(value, hits, budget)
         if value is None or isinstance(value, bool | int | float):
             return value
         if isinstance(value, dict):
@@ -174,23 +196,26 @@ class Redactor:
             for key, item in value.items():
                 if not isinstance(key, str):
                     raise RedactionError(f"cannot redact a dict key of type {type(key).__name__}")
-                new_key = self._name(key, hits)
+                new_key = self._name(key, hits, budget)
                 if new_key in result:
                     raise RedactionError("two dict keys redact to the same text")
                 kind = self._secret_kind(key)
-                result[new_key] = self._whole(item, kind, hits) if kind else self._walk(item, hits)
+                result[new_key] = (
+                    self._whole(item, kind, hits) if kind else self._walk(item, hits, budget)
+                )
             return result
         if isinstance(value, list | tuple):
-            return [self._walk(item, hits) for item in value]
+            return [self._walk(item, hits, budget) for item in value]
         raise RedactionError(f"cannot redact a value of type {type(value).__name__}")
 
     def _secret_kind(self, name: str) -> str:
         """``"header"``, ``"key"`` or ``""`` (not secret) for a dict key or header name."""
         kind = self._kind_cache.get(name)
         if kind is None:
-            # A name redacted earlier holds tokens such as "[REDACTED:ssn:...]": judge only the
-            # text around them, or a second pass would treat "ssn" in the token as a secret key.
-            bare = TOKEN_PATTERN.sub("", name) if _TOKEN_MARK in name else name
+            # A name redacted earlier holds tokens such as "[REDACTED:ssn:...]": judge the text
+            # around them with each token as one opaque character, or a second pass would treat
+            # "ssn" in the token, or the words joined around it, as a secret name.
+            bare = TOKEN_PATTERN.sub("\x00", name) if _TOKEN_MARK in name else name
             if self.is_secret_header(bare):
                 kind = "header"
             elif self.is_sensitive_key(bare):
@@ -205,6 +230,14 @@ class Redactor:
     def _is_secret_name(self, name: str) -> bool:
         return bool(self._secret_kind(name))
 
+    def _may_hold_secret_name(self, text: str) -> bool:
+        """Whether a secret name could occur in ``text`` (a necessary condition for the key
+        detector, given key patterns that match a name wherever it stands)."""
+        if any(p.search(text) is not None for p in self._key_patterns):
+            return True
+        lowered = text.lower()
+        return any(header in lowered for header in self._secret_headers)
+
     def _whole(self, value: Any, detector: str, hits: list[str]) -> str:
         """A value under a secret key or header: one token for all of it. A string that already
         is a token is kept (redaction is idempotent); any other value is hashed as canonical
@@ -218,30 +251,35 @@ class Redactor:
         hits.append(detector)
         return self._token(detector, text)
 
-    def _header_value(self, name: str, value: str, hits: list[str]) -> str:
+    def _header_value(self, name: str, value: str, hits: list[str], budget: ScanBudget) -> str:
         kind = self._secret_kind(name)
-        return self._whole(value, kind, hits) if kind else self._string(value, hits)
+        return self._whole(value, kind, hits) if kind else self._string(value, hits, budget)
 
-    def _name(self, name: str, hits: list[str]) -> str:
+    def _name(self, name: str, hits: list[str], budget: ScanBudget) -> str:
         """A dict key or header name through the detectors (most names are clean: cached)."""
         if name in self._clean_names:
             return name
         before = len(hits)
-        result = self._string(name, hits)
+        result = self._string(name, hits, budget)
         if len(hits) == before:
             if len(self._clean_names) >= _CACHE_LIMIT:
                 self._clean_names.clear()
             self._clean_names.add(name)
         return result
 
-    def _string(self, text: str, hits: list[str]) -> str:
+    def _string(self, text: str, hits: list[str], budget: ScanBudget) -> str:
         if not text:
             return text
+        if self._any_hint is not None and self._any_hint.search(text) is None:
+            return text
+        budget.start_string()
         found: list[tuple[int, int, str]] = []
         for find, name in self._finders:
-            spans = find(text)
+            spans = find(text, budget)
             if spans:
                 found.extend((start, end, name) for start, end in spans if end > start)
+        if budget.cut is not None:  # fail closed: what was not examined does not leave
+            found.append((budget.cut, len(text), UNSCANNED))
         if not found:
             return text
         if _TOKEN_MARK in text:
@@ -278,11 +316,14 @@ def _header_name(name: object) -> str:
 def _outside_tokens(text: str, found: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     """Drop spans that lie inside an existing redaction token (so redaction is idempotent)."""
     tokens = [m.span() for m in TOKEN_PATTERN.finditer(text)]
-    return [
-        span
-        for span in found
-        if not any(t_start <= span[0] and span[1] <= t_end for t_start, t_end in tokens)
-    ]
+    starts = [start for start, _ in tokens]
+    kept = []
+    for span in found:
+        # The last token starting at or before the span is the only one that can hold it.
+        index = bisect.bisect_right(starts, span[0]) - 1
+        if index < 0 or span[1] > tokens[index][1]:
+            kept.append(span)
+    return kept
 
 
 def _merge(found: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:

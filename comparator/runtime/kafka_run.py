@@ -61,6 +61,8 @@ END_ASK_TIMEOUT_S = 1.0
 # librdkafka producers reconnect with a backoff of up to reconnect.backoff.max.ms (10 s) and
 # then deliver what they buffered during the outage.
 OUTAGE_SETTLE_S = 15.0
+# How long shutdown waits for the consumer to leave its group (KafkaWorker._close_consumer).
+CONSUMER_CLOSE_TIMEOUT_S = 8.0
 
 
 class WorkerFailed(RuntimeError):
@@ -115,6 +117,7 @@ class KafkaWorker:
         self.batch_size = batch_size
         self.on_second = on_second
         self.state = WorkerState()
+        self.close_abandoned = False
         self._stop = threading.Event()
         self._sides: dict[str, Side] = {
             self.kafka.stable_topic: "stable",
@@ -714,15 +717,37 @@ class KafkaWorker:
             if sink.kind == "file":
                 self.file_sinks[name] = open_file_sink(sink, name)
 
+    def _close_consumer(self, consumer: Consumer) -> None:
+        """Leaves the group (on_revoke commits once more), waiting at most
+        ``CONSUMER_CLOSE_TIMEOUT_S``: librdkafka's close can block for as long as a rebalance
+        it is caught in (seen in CI: a commit refused with UNKNOWN_MEMBER_ID while the other
+        worker left, then a close that had not returned 15 s later). An abandoned close leaves
+        the group to the session timeout; ``close_abandoned`` tells the command to exit
+        without waiting for the client's threads."""
+        finished = threading.Event()
+
+        def close() -> None:
+            try:
+                consumer.close()
+            except Exception as exc:
+                log.warning("consumer close failed", extra={"fields": {"error": str(exc)}})
+            finally:
+                finished.set()
+
+        threading.Thread(target=close, name="consumer-close", daemon=True).start()
+        if not finished.wait(CONSUMER_CLOSE_TIMEOUT_S):
+            self.close_abandoned = True
+            log.warning(
+                "consumer close did not finish; leaving the group to the session timeout",
+                extra={"fields": {"waited_s": CONSUMER_CLOSE_TIMEOUT_S}},
+            )
+
     def _shutdown(self) -> None:
         self.state.stopping = True
         log.info("stopping: flushing outputs and committing safe offsets")
         if self.consumer is not None:
             self.commit()
-            try:
-                self.consumer.close()  # leaves the group; on_revoke commits once more
-            except Exception as exc:
-                log.warning("consumer close failed", extra={"fields": {"error": str(exc)}})
+            self._close_consumer(self.consumer)
         if self.producer is not None:
             self.producer.flush(10.0)
         for sink in self.file_sinks.values():

@@ -239,3 +239,28 @@ def test_max_idle_is_not_due_while_events_wait_in_the_aligner():
     assert not w._idle_due(idle, now=10.0)  # one event read but not compared
     w.aligner.drop_partition(0)
     assert w._idle_due(idle, now=14.0)
+
+
+def test_shutdown_does_not_wait_forever_for_a_consumer_close_caught_in_a_rebalance(monkeypatch):
+    import threading
+
+    class BlockingClose(FakeConsumer):
+        def __init__(self) -> None:
+            super().__init__({})
+            self.release = threading.Event()
+
+        def close(self) -> None:
+            self.release.wait(30)
+
+    monkeypatch.setattr(kafka_run, "CONSUMER_CLOSE_TIMEOUT_S", 0.2)
+    w = worker()
+    consumer = BlockingClose()
+    w._close_consumer(consumer)  # type: ignore[arg-type]
+    assert w.close_abandoned
+    consumer.release.set()
+
+    w = worker()
+    quick = BlockingClose()
+    quick.release.set()
+    w._close_consumer(quick)  # type: ignore[arg-type]
+    assert not w.close_abandoned
