@@ -14,7 +14,7 @@ mismatch kinds, fields, invalid events, ...) are ordinary client metrics.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
@@ -25,6 +25,13 @@ from comparator.compare.comparison import Comparison
 LATENCY_BUCKETS = (
     0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 10.0, 30.0
 )  # fmt: skip
+
+
+SIDES = ("stable", "dark")
+# The labels whose values come from input and are capped (LabelLimiter).
+FOLDED_LABELS = ("route", "path")
+# Where handling one message can fail (Pipeline._unprocessable; publish: the output's encoding).
+PROCESSING_STAGES = ("dead_letter", "join", "compare", "record", "publish")
 
 
 def status_class(status: int | None, has_error: bool) -> str:
@@ -103,15 +110,40 @@ class ComparatorMetrics:
             ["stage"],
             registry=r,
         )
+        # Label values known in advance start at 0, so rates and panels show 0, not no data.
+        for side in SIDES:
+            self.clock_skew_events.labels(side)
+        for label in FOLDED_LABELS:
+            self.label_overflow.labels(label)
+        for stage in PROCESSING_STAGES:
+            self.processing_failures.labels(stage)
         self.pending_events = Gauge(
             p + "pending_events", "Events waiting for their partner.", registry=r
         )
+        self.consumer_lag = Gauge(
+            p + "consumer_lag",
+            "Messages between this worker's read position and the end (high watermark) of "
+            "each input partition it reads, by side and partition.",
+            ["side", "partition"],
+            registry=r,
+        )
+        self._lag_labels: set[tuple[str, str]] = set()
         self.hot = HotPathCollector()
         r.register(self.hot)
 
     def watch_pending(self, read: Callable[[], int]) -> None:
         """``pending_events`` reads the join's count when scraped (no per-event cost)."""
         self.pending_events.set_function(read)
+
+    def set_consumer_lag(self, lag: Mapping[tuple[str, int], int]) -> None:
+        """The lag of each input partition read now, by (side, partition); partitions no
+        longer read lose their series (the partition labels stay as few as the partitions)."""
+        labels = {(side, str(partition)): value for (side, partition), value in lag.items()}
+        for gone in self._lag_labels - labels.keys():
+            self.consumer_lag.remove(*gone)
+        for key, value in labels.items():
+            self.consumer_lag.labels(*key).set(value)
+        self._lag_labels = set(labels)
 
     # -- per event --------------------------------------------------------------------------
 

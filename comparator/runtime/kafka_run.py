@@ -224,6 +224,7 @@ class KafkaWorker:
                     last_commit = time.monotonic()
                 if now - last_second >= 1.0:
                     last_second = now
+                    self._report_lag()
                     self._probe_broker_if_down()
                     if self.on_second is not None:
                         self.on_second(self)
@@ -433,6 +434,24 @@ class KafkaWorker:
         during it (they reconnect with a backoff of up to 10 s), so a partition read to its
         end is not caught up yet; for ``OUTAGE_SETTLE_S`` no side counts as caught up."""
         return now < self._settle_until
+
+    def _report_lag(self) -> None:
+        """``comparator_consumer_lag`` per partition read: its end (the cached high watermark,
+        or a fresher one asked for alignment) minus the next offset to read. No broker round
+        trip; a partition appears once its first message was read."""
+        consumer = self.consumer
+        if consumer is None:
+            return
+        lag: dict[tuple[str, int], int] = {}
+        for key, next_offset in list(self._seen_offsets.items()):
+            try:
+                _, cached = consumer.get_watermark_offsets(TopicPartition(*key), cached=True)
+            except KafkaException:
+                cached = -1
+            end = max(cached, self._known_end.get(key, -1))
+            if end >= 0:
+                lag[(self._sides[key[0]], key[1])] = max(0, end - next_offset)
+        self.pipeline.metrics.set_consumer_lag(lag)
 
     def _partition_end(self, key: tuple[str, int], now: float) -> int | None:
         """The partition's high watermark: the one librdkafka cached from its last fetch

@@ -26,7 +26,6 @@ DASHBOARD_PROVIDERS = DEPLOY / "grafana" / "provisioning" / "dashboards" / "dash
 EXTERNAL_METRICS = {
     "up",  # Prometheus: the scrape's health
     "ALERTS",  # Prometheus: alert states
-    "kafka_consumergroup_lag",  # a Kafka lag exporter (kafka_exporter and compatible)
 }
 
 # What a dashboard's Grafana variables stand for when a query runs outside Grafana.

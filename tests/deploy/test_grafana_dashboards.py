@@ -147,7 +147,10 @@ def test_panel_queries_read_existing_series():
         "job_route_missing:comparator_orphans:ratio_rate5m",  # on-call: orphans
         "job:comparator_pending_events:sum",  # on-call: pending
         "job_reason:comparator_invalid_events:rate5m",  # on-call: dead letters
-        "kafka_consumergroup_lag",  # on-call: lag
+        "comparator_consumer_lag",  # on-call: lag
+        "comparator_clock_skew_events_total",  # on-call: hostile input
+        "comparator_label_overflow_total",
+        "comparator_processing_failures_total",
         "job_route_path:comparator_field_divergence:ratio_rate5m",  # debug: field hotspots
         "comparator_invalid_events_total",  # debug: invalid reasons
         "comparator_samples_dropped_total",  # debug: sampling drops

@@ -64,7 +64,7 @@ RULES = {
     }
 }
 # Panels whose data comes from outside the comparator and this test.
-MAY_BE_EMPTY = {"Consumer lag (from a Kafka lag exporter)"}
+MAY_BE_EMPTY: set[str] = set()
 
 
 # -- Prometheus ---------------------------------------------------------------------------

@@ -31,9 +31,11 @@ DESIGN = {
     "comparator_processing_failures_total": {"stage"},
     "comparator_label_overflow_total": {"label"},
     "comparator_clock_skew_events_total": {"side"},
+    "comparator_consumer_lag": {"side", "partition"},
 }
 TYPES = {name: "counter" for name in DESIGN} | {
     "comparator_pending_events": "gauge",
+    "comparator_consumer_lag": "gauge",
     "comparator_response_latency_seconds": "histogram",
 }
 
@@ -63,6 +65,7 @@ def exercise(m: ComparatorMetrics) -> None:
     m.processing_failures.labels("compare").inc()
     m.label_overflow.labels("route").inc()
     m.clock_skew_events.labels("stable").inc()
+    m.set_consumer_lag({("dark", 0): 12})
 
 
 def parsed(m: ComparatorMetrics) -> dict[str, tuple[str, list]]:

@@ -264,3 +264,26 @@ def test_shutdown_does_not_wait_forever_for_a_consumer_close_caught_in_a_rebalan
     quick.release.set()
     w._close_consumer(quick)  # type: ignore[arg-type]
     assert not w.close_abandoned
+
+
+def test_consumer_lag_is_reported_per_partition_read_and_dropped_when_it_goes():
+    from confluent_kafka import TopicPartition
+
+    w = worker()
+    w.consumer = FakeConsumer({("s", 0): 10, ("d", 0): 4, ("d", 1): 9})  # type: ignore[assignment]
+    read(w, "stable", 0, 2, ts=100)  # next to read: 3 of 10
+    read(w, "dark", 0, 3, ts=100)  # next: 4 of 4
+    read(w, "dark", 1, 0, ts=100)  # next: 1 of 9
+    w._known_end[("d", 1)] = 12  # a fresher end asked of the broker wins over the cache
+    w._report_lag()
+    registry = w.pipeline.metrics.registry
+
+    def lag(side: str, partition: int) -> float | None:
+        return registry.get_sample_value(
+            "comparator_consumer_lag", {"side": side, "partition": str(partition)}
+        )
+
+    assert (lag("stable", 0), lag("dark", 0), lag("dark", 1)) == (7, 0, 11)
+    w._forget([TopicPartition("d", 1), TopicPartition("s", 1)], "revoked")
+    w._report_lag()
+    assert lag("dark", 1) is None and lag("stable", 0) == 7

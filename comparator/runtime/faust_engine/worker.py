@@ -354,6 +354,7 @@ class FaustWorker(KafkaWorker):
         await self._reseek_due(now)
         if now - self._last_second >= 1.0:
             self._last_second = now
+            self._report_lag()
             self._probe_broker_if_down()
             await self._probe_broker_if_quiet(now)
             await self._check_group()
