@@ -31,6 +31,7 @@ import tempfile
 import threading
 import time
 import tracemalloc
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +54,10 @@ from bench.workload import WORKLOAD_RULES, generate
 from comparator.compare.pair_comparer import compare_pair
 from comparator.config.loader import parse_config
 from comparator.config.settings import Config
+from comparator.events.response_event import ResponseEvent
+from comparator.join.join_buffer import JoinBuffer
 from comparator.pipeline import PairCompare, Pipeline
+from comparator.redact import Redactor
 from comparator.runtime.file_run import run_files
 from comparator.runtime.kafka_run import KafkaWorker
 
@@ -339,6 +343,60 @@ def measure_memory(pending: int) -> dict[str, Any]:
     }
 
 
+def measure_remembered(pairs: int) -> dict[str, Any]:
+    """Python heap (tracemalloc) held per compared pair the join remembers for duplicate
+    detection, with 36-character request ids (UUIDs), once the pairs' events are gone."""
+    join = JoinBuffer(window_ms=30_000, grace_ms=5_000, idle_close_ms=10**9, max_pending=10**7)
+    events = [
+        (side, ResponseEvent(str(uuid.UUID(int=i)), side, "GET /x", i % 30_000, 200, None))  # type: ignore[arg-type]
+        for i in range(pairs)
+        for side in ("stable", "dark")
+    ]
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    for _, event in events:
+        join.add(event, 0, 0)
+    del events
+    gc.collect()
+    after = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    assert join.remembered_count == pairs and join.pending_count == 0
+    return {"pairs": pairs, "heap_bytes_per_pair": round((after - before) / pairs)}
+
+
+def measure_redaction() -> dict[str, Any]:
+    """The redactor's speed on 1 MiB of text: realistic (prose, a JSON body) and built to be
+    expensive (digit runs, ``1 1 1 …``, many addresses, ``a=a=…``, IBAN-like groups). One
+    call each, as one record's value; MiB/s and milliseconds per MiB."""
+    size = 1 << 20
+
+    def repeat(unit: str) -> str:
+        return (unit * (size // len(unit) + 1))[:size]
+
+    order = '{"id": "ord-%d", "customer": "Customer %d", "city": "Berlin", "qty": 3}, '
+    texts = {
+        "prose": repeat("The quick brown fox jumps over the lazy dog; shipped on Monday. "),
+        "json body (orders)": ("[" + "".join(order % (i, i) for i in range(20_000)))[:size],
+        "digit runs": repeat("4111111111111,"),
+        "1 1 1 ...": repeat("1 "),
+        "addresses": repeat("a@b.io "),
+        "long address": "x" * (size - 12) + "@example.com",
+        "a=a=a=...": repeat("a="),
+        "IBAN-like groups": repeat("DE89 "),
+    }
+    redactor = Redactor(KEY)
+    rows = {}
+    for name, text in texts.items():
+        best = float("inf")
+        for _ in range(3):
+            started = time.perf_counter()
+            redactor.redact_text(text)
+            best = min(best, time.perf_counter() - started)
+        rows[name] = {"ms_per_mib": round(best * 1000, 1), "mib_per_s": round(1 / best, 1)}
+    return rows
+
+
 # -- files -------------------------------------------------------------------------------------
 
 
@@ -529,6 +587,10 @@ def main() -> None:
             stop_local_broker(broker_env)
     print("memory ...", flush=True)
     results["memory"] = measure_memory(args.pending)
+    print("remembered pairs ...", flush=True)
+    results["remembered"] = measure_remembered(100_000)
+    print("redaction ...", flush=True)
+    results["redaction"] = measure_redaction()
     print("files ...", flush=True)
     results["files"] = measure_files(args.requests // 2)
     ours, raw, naive = results["ours"], results["raw"], results["naive"]
@@ -576,8 +638,21 @@ def print_table(r: dict[str, Any]) -> None:
             f"{r['memory']['heap_bytes_per_pending']:,} B heap per "
             f"{r['memory']['mean_event_bytes']} B event (target <= 1 KB)",
         ),
+        (
+            "memory per remembered pair",
+            f"{r['remembered']['heap_bytes_per_pair']:,} B",
+            f"{r['remembered']['pairs']:,} compared pairs kept for duplicate detection",
+        ),
         ("file mode", f"{r['files']['events_per_second']:,} events/s", ""),
     ]
+    for name, row in r["redaction"].items():
+        rows.append(
+            (
+                f"redaction, 1 MiB of {name}",
+                f"{row['mib_per_s']:,} MiB/s",
+                f"{row['ms_per_mib']} ms per MiB",
+            )
+        )
     for name, engine in (("catchup", "native"), ("faust_catchup", "faust")):
         if name in r:
             c = r[name]

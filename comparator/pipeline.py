@@ -86,6 +86,7 @@ class Pipeline:
             compact=self.decoder.compact if compact_pending else None,
             track_offsets=config.source.kind == "kafka",  # commits need it; files do not
             max_clock_skew_ms=config.join.max_clock_skew_ms,
+            max_remembered=config.join.max_remembered,
         )
         self.metrics.watch_pending(lambda: self.join.pending_count)
         self.rules = RuleSet.from_config(config.rules)

@@ -37,6 +37,7 @@ class JoinConfig:
     idle_close_ms: int = 10_000
     max_pending: int = 500_000
     max_clock_skew_ms: int = 600_000
+    max_remembered: int = 2_000_000
 
 
 @dataclass(frozen=True, slots=True)

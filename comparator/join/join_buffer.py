@@ -5,11 +5,13 @@ together). A pending event waits for its partner while stream time is below its 
 (``ts + window_ms + grace_ms``); once stream time reaches the deadline it closes as an orphan.
 An event arriving when stream time has already reached its deadline is *late*. A second event
 for the same side and ``request_id`` while the first is pending, or after the pair was compared
-(until the pair's deadline), is a *duplicate*; the first is kept.
+(until the pair's deadline, see ``RememberedPairs``), is a *duplicate*; the first is kept.
 
 If a partition receives nothing for ``idle_close_ms`` of wall-clock time, its stream time
 advances with the wall clock so orphans still close when traffic stops. ``max_pending`` bounds
 memory: past it, the oldest pending events (earliest deadline, across partitions) are evicted.
+``max_remembered`` bounds the memory of compared pairs the same way: past it, the oldest are
+forgotten before their deadline (``forgotten_early``).
 
 The buffer does no I/O and reads no clock: callers pass the wall-clock time in.
 """
@@ -31,6 +33,7 @@ from comparator.join.join_result import (
     Orphaned,
     Paired,
 )
+from comparator.join.remembered_pairs import RememberedPairs
 
 
 @dataclass(slots=True)
@@ -42,15 +45,14 @@ class _Pending:
 
 @dataclass(slots=True)
 class _PartitionState:
+    # request ids of pairs already compared, remembered until their deadline
+    compared: RememberedPairs
     stream_time: int | None = None
     last_arrival_wall_ms: int = 0
     stream_time_at_arrival: int = 0
     pending: dict[str, _Pending] = field(default_factory=dict)
     # (deadline, seq, request_id); an entry is stale once its pending event is gone.
     deadlines: list[tuple[int, int, str]] = field(default_factory=list)
-    # request_id -> seq of pairs already compared, remembered until their deadline.
-    compared: dict[str, int] = field(default_factory=dict)
-    compared_deadlines: list[tuple[int, int, str]] = field(default_factory=list)
     # -- commit cut bookkeeping (see JoinBuffer.commit_cut); seq = arrival order --
     # (seq, request_id) of pending events in arrival order; stale once no longer pending.
     pending_order: deque[tuple[int, str]] = field(default_factory=deque)
@@ -74,6 +76,9 @@ class _PartitionState:
 # time rather than bad clocks (a host whose clock is off sends a share of the events, rarely
 # this many in a row; traffic resuming after a gap sends nothing else).
 SKEW_CONFIRM_EVENTS = 100
+# Entries of paired events kept in a partition's deadline heap beyond twice its pending events
+# before the heap is rebuilt (amortised: a rebuild costs one pass over the pending events).
+_STALE_DEADLINES_SLACK = 1024
 
 
 class JoinBuffer:
@@ -89,6 +94,7 @@ class JoinBuffer:
         compact: Callable[[ResponseEvent], ResponseEvent] | None = None,
         track_offsets: bool = False,
         max_clock_skew_ms: int = 0,
+        max_remembered: int = 2_000_000,
     ) -> None:
         """``compact`` turns an event into the smaller form it waits in while pending; the
         results then carry that form for the pending side (the caller expands it).
@@ -108,6 +114,12 @@ class JoinBuffer:
         self.max_pending = max_pending
         self._horizon = window_ms + grace_ms
         self.max_clock_skew_ms = max_clock_skew_ms
+        self.max_remembered = max_remembered
+        # Remembered pairs are kept in buckets of this much deadline (a pair is remembered up
+        # to one bucket past its deadline).
+        self._remember_bucket_ms = max(1, self._horizon // 8)
+        self._remembered_total = 0
+        self.forgotten_early = 0
         self._partitions: dict[int, _PartitionState] = {}
         self._pending_total = 0
         self._seq = 0
@@ -117,6 +129,11 @@ class JoinBuffer:
     @property
     def pending_count(self) -> int:
         return self._pending_total
+
+    @property
+    def remembered_count(self) -> int:
+        """Compared pairs remembered for duplicate detection (all partitions)."""
+        return self._remembered_total
 
     def stream_time(self, partition: int) -> int | None:
         state = self._partitions.get(partition)
@@ -175,7 +192,9 @@ class JoinBuffer:
         """Offer one event; returns everything it decided (its own fate and any closes)."""
         state = self._partitions.get(partition)
         if state is None:
-            state = self._partitions[partition] = _PartitionState()
+            state = self._partitions[partition] = _PartitionState(
+                RememberedPairs(self._remember_bucket_ms)
+            )
         state.last_arrival_wall_ms = wall_ms
         deadline = event.ts_ms + self._horizon
         stream_time = state.stream_time
@@ -215,13 +234,14 @@ class JoinBuffer:
                         pair = Paired(partner.event, event)
                     else:
                         pair = Paired(event, partner.event)
-                    state.compared[request_id] = seq
+                    if len(state.deadlines) > 2 * len(state.pending) + _STALE_DEADLINES_SLACK:
+                        _drop_stale_deadlines(state)
+                    state.compared.add(request_id, max(deadline, partner.deadline))
+                    self._remembered_total += 1
+                    if self._remembered_total > self.max_remembered:
+                        self._forget_oldest_remembered()
                     if self._track_offsets:
                         self._remember_straddle(state, seq, partner.seq)
-                    heapq.heappush(
-                        state.compared_deadlines,
-                        (max(deadline, partner.deadline), seq, request_id),
-                    )
                     results.append(pair)
             elif request_id in state.compared:
                 results.append(Duplicate(event))
@@ -301,6 +321,7 @@ class JoinBuffer:
             return 0
         dropped = len(state.pending)
         self._pending_total -= dropped
+        self._remembered_total -= len(state.compared)
         return dropped
 
     def iter_pending(self) -> Iterator[ResponseEvent]:
@@ -331,12 +352,23 @@ class JoinBuffer:
             del pending[request_id]
             self._pending_total -= 1
             results.append(_orphan(entry.event, stream_time))
-        compared_deadlines = state.compared_deadlines
         compared = state.compared
-        while compared_deadlines and compared_deadlines[0][0] <= stream_time:
-            _, seq, request_id = heapq.heappop(compared_deadlines)
-            if compared.get(request_id) == seq:
-                del compared[request_id]
+        before = len(compared)
+        compared.expire(stream_time)
+        self._remembered_total -= before - len(compared)
+
+    def _forget_oldest_remembered(self) -> None:
+        """``max_remembered`` reached: the oldest bucket of remembered pairs (all partitions)
+        goes before its time."""
+        oldest: tuple[int, _PartitionState] | None = None
+        for state in self._partitions.values():
+            number = state.compared.oldest()
+            if number is not None and (oldest is None or number < oldest[0]):
+                oldest = (number, state)
+        if oldest is not None:
+            forgotten = oldest[1].compared.forget_oldest()
+            self._remembered_total -= forgotten
+            self.forgotten_early += forgotten
 
     def _evict(self, results: list[JoinResult]) -> None:
         while self._pending_total > self.max_pending:
@@ -359,6 +391,14 @@ class JoinBuffer:
             entry = oldest_state.pending.pop(oldest[2])
             self._pending_total -= 1
             results.append(Evicted(entry.event))
+
+
+def _drop_stale_deadlines(state: _PartitionState) -> None:
+    """Rebuilds the deadline heap from the pending events: the entries of events that found
+    their partner would otherwise stay until their deadline (about 150 bytes per compared
+    pair for window + grace)."""
+    state.deadlines = [(p.deadline, p.seq, rid) for rid, p in state.pending.items()]
+    heapq.heapify(state.deadlines)
 
 
 def _restart_idle_clock(state: _PartitionState, wall_ms: int) -> None:

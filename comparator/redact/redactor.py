@@ -27,9 +27,21 @@ from comparator.redact.detectors import (
     builtin_detectors,
     compile_pattern,
 )
-from comparator.redact.scan_budget import DEFAULT_SCAN_BUDGET, UNSCANNED, ScanBudget
+from comparator.redact.scan_budget import (
+    DEFAULT_SCAN_BUDGET,
+    STRING_UNITS,
+    UNSCANNED,
+    ScanBudget,
+)
 
 DEFAULT_KEY_PATTERN = r"password|passwd|secret|token|api[_-]?key|ssn|card[_-]?number"
+# The same, for lower-cased text: Python's re searches a case-sensitive pattern over 1 MiB about
+# ten times faster than the same pattern with IGNORECASE.
+_DEFAULT_KEY_IN_LOWER_TEXT = re.compile(DEFAULT_KEY_PATTERN)
+# Strings up to this long are first searched with one union of the detectors' hints (one call
+# instead of one per detector); longer ones go straight to the detectors, whose own hints are
+# faster over long text than the union (an alternation Python's re tries at every position).
+_UNION_HINT_MAX_CHARS = 1024
 DEFAULT_SECRET_HEADERS: frozenset[str] = frozenset(
     {"authorization", "cookie", "set-cookie", "x-api-key"}
 )
@@ -79,9 +91,13 @@ class Redactor:
         self._on_redaction = on_redaction
         self._scan_budget = scan_budget
         configured = list(key_patterns)
-        self._key_patterns = [re.compile(DEFAULT_KEY_PATTERN, re.IGNORECASE)] + [
+        self._configured_key_patterns = [
             compile_pattern(p, what="redaction key pattern", flags=re.IGNORECASE)
             for p in configured
+        ]
+        self._key_patterns = [
+            re.compile(DEFAULT_KEY_PATTERN, re.IGNORECASE),
+            *self._configured_key_patterns,
         ]
         self._secret_headers = DEFAULT_SECRET_HEADERS | {_header_name(h) for h in headers}
         name_precheck = None
@@ -233,9 +249,11 @@ class Redactor:
     def _may_hold_secret_name(self, text: str) -> bool:
         """Whether a secret name could occur in ``text`` (a necessary condition for the key
         detector, given key patterns that match a name wherever it stands)."""
-        if any(p.search(text) is not None for p in self._key_patterns):
-            return True
         lowered = text.lower()
+        if _DEFAULT_KEY_IN_LOWER_TEXT.search(lowered) is not None:
+            return True
+        if any(p.search(text) is not None for p in self._configured_key_patterns):
+            return True
         return any(header in lowered for header in self._secret_headers)
 
     def _whole(self, value: Any, detector: str, hits: list[str]) -> str:
@@ -270,9 +288,14 @@ class Redactor:
     def _string(self, text: str, hits: list[str], budget: ScanBudget) -> str:
         if not text:
             return text
-        if self._any_hint is not None and self._any_hint.search(text) is None:
+        hinted = self._any_hint is not None and len(text) <= _UNION_HINT_MAX_CHARS
+        if hinted and self._any_hint.search(text) is None:  # type: ignore[union-attr]
             return text
         budget.start_string()
+        if hinted and not budget.spend(STRING_UNITS, 0):
+            # Spent: a short string that may hold something is not examined, it goes whole.
+            hits.append(UNSCANNED)
+            return self._token(UNSCANNED, text)
         found: list[tuple[int, int, str]] = []
         for find, name in self._finders:
             spans = find(text, budget)

@@ -20,6 +20,10 @@ from __future__ import annotations
 # findings fit in one call; realistic records hold far fewer.
 DEFAULT_SCAN_BUDGET = 20_000
 FINDING_UNITS = 10
+# A short string that may hold a finding (its hint matched) costs this much before any detector
+# looks at it, so a body of many small strings is bounded too; once the budget is spent, such a
+# string is replaced whole without being looked at.
+STRING_UNITS = 1
 
 UNSCANNED = "unscanned"
 

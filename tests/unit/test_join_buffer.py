@@ -95,10 +95,31 @@ def test_duplicate_after_compare_within_window_then_forgotten():
     jb.add(ev("a", "dark", 0), 0, 0)
     (dup,) = jb.add(ev("a", "dark", 10), 0, 0)
     assert isinstance(dup, Duplicate)
-    jb.add(ev("later", "stable", W + G), 0, 0)  # stream time passes the pair's deadline
-    results = jb.add(ev("a", "dark", W + G), 0, 0)
+    assert jb.remembered_count == 1
+    # stream time passes the pair's deadline, and the bucket it is remembered in
+    bucket_end = W + G + (W + G) // 8
+    jb.add(ev("later", "stable", W + G - 1), 0, 0)
+    (dup,) = jb.add(ev("a", "dark", W + G - 1), 0, 0)
+    assert isinstance(dup, Duplicate)  # not forgotten before its deadline
+    jb.add(ev("later2", "stable", bucket_end), 0, 0)
+    assert jb.remembered_count == 0
+    results = jb.add(ev("a", "dark", bucket_end), 0, 0)
     assert results == []  # a new pending event, not a duplicate
-    assert jb.pending_count == 2
+    assert jb.pending_count == 3
+
+
+def test_remembered_pairs_are_bounded_oldest_first_across_partitions():
+    jb = JoinBuffer(
+        window_ms=W, grace_ms=G, idle_close_ms=10**9, max_pending=10**6, max_remembered=4
+    )
+    for i, (partition, ts) in enumerate([(0, 0), (1, 400), (0, 800), (1, 1000), (0, 1100)]):
+        jb.add(ev(f"r{i}", "stable", ts), partition, 0)
+        jb.add(ev(f"r{i}", "dark", ts), partition, 0)
+    assert jb.remembered_count <= 4 and jb.forgotten_early >= 1
+    # the oldest (r0, partition 0) went first; the newest are still duplicates
+    assert jb.add(ev("r0", "dark", 1100), 0, 0) == []
+    (dup,) = jb.add(ev("r4", "dark", 1100), 0, 0)
+    assert isinstance(dup, Duplicate)
 
 
 def test_partitions_have_independent_stream_time():

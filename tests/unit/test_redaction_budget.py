@@ -18,7 +18,7 @@ from comparator.redact.detectors import (
     KeyValueDetector,
     luhn_valid,
 )
-from comparator.redact.scan_budget import FINDING_UNITS, UNSCANNED, ScanBudget
+from comparator.redact.scan_budget import FINDING_UNITS, STRING_UNITS, UNSCANNED, ScanBudget
 
 KEY = b"test-redaction-key"
 CARD = "4111 1111 1111 1111"
@@ -92,15 +92,15 @@ def test_realistic_text_never_reaches_the_budget():
 def test_one_budget_is_shared_by_the_strings_of_one_call_and_fails_closed_on_later_ones():
     document = {"emails": [f"u{i}@example.com" for i in range(50)], "note": "call 123-45-6789"}
     counted: list[str] = []
-    out = Redactor(KEY, scan_budget=20 * FINDING_UNITS, on_redaction=counted.append).redact_json(
-        document
-    )
+    out = Redactor(
+        KEY, scan_budget=20 * (FINDING_UNITS + STRING_UNITS), on_redaction=counted.append
+    ).redact_json(document)
     assert "123-45-6789" not in out["note"]
     assert not any("@example.com" in e for e in out["emails"])
     assert counted.count("email") == 20 and UNSCANNED in counted
     # The next call has a budget of its own.
     assert (
-        Redactor(KEY, scan_budget=FINDING_UNITS)
+        Redactor(KEY, scan_budget=FINDING_UNITS + STRING_UNITS)
         .redact_text("a@example.com")
         .startswith("[REDACTED:email:")
     )
