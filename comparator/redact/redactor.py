@@ -33,6 +33,7 @@ from comparator.redact.scan_budget import (
     UNSCANNED,
     ScanBudget,
 )
+from comparator.redact.text_decoding import decode_for_detection, may_be_encoded
 
 DEFAULT_KEY_PATTERN = r"password|passwd|secret|token|api[_-]?key|ssn|card[_-]?number"
 # The same, for lower-cased text: Python's re searches a case-sensitive pattern over 1 MiB about
@@ -288,21 +289,29 @@ class Redactor:
     def _string(self, text: str, hits: list[str], budget: ScanBudget) -> str:
         if not text:
             return text
+        encoded = may_be_encoded(text)
         hinted = self._any_hint is not None and len(text) <= _UNION_HINT_MAX_CHARS
-        if hinted and self._any_hint.search(text) is None:  # type: ignore[union-attr]
+        if hinted and not encoded and self._any_hint.search(text) is None:  # type: ignore[union-attr]
             return text
         budget.start_string()
         if hinted and not budget.spend(STRING_UNITS, 0):
             # Spent: a short string that may hold something is not examined, it goes whole.
             hits.append(UNSCANNED)
             return self._token(UNSCANNED, text)
-        found: list[tuple[int, int, str]] = []
-        for find, name in self._finders:
-            spans = find(text, budget)
-            if spans:
-                found.extend((start, end, name) for start, end in spans if end > start)
-        if budget.cut is not None:  # fail closed: what was not examined does not leave
-            found.append((budget.cut, len(text), UNSCANNED))
+        found = self._find(text, budget)
+        cut = budget.cut
+        decoded = decode_for_detection(text) if encoded else None
+        if decoded is not None:
+            # The same detectors over the text with its encodings undone (%40, \u0040,
+            # &#64;); what they find is replaced where it stands in the original.
+            budget.start_string()
+            for start, end, name in self._find(decoded.text, budget):
+                found.append((*decoded.original_span(start, end), name))
+            if budget.cut is not None:
+                decoded_cut = decoded.original_span(budget.cut, budget.cut + 1)[0]
+                cut = decoded_cut if cut is None else min(cut, decoded_cut)
+        if cut is not None:  # fail closed: what was not examined does not leave
+            found.append((cut, len(text), UNSCANNED))
         if not found:
             return text
         if _TOKEN_MARK in text:
@@ -318,6 +327,14 @@ class Redactor:
             pos = end
         parts.append(text[pos:])
         return "".join(parts)
+
+    def _find(self, text: str, budget: ScanBudget) -> list[tuple[int, int, str]]:
+        found: list[tuple[int, int, str]] = []
+        for find, name in self._finders:
+            spans = find(text, budget)
+            if spans:
+                found.extend((start, end, name) for start, end in spans if end > start)
+        return found
 
     def _token(self, detector: str, value: str) -> str:
         data = value.encode("utf-8", "surrogatepass")
