@@ -347,7 +347,7 @@ class Pipeline:
     def _field_label(self, route: str, field: str) -> str:
         """A field path as a label: redacted, and among the first ``limits.max_field_labels``
         (route, field) combinations seen, else ``(other)``."""
-        label = self._label(field)
+        label = self._label(field, path=True)
         admitted = self._field_labels.admit(f"{route}\n{label}")
         if admitted == OVERFLOW_LABEL:
             self._folded("path", self._field_labels.max_values)
@@ -360,14 +360,16 @@ class Pipeline:
         if self.summary.labels_folded[label] == 1 and self._on_label_overflow is not None:
             self._on_label_overflow(label, limit)
 
-    def _label(self, text: str) -> str:
+    def _label(self, text: str, *, path: bool = False) -> str:
         """A route or field path as it may leave the process: a raw path or a JSON key can
-        carry PII (``$['alice@example.com']``). Cached: labels repeat."""
+        carry PII (``$['alice@example.com']``), a key under a secret-named member is a secret.
+        Cached: labels repeat."""
         label = self._labels.get(text)
         if label is None:
             if len(self._labels) > 100_000:
                 self._labels.clear()
-            label = self._labels[text] = self.redactor.redact_text(text)
+            redact = self.redactor.redact_path if path else self.redactor.redact_text
+            label = self._labels[text] = redact(text)
         return label
 
     def _count_redaction(self, detector: str) -> None:

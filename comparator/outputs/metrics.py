@@ -117,6 +117,7 @@ class ComparatorMetrics:
             self.label_overflow.labels(label)
         for stage in PROCESSING_STAGES:
             self.processing_failures.labels(stage)
+        self.redactions.labels("unscanned")
         self.pending_events = Gauge(
             p + "pending_events", "Events waiting for their partner.", registry=r
         )

@@ -179,8 +179,9 @@ class MismatchRecordBuilder:
     ) -> dict[str, Any]:
         redactor = self.redactor
         out: dict[str, Any] = {
-            "path": redactor.redact_text(path),  # keys can be PII: $['alice@example.com']
-            "field": redactor.redact_text(field),
+            # keys can be PII ($['alice@example.com']) or secrets ($.api_keys['ak_live_…'])
+            "path": redactor.redact_path(path),
+            "field": redactor.redact_path(field),
             "change": change,
         }
         if path.startswith("headers."):

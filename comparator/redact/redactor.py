@@ -20,6 +20,7 @@ from typing import Any
 
 import orjson
 
+from comparator.compare.json_path import Step, parse_path
 from comparator.redact.detectors import (
     Detector,
     KeyValueDetector,
@@ -35,7 +36,16 @@ from comparator.redact.scan_budget import (
 )
 from comparator.redact.text_decoding import decode_for_detection, may_be_encoded
 
-DEFAULT_KEY_PATTERN = r"password|passwd|secret|token|api[_-]?key|ssn|card[_-]?number"
+# Names whose values are secret (searched anywhere in a lower-cased name). Short words that
+# occur inside ordinary ones (pin: shipping, otp: hotpot, auth: author) count only on their own.
+DEFAULT_KEY_PATTERN = (
+    r"passw(?:or)?d|passphrase|(?<![a-z])pwd(?![a-z])|secret|token|credential"
+    r"|api[_\- ]?key|access[_\- ]?key|private[_\- ]?key|signing[_\- ]?key"
+    r"|authori[sz]ation|authentication|(?<![a-z])auth(?![a-z]|or)"
+    r"|session[_\- ]?id|(?<![a-z])sid(?![a-z])|cookie|csrf|xsrf"
+    r"|(?<![a-z])ssn(?![a-z])|card[_\- ]?number|(?<![a-z])cvv|(?<![a-z])cvc(?![a-z])"
+    r"|(?<![a-z])pin(?![a-z])|(?<![a-z])otp(?![a-z])|signature"
+)
 # The same, for lower-cased text: Python's re searches a case-sensitive pattern over 1 MiB about
 # ten times faster than the same pattern with IGNORECASE.
 _DEFAULT_KEY_IN_LOWER_TEXT = re.compile(DEFAULT_KEY_PATTERN)
@@ -166,6 +176,39 @@ class Redactor:
         result = self._string(text, hits, ScanBudget(self._scan_budget))
         self._report(hits)
         return result
+
+    def redact_path(self, path: str) -> str:
+        """A JSON path as it may leave the process (a difference's ``path`` or ``field``, a
+        metric label): each member name through the detectors, and every member name below a
+        secret-named one replaced by one ``key`` token, since there the names are the secrets
+        (``$.api_keys['[REDACTED:key:…]']``, ``$.tokens[*]``). Anything that is not a ``$``
+        path is redacted as text."""
+        if not isinstance(path, str):
+            raise RedactionError(f"cannot redact a path of type {type(path).__name__}")
+        if not path.startswith("$"):
+            return self.redact_text(path)
+        try:
+            steps = parse_path(path).steps
+        except ValueError:
+            return self.redact_text(path)
+        hits: list[str] = []
+        budget = ScanBudget(self._scan_budget)
+        parts = ["$"]
+        under_secret = False
+        for step in steps:
+            name = step.name
+            if name is None:
+                parts.append(step.render())
+                continue
+            if under_secret and not TOKEN_PATTERN.fullmatch(name):
+                hits.append("key")
+                new_name = self._token("key", name)
+            else:
+                new_name = self._name(name, hits, budget)
+            under_secret = under_secret or bool(self._secret_kind(name))
+            parts.append(Step(step.kind, new_name).render())
+        self._report(hits)
+        return "".join(parts)
 
     def redact_headers(self, headers: Mapping[str, str]) -> dict[str, str]:
         """Values of secret headers become one ``header`` token, values of headers whose name
