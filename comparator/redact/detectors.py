@@ -14,10 +14,11 @@ detector whose budget runs out stops and notes where (see ``scan_budget``).
 
 from __future__ import annotations
 
+import itertools
 import re
 import string
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Protocol
 
 from comparator.redact.scan_budget import FINDING_UNITS, ScanBudget
@@ -340,79 +341,147 @@ class SsnDetector:
         return spans
 
 
-# --- key = value inside text -------------------------------------------------------------------
+# --- a secret name, then its value, inside text -------------------------------------------------
 
-# ``name: value``, ``name=value``, ``"name": "value"``, ``'name' = 'value'``, and JSON inside a
-# JSON string (``\"name\": \"value\"``): the name is a word of ``[\w.-]``, optionally quoted; the
-# value is a quoted string (to its closing quote, or to the end of the line if unterminated) or
-# an unquoted run up to whitespace or ``"',;&)}]\``.
-_KEY_SEPARATOR = re.compile(r"""(?<![\w.\-])(\\?["']|)([\w.\-]{1,64}+)\1[ \t]*+[:=][ \t]*+""")
-_VALUE = re.compile(
-    r""""((?:[^"\\\n]|\\.)*+)"?"""  # 1: "double quoted"
-    r"""|\\"((?:[^"\\\n]|\\[^"\n])*+)(?:\\")?"""  # 2: \"escaped double quoted\"
-    r"""|'([^'\n]*+)'?"""  # 3: 'single quoted'
-    r"""|((?!\[REDACTED:)[^\s"',;&)}\]\\]++)"""  # 4: unquoted
-)
-_UNQUOTED = 4
+# A name: the run of word characters, dots and dashes around an occurrence of a secret keyword
+# (a keyword may span a space: ``API Key``); the run to the left is matched on the reversed
+# text, so each character is looked at a bounded number of times.
+_NAME_RUN = re.compile(r"[\w.\-]*+")
+# What may stand between a secret name and its value: JSON, forms, query strings, YAML (the value
+# may be on the next line), Ruby ``=>``, PHP ``[password] => x``, stringified JSON
+# (``\"password\": \"x\"``).
+_GAP_ASSIGN = re.compile(r"""(?:\\?["'])?\]?[ \t]*+(?:=>|:|=)[ \t]*+(?:\r?\n[ \t]*+)?""")
+# XML and HTML elements: ``<password>x</password>``, ``<password type="plain">x</password>``.
+_GAP_ELEMENT = re.compile(r"""(?:[ \t][^<>\n]{0,256}+)?>""")
+# HTML attributes naming a secret: ``name="csrf_token" value="x"``,
+# ``<meta name="csrf-token" content="x">``.
+_GAP_ATTRIBUTE = re.compile(r"""\\?["'][ \t]++(?:value|content)[ \t]*+=[ \t]*+""", re.IGNORECASE)
+_DOUBLE_QUOTED = re.compile(r""""((?:[^"\\\n]|\\.)*+)"?""")
+_ESCAPED_QUOTED = re.compile(r"""\\"((?:[^"\\\n]|\\[^"\n])*+)(?:\\")?""")
+_SINGLE_QUOTED = re.compile(r"""'([^'\n]*+)'?""")
+_UNQUOTED = re.compile(r"""[^\s"',;&)}\]<\\]++""")
+# Header-like names whose value runs to the end of the line (``Proxy-Authorization: Basic x``).
+_LINE_VALUED = ("authorization", "cookie")
+_TOKEN_LOOKALIKE = re.compile(r"\[REDACTED:[a-z]+:[0-9a-f]{12}\]")
+# A bracketed value (``"password": ["x", {...}]``) is read to its matching bracket, at most this
+# far; one left open, or longer, is redacted to the end of the text.
+_STRUCTURE_LIMIT = 65_536
+_STRUCTURE_TOKEN = re.compile(r""""(?:[^"\\]|\\.)*+"|[\[\]{}]""")
 
 
 class KeyValueDetector:
-    """The value of a ``name: value`` or ``name=value`` pair inside text, if ``name`` is secret.
+    """The value that follows a secret name inside text, whatever the syntax.
 
-    Catches secrets in free text (logs, dead letters that are not JSON, stringified JSON inside
-    a JSON string, query strings). ``is_secret_name`` decides which names count (the redactor
-    passes: key patterns or secret header names). A quoted value runs to its closing quote; an
-    unquoted one up to whitespace, a backslash or one of ``"',;&)}]``, except after one of the
-    lower-case ``header_names``, where it runs to the end of its line (header dumps such as
-    ``Authorization: Basic abc`` or ``Cookie: a=1; b=2``).
+    Catches secrets in free text (logs, ``body_text``, dead letters that are not JSON,
+    stringified JSON, query strings, HTML and XML pages). ``keyword_spans(text)`` gives where
+    secret keywords occur (the redactor's key patterns and secret header names); each is
+    widened to the whole name around it (``user_password``, ``X-Api-Key``), which
+    ``is_secret_name`` must accept. After the name, one of these separates it from its value:
+    ``:``, ``=``, ``=>`` (after an optional closing quote or ``]``; the value may be on the next
+    line), ``>`` when the name opened an element (``<password>``), or an attribute
+    ``value=``/``content=`` after a quoted name (``name="csrf_token" value="…"``). The value is a
+    quoted string, a bracketed structure to its matching bracket, an element's text, or an
+    unquoted run up to whitespace or one of ``"',;&)}]<\\``, except after one of the lower-case
+    ``header_names``, where it runs to the end of its line (``Authorization: Basic abc``,
+    ``Cookie: a=1; b=2``). A value that is exactly one of our tokens is kept (redaction is
+    idempotent); a token followed by more is no way around detection.
     """
 
     name = "key"
-    hint = "[:=]"
+    hint = "[:=>]"
 
     def __init__(
         self,
         is_secret_name: Callable[[str], bool],
         header_names: Iterable[str],
-        may_hold_secret_name: Callable[[str], bool] | None = None,
+        keyword_spans: Callable[[str], Iterator[Span]],
     ) -> None:
         self._is_secret_name = is_secret_name
         self._header_names = frozenset(n.lower() for n in header_names)
-        # A necessary condition on the whole text (a secret name occurs in it somewhere), so
-        # that text without one costs a few C-level searches and no Python loop over its pairs.
-        self._may_hold_secret_name = may_hold_secret_name
+        self._keyword_spans = keyword_spans
 
     def find(self, text: str, budget: ScanBudget | None = None) -> list[Span]:
-        if ":" not in text and "=" not in text:
+        if ":" not in text and "=" not in text and ">" not in text:
             return []
-        if self._may_hold_secret_name is not None and not self._may_hold_secret_name(text):
+        keywords = self._keyword_spans(text)
+        first = next(keywords, None)
+        if first is None:
             return []
         budget = budget or ScanBudget()
+        reversed_text = text[::-1]
+        size = len(text)
         spans: list[Span] = []
-        # The scan matches "name:" only; a value is looked at only after a secret name, and the
-        # scan resumes after that value. So pairs nested in other values are found too, and no
-        # character is scanned more than a bounded number of times.
-        pos = 0
-        while (m := _KEY_SEPARATOR.search(text, pos)) is not None:
-            if not budget.spend(2, m.start()):
+        floor = 0  # the end of the last name or value handled: nothing before it is read again
+        for keyword_start, keyword_end in itertools.chain((first,), keywords):
+            if keyword_start < floor:
+                continue
+            if not budget.spend(FINDING_UNITS, keyword_start):
                 break
-            pos = m.end()
-            name = m.group(2)
+            left = _NAME_RUN.match(reversed_text, size - keyword_start)
+            start = max(floor, keyword_start - (left.end() - left.start()))  # type: ignore[union-attr]
+            end = _NAME_RUN.match(text, keyword_end).end()  # type: ignore[union-attr]
+            floor = end
+            name = text[start:end]
             if not self._is_secret_name(name):
                 continue
-            if not budget.spend(FINDING_UNITS, m.start()):
-                break
-            value = _VALUE.match(text, m.end())
-            if value is None:
-                continue
-            group = value.lastindex or 0
-            start, end = value.span(group)
-            if group == _UNQUOTED and name.lower() in self._header_names:
-                end = _end_of_line(text, start)
-            if end > start:
-                spans.append((start, end))
-                pos = max(pos, end)
+            value = self._value_after(text, start, end, name)
+            if value is not None and value[1] > value[0]:
+                spans.append(value)
+                floor = max(floor, value[1])
         return spans
+
+    def _value_after(self, text: str, start: int, end: int, name: str) -> Span | None:
+        opener = text[start - 1] if start > 0 else ""
+        if opener == "<":
+            element = _GAP_ELEMENT.match(text, end)
+            if element is not None:
+                close = text.find("<", element.end())
+                return (element.end(), len(text) if close < 0 else close)
+        gap = _GAP_ATTRIBUTE.match(text, end) if opener in ('"', "'") else None
+        if gap is None:
+            gap = _GAP_ASSIGN.match(text, end)
+        if gap is None or gap.end() == end:
+            return None
+        lowered = name.lower()
+        to_end_of_line = lowered in self._header_names or lowered.endswith(_LINE_VALUED)
+        return _value_at(text, gap.end(), to_end_of_line)
+
+
+def _value_at(text: str, pos: int, to_end_of_line: bool) -> Span | None:
+    if pos >= len(text):
+        return None
+    first = text[pos]
+    if first == '"':
+        return _DOUBLE_QUOTED.match(text, pos).span(1)  # type: ignore[union-attr]
+    if first == "'":
+        return _SINGLE_QUOTED.match(text, pos).span(1)  # type: ignore[union-attr]
+    if text.startswith('\\"', pos):
+        return _ESCAPED_QUOTED.match(text, pos).span(1)  # type: ignore[union-attr]
+    token = _TOKEN_LOOKALIKE.match(text, pos)
+    if token is None and first in "[{":
+        return (pos, _structure_end(text, pos))
+    run = _UNQUOTED.match(text, pos if token is None else token.end())
+    if run is None:
+        return None  # nothing, or one of our tokens alone: already redacted
+    if to_end_of_line:
+        return (pos, _end_of_line(text, pos))
+    return (pos, run.end())
+
+
+def _structure_end(text: str, start: int) -> int:
+    """Where the bracketed structure opening at ``start`` closes (quoted strings skipped), or
+    the end of the text if it does not close within ``_STRUCTURE_LIMIT`` characters."""
+    depth = 0
+    stop = min(len(text), start + _STRUCTURE_LIMIT)
+    for token in _STRUCTURE_TOKEN.finditer(text, start, stop):
+        mark = token.group()
+        if mark in "[{":
+            depth += 1
+        elif mark in "]}":
+            depth -= 1
+            if depth == 0:
+                return token.end()
+    return len(text)
 
 
 def _end_of_line(text: str, start: int) -> int:

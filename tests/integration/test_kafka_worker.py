@@ -61,7 +61,7 @@ def test_kill_9_and_restart_loses_no_pair(
         tmp_path, kafka_bootstrap, unique_topic_prefix, join=FAST_JOIN, engine=engine
     )
     create_topics(kafka_admin, [setup.stable, setup.dark], partitions=3)
-    stable, dark, both, _, orphans = workload(20000, seed=11)
+    stable, dark, both, _, orphans = workload(8000, seed=11)
     positions: dict[str, dict[bytes, tuple[int, int]]] = {"stable": {}, "dark": {}}
     produce_lines(kafka_bootstrap, setup.stable, stable, positions=positions["stable"])
     produce_lines(kafka_bootstrap, setup.dark, dark, positions=positions["dark"])

@@ -261,7 +261,9 @@ def test_default_secret_headers_case_insensitive() -> None:
         "X-Api-Key": expected_token("header", "k"),
         "content-type": "application/json",
     }
-    assert {"authorization", "cookie", "set-cookie", "x-api-key"} == DEFAULT_SECRET_HEADERS
+    assert {"authorization", "cookie", "set-cookie", "x-api-key"} <= DEFAULT_SECRET_HEADERS
+    for name in ("Proxy-Authorization", "X-Authorization", "X-CSRF-Token", "X-XSRF-Token"):
+        assert Redactor(KEY).redact_header_value(name, "v") == expected_token("header", "v")
 
 
 def test_other_headers_go_through_detectors_and_key_patterns() -> None:

@@ -128,15 +128,21 @@ def test_email_cut_covers_the_local_part_of_the_address_it_did_not_examine():
     assert budget.cut is not None and budget.cut <= text.index("longlocalpart")
 
 
-def test_the_key_detector_skips_text_without_a_secret_name_but_honours_anchored_patterns():
+def test_the_key_detector_reads_only_around_secret_keywords_and_honours_anchored_patterns():
     calls: list[str] = []
 
     def is_secret(name: str) -> bool:
         calls.append(name)
         return name == "sid"
 
-    without = KeyValueDetector(is_secret, (), lambda text: "sid" in text)
-    assert without.find("a=1 b=2 c=3") == [] and calls == []
-    # An anchored configured pattern cannot be searched for in the whole text: no precheck.
-    redactor = Redactor(KEY, key_patterns=[r"^sid$"])
-    assert "abc123" not in redactor.redact_text("user=1 sid=abc123")
+    def keywords(text: str):
+        return (m.span() for m in re.finditer("sid", text))
+
+    detector = KeyValueDetector(is_secret, (), keywords)
+    assert detector.find("a=1 b=2 c=3") == [] and calls == []
+    assert detector.find("a=1 sid=x2 c=3") == [(8, 10)] and calls == ["sid"]
+    # An anchored configured pattern cannot be searched for in the whole text: every name
+    # followed by a separator is a candidate.
+    redactor = Redactor(KEY, key_patterns=[r"^tenant$"])
+    assert "abc123" not in redactor.redact_text("user=1 tenant=abc123")
+    assert "x1" in redactor.redact_text("user=x1 my_tenant=2")

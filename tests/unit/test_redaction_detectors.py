@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from comparator.redact.detectors import (
@@ -281,7 +283,12 @@ def test_ssn_not_found(text: str) -> None:
 
 def key_value_detector() -> KeyValueDetector:
     secret = {"password", "api_key", "authorization", "cookie"}
-    return KeyValueDetector(lambda name: name.lower() in secret, {"authorization", "cookie"})
+    keywords = re.compile("|".join(secret), re.IGNORECASE)
+    return KeyValueDetector(
+        lambda name: name.lower() in secret,
+        {"authorization", "cookie"},
+        lambda text: (m.span() for m in keywords.finditer(text)),
+    )
 
 
 @pytest.mark.parametrize(
