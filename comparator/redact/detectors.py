@@ -93,6 +93,11 @@ class EmailDetector:
 _CARD_RUN = re.compile(r"[0-9](?:[ \-]?+[0-9]){12,}+")
 _CARD_HINT = re.compile(r"[0-9][0-9 \-]{11,}[0-9]")
 _DIGIT_GROUP = re.compile(r"[0-9]+")
+# Groups of four separated by dots (``4111.1111.1111.1111``); not any dotted digits, which would
+# be decimal numbers and versions.
+_CARD_DOTTED = re.compile(
+    r"(?<![0-9.])[0-9]{4}(?:\.[0-9]{4}){2}\.[0-9]{1,4}(?:\.[0-9]{1,3})?(?![0-9]|\.[0-9])"
+)
 CARD_MIN_DIGITS = 13
 CARD_MAX_DIGITS = 19
 # Luhn: a digit's value as it is added when doubled.
@@ -110,6 +115,23 @@ def luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
+# Issuer prefixes of the card networks (Visa 4; Mastercard 51-55 and 2221-2720; Amex 34, 37;
+# Discover 6011, 644-649, 65; JCB 3528-3589; Diners 300-305, 36, 38; UnionPay 62; Maestro 50,
+# 56-58, 63, 67): a number sent as a JSON integer is a card only with one of these, so
+# millisecond and nanosecond timestamps (which start with 1) never are.
+_CARD_ISSUER = re.compile(
+    r"4|5[0-8]|2(?:22[1-9]|2[3-9][0-9]|[3-6][0-9]{2}|7[01][0-9]|720)|3[0-8]|6"
+)
+
+
+def is_card_number(value: int) -> bool:
+    """A JSON integer that is a card number: 13-19 digits, a card network's prefix, Luhn."""
+    if value < 10 ** (CARD_MIN_DIGITS - 1) or value >= 10**CARD_MAX_DIGITS:
+        return False
+    digits = str(value)
+    return _CARD_ISSUER.match(digits) is not None and luhn_valid(digits)
+
+
 class CardDetector:
     """A payment card number: 13-19 digits, Luhn-valid, single spaces or dashes allowed between.
 
@@ -121,18 +143,23 @@ class CardDetector:
     """
 
     name = "card"
-    hint = _CARD_HINT.pattern
+    hint = _CARD_HINT.pattern + r"|[0-9]{4}\.[0-9]{4}\."
 
     def find(self, text: str, budget: ScanBudget | None = None) -> list[Span]:
-        if _CARD_HINT.search(text) is None:
-            return []
         budget = budget or ScanBudget()
         spans: list[Span] = []
-        for run in _CARD_RUN.finditer(text):
+        runs = _CARD_RUN.finditer(text) if _CARD_HINT.search(text) is not None else ()
+        for run in runs:
             start, end = run.span()
             digits = end - start - text.count(" ", start, end) - text.count("-", start, end)
             if digits >= CARD_MIN_DIGITS and not _card_windows(text, start, end, spans, budget):
-                break
+                return spans
+        if "." in text:
+            for dotted in _CARD_DOTTED.finditer(text):
+                if not budget.spend(2 * CARD_MAX_DIGITS, dotted.start()):
+                    break
+                if luhn_valid(dotted.group().replace(".", "")):
+                    spans.append(dotted.span())
         return spans
 
 
@@ -197,20 +224,24 @@ def _longest_luhn_window(text: str, groups: deque[Span]) -> Span | None:
 # Header segment starts with ``eyJ`` (base64url of ``{"``); at least three dot-separated base64url
 # segments (a JWE's five are covered too); the last segment may be empty (unsigned JWT).
 _B64URL = r"[A-Za-z0-9_\-]"
-_JWT = re.compile(rf"eyJ{_B64URL}++=*+\.{_B64URL}++=*+(?:\.{_B64URL}*+=*+)++")
+# The header is base64url of a JSON object: "{" and then a quote (eyJ), a space (eyA), a newline
+# (ewo), "\r\n" (ew0) or a tab (ewk).
+_JWT_START = re.compile(r"e(?:yJ|yA|wo|w0|wk)")
+_JWT = re.compile(rf"e[yw]{_B64URL}++=*+\.{_B64URL}++=*+(?:\.{_B64URL}*+=*+)++")
 _B64URL_RUN = re.compile(rf"{_B64URL}*+=*+")
 
 
 class JwtDetector:
-    """A JSON Web Token: ``eyJ<b64url>.<b64url>.<b64url>`` anywhere in the string."""
+    """A JSON Web Token: ``eyJ<b64url>.<b64url>.<b64url>`` anywhere in the string (also with a
+    header that starts with whitespace: ``eyA``, ``ewo``, ``ew0``, ``ewk``)."""
 
     name = "jwt"
-    hint = "eyJ"
+    hint = _JWT_START.pattern
 
     def find(self, text: str, budget: ScanBudget | None = None) -> list[Span]:
         budget = budget or ScanBudget()
         spans: list[Span] = []
-        pos = text.find("eyJ")
+        pos = _next_jwt_start(text, 0)
         while pos >= 0:
             if not budget.spend(FINDING_UNITS, pos):
                 break
@@ -223,8 +254,13 @@ class JwtDetector:
                 # the match depends only on what follows the run): skip the run. Keeps this
                 # linear on long base64 blobs.
                 pos = _B64URL_RUN.match(text, pos).end()  # type: ignore[union-attr]
-            pos = text.find("eyJ", pos)
+            pos = _next_jwt_start(text, pos)
         return spans
+
+
+def _next_jwt_start(text: str, pos: int) -> int:
+    match = _JWT_START.search(text, pos)
+    return -1 if match is None else match.start()
 
 
 # --- bearer token --------------------------------------------------------------------------------
@@ -258,10 +294,15 @@ class BearerDetector:
 # (covers the compact form and the printed form in groups of 4). Upper case only, as ISO 13616
 # writes it. The candidate is then cut back at spaces until it passes mod-97, so words that
 # follow an IBAN do not hide it.
-_IBAN_CANDIDATE = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}")
+# Letters in either case (validated upper-cased); groups separated by single spaces, dashes or
+# no-break spaces.
+_IBAN_SEPARATORS = " -\u00a0"
+_IBAN_CANDIDATE = re.compile(
+    r"(?<![A-Za-z0-9])[A-Za-z]{2}[0-9]{2}(?:[ \-\u00a0]?[A-Za-z0-9]){11,30}"
+)
 # A -> "10", B -> "11", ..., Z -> "35" (ISO 7064 mod 97-10 conversion of letters).
 _IBAN_LETTER_DIGITS = str.maketrans({ch: str(ord(ch) - 55) for ch in string.ascii_uppercase})
-_IBAN_HINT = re.compile(r"[A-Z][A-Z][0-9][0-9]")
+_IBAN_HINT = re.compile(r"[A-Za-z][A-Za-z][0-9][0-9]")
 _ASCII_ALNUM = frozenset(string.ascii_letters + string.digits)
 IBAN_MIN_LENGTH = 15
 IBAN_MAX_LENGTH = 34
@@ -293,7 +334,8 @@ class IbanDetector:
         pos = 0
         while (m := _IBAN_CANDIDATE.search(text, pos)) is not None:
             # A mod-97 check of up to 34 characters per candidate end (the spaces, its end).
-            if not budget.spend(2 + 6 * (1 + text.count(" ", m.start(), m.end())), m.start()):
+            separators = sum(text.count(c, m.start(), m.end()) for c in _IBAN_SEPARATORS)
+            if not budget.spend(2 + 6 * (1 + separators), m.start()):
                 break
             span = _longest_valid_iban(text, m.start(), m.end())
             if span is not None:
@@ -306,11 +348,12 @@ class IbanDetector:
 
 def _longest_valid_iban(text: str, start: int, end: int) -> Span | None:
     # Candidate ends: the end of the run if nothing alphanumeric follows, and every space inside.
-    ends = [i for i in range(start + 4, end) if text[i] == " "]
+    ends = [i for i in range(start + 4, end) if text[i] in _IBAN_SEPARATORS]
     if end == len(text) or text[end] not in _ASCII_ALNUM:
         ends.append(end)
     for stop in reversed(ends):
-        if iban_valid(text[start:stop].replace(" ", "")):
+        compact = "".join(c for c in text[start:stop] if c not in _IBAN_SEPARATORS)
+        if iban_valid(compact.upper()):
             return (start, stop)
     return None
 
@@ -532,11 +575,24 @@ def compile_pattern(pattern: object, *, what: str, flags: int = 0) -> re.Pattern
 
 def builtin_detectors() -> tuple[Detector, ...]:
     """The detectors that need no configuration, in tie-break order (see ``Redactor``)."""
+    from comparator.redact.secret_formats import (
+        IpAddressDetector,
+        PhoneDetector,
+        PrivateKeyDetector,
+        SecretFormatDetector,
+        UrlCredentialDetector,
+    )
+
     return (
+        PrivateKeyDetector(),
         JwtDetector(),
+        SecretFormatDetector(),
         BearerDetector(),
+        UrlCredentialDetector(),
         EmailDetector(),
         CardDetector(),
         IbanDetector(),
         SsnDetector(),
+        PhoneDetector(),
+        IpAddressDetector(),
     )

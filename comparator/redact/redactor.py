@@ -28,6 +28,7 @@ from comparator.redact.detectors import (
     RegexDetector,
     builtin_detectors,
     compile_pattern,
+    is_card_number,
 )
 from comparator.redact.scan_budget import (
     DEFAULT_SCAN_BUDGET,
@@ -50,6 +51,8 @@ DEFAULT_KEY_PATTERN = (
 # The same, for lower-cased text: Python's re searches a case-sensitive pattern over 1 MiB about
 # ten times faster than the same pattern with IGNORECASE.
 _DEFAULT_KEY_IN_LOWER_TEXT = re.compile(DEFAULT_KEY_PATTERN)
+# Member names under which a large integer is a time, not a card number.
+_TIME_LIKE_NAME = re.compile(r"(?i)(?:^|[_\-.])(?:ts|time|timestamp|epoch|date)|_at$|millis|nanos")
 _CONTEXT_SENSITIVE = re.compile(r"[\^$]|\\[AZbB]|\(\?[=!<]")
 # Every name followed by a separator, for key patterns that must see a name on its own.
 _NAME_BEFORE_SEPARATOR = re.compile(r"""(?<![\w.\-])[\w.\-]++(?=\\?["']?\]?[ \t]*+[:=>])""")
@@ -78,7 +81,22 @@ _HASH_HEX_CHARS = 12
 _PRIORITY = {
     name: rank
     for rank, name in enumerate(
-        (UNSCANNED, "jwt", "bearer", "email", "card", "iban", "ssn", "key", "regex")
+        (
+            UNSCANNED,
+            "pem",
+            "jwt",
+            "secret",
+            "bearer",
+            "credential",
+            "email",
+            "card",
+            "iban",
+            "ssn",
+            "phone",
+            "ip",
+            "key",
+            "regex",
+        )
     )
 }
 
@@ -174,7 +192,10 @@ class Redactor:
         hits: list[str] = []
         budget = ScanBudget(self._scan_budget)
         try:
-            result = self._whole(value, kind, hits) if kind else self._walk(value, hits, budget)
+            under = names[-1] if names else None
+            result = (
+                self._whole(value, kind, hits) if kind else self._walk(value, hits, budget, under)
+            )
         except RecursionError:
             raise RedactionError("value nested too deeply to redact") from None
         self._report(hits)
@@ -259,12 +280,23 @@ class Redactor:
 
     # --- internals -------------------------------------------------------------------------------
 
-    def _walk(self, value: Any, hits: list[str], budget: ScanBudget) -> Any:
+    def _walk(
+        self, value: Any, hits: list[str], budget: ScanBudget, under: str | None = None
+    ) -> Any:
+        """``under``: the member name the value sits under, if any."""
         if isinstance(value, str):
             return self._string(value, hits, budget)
-        if value is None or isinstance(value, bool | int | float):
+        if value is None or isinstance(value, bool | float):
+            return value
+        if isinstance(value, int):
+            if is_card_number(value) and not (under and _TIME_LIKE_NAME.search(under)):
+                hits.append("card")
+                return self._token("card", str(value))
             return value
         if isinstance(value, dict):
+            # {"name": "Authorization", "value": "..."}: a header or cookie as HAR lists them
+            named = value.get("name")
+            pair_kind = self._secret_kind(named) if isinstance(named, str) else ""
             result: dict[str, Any] = {}
             for key, item in value.items():
                 if not isinstance(key, str):
@@ -272,13 +304,13 @@ class Redactor:
                 new_key = self._name(key, hits, budget)
                 if new_key in result:
                     raise RedactionError("two dict keys redact to the same text")
-                kind = self._secret_kind(key)
+                kind = self._secret_kind(key) or (pair_kind if key == "value" else "")
                 result[new_key] = (
-                    self._whole(item, kind, hits) if kind else self._walk(item, hits, budget)
+                    self._whole(item, kind, hits) if kind else self._walk(item, hits, budget, key)
                 )
             return result
         if isinstance(value, list | tuple):
-            return [self._walk(item, hits, budget) for item in value]
+            return [self._walk(item, hits, budget, under) for item in value]
         raise RedactionError(f"cannot redact a value of type {type(value).__name__}")
 
     def _secret_kind(self, name: str) -> str:
