@@ -33,6 +33,7 @@ from comparator.outputs.metrics import ComparatorMetrics
 from comparator.outputs.mismatch_record import MismatchRecordBuilder, encode_record
 from comparator.outputs.summary import Summary
 from comparator.redact import RedactionError, Redactor
+from comparator.redact.allow_list import AllowList
 from comparator.sampling.route_sampler import RouteSampler
 
 Output = Literal["mismatches", "dead_letters"]
@@ -96,6 +97,11 @@ class Pipeline:
             key_patterns=config.redaction.key_patterns,
             regexes=config.redaction.regexes,
             on_redaction=self._count_redaction,
+            allow=(
+                AllowList(config.redaction.allow_paths, config.redaction.allow_headers)
+                if config.redaction.mode == "allow"
+                else None
+            ),
         )
         self.records = MismatchRecordBuilder(self.redactor)
         self.sampler = RouteSampler(config.sampling.max_records_per_route_per_minute)

@@ -13,6 +13,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from comparator.compare.json_path import parse_path
 from comparator.compare.rules import RuleSet
 from comparator.config.config_error import ConfigError
 from comparator.config.settings import (
@@ -187,6 +188,9 @@ def parse_config(
             headers=tuple(redaction_doc.get("headers", ())),
             key_patterns=tuple(redaction_doc.get("key_patterns", ())),
             regexes=tuple(redaction_doc.get("regexes", ())),
+            mode=redaction_doc.get("mode", "deny"),
+            allow_paths=tuple(redaction_doc.get("allow_paths", ())),
+            allow_headers=tuple(redaction_doc.get("allow_headers", ())),
         ),
         rules=document.get("rules", {}),
         path=source,
@@ -229,6 +233,17 @@ def _check_semantics(document: dict[str, Any]) -> None:
                 raise ConfigError(
                     f"redaction.{name}[{index}]", f"invalid regular expression: {exc}"
                 ) from exc
+    for index, path in enumerate(redaction.get("allow_paths", [])):
+        try:
+            parse_path(path)
+        except ValueError as exc:
+            raise ConfigError(f"redaction.allow_paths[{index}]", str(exc)) from exc
+    if redaction.get("mode", "deny") == "deny" and (
+        redaction.get("allow_paths") or redaction.get("allow_headers")
+    ):
+        raise ConfigError(
+            "redaction.mode", "allow_paths and allow_headers need mode: allow (deny is the default)"
+        )
     kafka = document.get("source", {}).get("kafka", {})
     if kafka.get("engine") == "faust":
         aiokafka_security(kafka.get("config", {}))  # refuses what aiokafka cannot do

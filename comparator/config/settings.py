@@ -87,6 +87,9 @@ class RedactionConfig:
     headers: tuple[str, ...] = ()
     key_patterns: tuple[str, ...] = ()
     regexes: tuple[str, ...] = ()
+    mode: Literal["deny", "allow"] = "deny"
+    allow_paths: tuple[str, ...] = ()
+    allow_headers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -123,10 +123,10 @@ class MismatchRecordBuilder:
             if invalid.reason == "oversize" or len(invalid.raw) > DEAD_LETTER_RAW_LIMIT:
                 record["payload_omitted"] = "too large to copy; see source"
             elif invalid.parsed is not NOT_PARSED and invalid.reason != "too_deep":
-                record["payload"] = self.redactor.redact_json(invalid.parsed)
+                record["payload"] = self.redactor.redact_payload(invalid.parsed)
             else:
                 text = invalid.raw.decode("utf-8", errors="replace")
-                record["payload_text"] = self.redactor.redact_text(text)
+                record["payload_text"] = self.redactor.redact_body_text(text)
         except RedactionError:
             raise
         except Exception as exc:
@@ -166,7 +166,7 @@ class MismatchRecordBuilder:
                 record["request_id"] = self.redactor.redact_text(request_id[:256])
             if raw is not None:
                 prefix = raw[:FALLBACK_PREFIX_BYTES].decode("utf-8", errors="backslashreplace")
-                record["payload_prefix"] = self.redactor.redact_text(prefix)
+                record["payload_prefix"] = self.redactor.redact_body_text(prefix)
         except Exception:  # nothing unredacted leaves: without the payload then
             record.pop("request_id", None)
             record["payload_omitted"] = "could not be redacted"
@@ -193,9 +193,9 @@ class MismatchRecordBuilder:
         else:
             keys = _path_keys(path)  # a value under $.session.token is secret by its key
             if change != "added":
-                out["stable"] = redactor.redact_at(keys, stable)
+                out["stable"] = redactor.redact_difference(path, keys, stable)
             if change != "removed":
-                out["dark"] = redactor.redact_at(keys, dark)
+                out["dark"] = redactor.redact_difference(path, keys, dark)
         return out
 
     def _side(self, event: ResponseEvent) -> dict[str, Any]:
@@ -204,13 +204,13 @@ class MismatchRecordBuilder:
             "status": event.status,
             "headers": redactor.redact_headers(event.headers) if event.headers else None,
             "latency_ms": event.latency_ms,
-            "error": redactor.redact_json(event.error) if event.error is not None else None,
+            "error": redactor.redact_payload(event.error) if event.error is not None else None,
             "ts": event.ts_ms,
         }
         if event.has_body:
-            side["body"] = redactor.redact_json(event.body)
+            side["body"] = redactor.redact_body(event.body)
         if event.body_text is not None:
-            side["body_text"] = redactor.redact_text(event.body_text)
+            side["body_text"] = redactor.redact_body_text(event.body_text)
         return side
 
     def _trace_id(self, trace_id: str | None) -> str | None:

@@ -21,7 +21,8 @@ from typing import Any
 
 import orjson
 
-from comparator.compare.json_path import Step, parse_path
+from comparator.compare.json_path import MatchState, Step, parse_path
+from comparator.redact.allow_list import UNLISTED, AllowList
 from comparator.redact.detectors import (
     Detector,
     KeyValueDetector,
@@ -83,6 +84,7 @@ _PRIORITY = {
     for rank, name in enumerate(
         (
             UNSCANNED,
+            UNLISTED,
             "pem",
             "jwt",
             "secret",
@@ -123,12 +125,15 @@ class Redactor:
         regexes: Iterable[str] = (),
         on_redaction: Callable[[str], None] | None = None,
         scan_budget: int = DEFAULT_SCAN_BUDGET,
+        allow: AllowList | None = None,
     ) -> None:
+        """``allow``: allow mode (see ``allow_list``); None is deny mode, the default."""
         if not isinstance(key, bytes | bytearray) or not key:
             raise ValueError("redaction key must be non-empty bytes")
         self._key = bytes(key)
         self._on_redaction = on_redaction
         self._scan_budget = scan_budget
+        self._allow = allow
         configured = list(key_patterns)
         self._configured_key_patterns = [
             compile_pattern(p, what="redaction key pattern", flags=re.IGNORECASE)
@@ -211,6 +216,92 @@ class Redactor:
         self._report(hits)
         return result
 
+    # --- record content: in allow mode only listed values stay readable ------------------
+
+    def redact_body(self, value: Any) -> Any:
+        """A response body for a record: ``redact_json``, and in allow mode every string,
+        number and boolean outside the listed paths one ``unlisted`` token."""
+        if self._allow is None:
+            return self.redact_json(value)
+        return self._allowed_json(value, self._allow.root)
+
+    def redact_payload(self, value: Any) -> Any:
+        """Any other JSON of a record (an error object, a dead letter's payload): as
+        ``redact_json``, and in allow mode every scalar one ``unlisted`` token."""
+        if self._allow is None:
+            return self.redact_json(value)
+        return self._allowed_json(value, None)
+
+    def redact_body_text(self, text: str) -> str:
+        """A body that is not JSON, or raw bytes of a dead letter: ``redact_text``, and in allow
+        mode one ``unlisted`` token (text has no paths to allow)."""
+        if self._allow is None:
+            return self.redact_text(text)
+        if not isinstance(text, str):
+            raise RedactionError(f"cannot redact text of type {type(text).__name__}")
+        return self._unlisted(text)
+
+    def redact_difference(self, path: str, keys: list[str], value: Any) -> Any:
+        """One side's value of a body difference at ``path`` (its member names ``keys``): as
+        ``redact_at``, and in allow mode one ``unlisted`` token unless ``path`` is listed."""
+        if self._allow is not None and (
+            path.startswith("error") or (path.startswith("$") and not self._allow.allows_path(path))
+        ):
+            return self._unlisted(value)
+        return self.redact_at(keys, value)
+
+    def _allowed_json(self, value: Any, state: MatchState[bool] | None) -> Any:
+        hits: list[str] = []
+        try:
+            result = self._walk_allowed(value, state, hits, ScanBudget(self._scan_budget))
+        except RecursionError:
+            raise RedactionError("value nested too deeply to redact") from None
+        self._report(hits)
+        return result
+
+    def _walk_allowed(
+        self, value: Any, state: MatchState[bool] | None, hits: list[str], budget: ScanBudget
+    ) -> Any:
+        if state is not None and state.info:  # a listed path: the detectors decide
+            return self._walk(value, hits, budget)
+        if isinstance(value, dict):
+            result: dict[str, Any] = {}
+            for key, item in value.items():
+                if not isinstance(key, str):
+                    raise RedactionError(f"cannot redact a dict key of type {type(key).__name__}")
+                new_key = self._name(key, hits, budget)
+                if new_key in result:
+                    raise RedactionError("two dict keys redact to the same text")
+                kind = self._secret_kind(key)
+                inner = None if state is None or not state.live else state.key(key)
+                result[new_key] = (
+                    self._whole(item, kind, hits)
+                    if kind
+                    else self._walk_allowed(item, inner, hits, budget)
+                )
+            return result
+        if isinstance(value, list | tuple):
+            live = state is not None and state.live
+            return [
+                self._walk_allowed(item, state.index(i) if live else None, hits, budget)  # type: ignore[union-attr]
+                for i, item in enumerate(value)
+            ]
+        if value is None:
+            return None
+        if isinstance(value, str) and TOKEN_PATTERN.fullmatch(value):
+            return value
+        hits.append(UNLISTED)
+        return self._unlisted_token(value)
+
+    def _unlisted(self, value: Any) -> Any:
+        if value is None or (isinstance(value, str) and TOKEN_PATTERN.fullmatch(value)):
+            return value
+        self._report([UNLISTED])
+        return self._unlisted_token(value)
+
+    def _unlisted_token(self, value: Any) -> str:
+        return self._token(UNLISTED, value if isinstance(value, str) else _canonical_json(value))
+
     def redact_path(self, path: str) -> str:
         """A JSON path as it may leave the process (a difference's ``path`` or ``field``, a
         metric label): each member name through the detectors, and every member name below a
@@ -257,6 +348,10 @@ class Redactor:
             new_name = self._name(name, hits, budget)
             if new_name in result:
                 raise RedactionError("two header names redact to the same text")
+            if self._allow is not None and not self._allow.allows_header(name):
+                hits.append(UNLISTED)
+                result[new_name] = self._unlisted_token(value)
+                continue
             result[new_name] = self._header_value(name, value, hits, budget)
         self._report(hits)
         return result
@@ -265,6 +360,8 @@ class Redactor:
         """One header value, redacted as ``redact_headers`` would."""
         if not isinstance(name, str) or not isinstance(value, str):
             raise RedactionError("header names and values must be strings")
+        if self._allow is not None and not self._allow.allows_header(name):
+            return self._unlisted(value)  # type: ignore[no-any-return]
         hits: list[str] = []
         result = self._header_value(name, value, hits, ScanBudget(self._scan_budget))
         self._report(hits)

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 from prometheus_client import generate_latest
 
@@ -140,3 +141,47 @@ def test_markers_are_found_when_present(tmp_path: Path) -> None:
     missing = [m for m in canaries.markers if not canaries.leaks(m)]
     assert missing == []
     assert len(canaries.leaks(raw)) >= 40  # the check would see a leak
+
+
+def test_allow_mode_shows_only_listed_values(tmp_path: Path) -> None:
+    """redaction.mode: allow: the canary corpus leaks nothing, listed paths and headers stay
+    readable, everything else is an 'unlisted' token, and a difference stays visible."""
+    canaries = write_canaries(tmp_path)
+    document = yaml.safe_load(canaries.config.read_text(encoding="utf-8"))
+    document["redaction"] = {
+        "mode": "allow",
+        "allow_paths": ["$.total", "$.har[*].name", "$.session"],
+        "allow_headers": ["content-type"],
+    }
+    canaries.config.write_text(yaml.safe_dump(document), encoding="utf-8")
+    run_files(load_config(canaries.config), redaction_key=REDACTION_KEY.encode())
+    out = canaries.directory / "out"
+    text = (out / "mismatches.jsonl").read_text(encoding="utf-8")
+    assert canaries.leaks(text) == []
+    assert canaries.leaks((out / "dead.jsonl").read_text(encoding="utf-8")) == []
+    account = json.loads(text.splitlines()[0])
+    body = account["stable"]["body"]
+    assert body["total"] == 10 and body["har"][0]["name"] == "Authorization"
+    assert body["har"][1]["value"].startswith("[REDACTED:unlisted:")
+    assert body["session"]["token"].startswith("[REDACTED:key:")  # listed, still detected
+    assert body["phone"].startswith("[REDACTED:unlisted:")
+    assert account["stable"]["headers"]["content-type"] == "application/json"
+    assert account["stable"]["headers"]["link"].startswith("[REDACTED:unlisted:")
+    total = next(d for d in account["differences"] if d["path"] == "$.total")
+    assert (total["stable"], total["dark"]) == (10, 11)
+    page = json.loads(text.splitlines()[1])
+    assert page["stable"]["body_text"].startswith("[REDACTED:unlisted:")
+    assert page["stable"]["body_text"] != page["dark"]["body_text"]  # still a difference
+
+
+def test_allow_mode_settings_are_checked(tmp_path: Path) -> None:
+    from comparator.config.config_error import ConfigError
+    from comparator.config.loader import parse_config
+
+    base = {"source": {"kind": "files", "files": {"stable": "s", "dark": "d"}}}
+    with pytest.raises(ConfigError) as bad_path:
+        parse_config({**base, "redaction": {"mode": "allow", "allow_paths": ["$.a[x"]}})
+    assert bad_path.value.key == "redaction.allow_paths[0]"
+    with pytest.raises(ConfigError) as no_mode:
+        parse_config({**base, "redaction": {"allow_headers": ["x"]}})
+    assert no_mode.value.key == "redaction.mode"
