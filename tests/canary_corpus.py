@@ -128,7 +128,7 @@ def write_canaries(directory: Path) -> Canaries:
         + plant("Link header", m(8) + "%40example.com", m(8))
         + ">; rel=next",
         "location": "https://app.example/cb?code=" + plant("OAuth code", m(41)) + "&state=s",
-        "x-forwarded-for": plant("client IP", "203.0.113.77") + ", 10.0.0.1",
+        "x-forwarded-for": plant("client IP", "81.2.69.160") + ", 10.0.0.1",
     }
     events: list[tuple[dict[str, Any], dict[str, Any]]] = []
     base = {"status": 200, "latency_ms": 12.0, "headers": headers}

@@ -242,8 +242,9 @@ _IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}+:){2,7}+[0-9A-Fa-f]{0,4}+(?![
 
 
 class IpAddressDetector:
-    """An IPv4 address (four numbers up to 255) or an IPv6 address (validated by
-    ``ipaddress``): client addresses in ``X-Forwarded-For``, ``Forwarded`` and logs."""
+    """A public IPv4 or IPv6 address (validated by ``ipaddress``): client addresses in
+    ``X-Forwarded-For``, ``Forwarded`` and logs. Loopback, private, link-local and documentation
+    ranges are not personal data and stay (a worker's own listen address in its logs)."""
 
     name = "ip"
     hint = r"[0-9]\.[0-9]|:[0-9A-Fa-f]*:"
@@ -261,8 +262,9 @@ class IpAddressDetector:
                 if marker == ":" and len(candidate) - candidate.count(":") < 4:
                     continue  # "::", "a::b": too little of an address to tell from code
                 try:
-                    ipaddress.ip_address(candidate)
+                    address = ipaddress.ip_address(candidate)
                 except ValueError:
                     continue
-                spans.append(match.span())
+                if address.is_global:  # not loopback, private, link-local or documentation
+                    spans.append(match.span())
         return spans
