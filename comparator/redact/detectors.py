@@ -419,7 +419,7 @@ _GAP_ATTRIBUTE = re.compile(r"""\\?["'][ \t]++(?:value|content)[ \t]*+=[ \t]*+""
 _DOUBLE_QUOTED = re.compile(r""""((?:[^"\\\n]|\\.)*+)"?""")
 _ESCAPED_QUOTED = re.compile(r"""\\"((?:[^"\\\n]|\\[^"\n])*+)(?:\\")?""")
 _SINGLE_QUOTED = re.compile(r"""'([^'\n]*+)'?""")
-_UNQUOTED = re.compile(r"""[^\s"',;&)}\]<\\]++""")
+UNQUOTED_VALUE = re.compile(r"""[^\s"',;&)}\]<\\]++""")
 # Header-like names whose value runs to the end of the line (``Proxy-Authorization: Basic x``).
 _LINE_VALUED = ("authorization", "cookie")
 _TOKEN_LOOKALIKE = re.compile(r"\[REDACTED:[a-z]+:[0-9a-f]{12}\]")
@@ -519,8 +519,12 @@ def _value_at(text: str, pos: int, to_end_of_line: bool) -> Span | None:
         return _ESCAPED_QUOTED.match(text, pos).span(1)  # type: ignore[union-attr]
     token = _TOKEN_LOOKALIKE.match(text, pos)
     if token is None and first in "[{":
-        return (pos, _structure_end(text, pos))
-    run = _UNQUOTED.match(text, pos if token is None else token.end())
+        end = _structure_end(text, pos)
+        # what sticks to the closing bracket goes with it: a token followed by more is read
+        # as a value on a second pass, so it must not be left behind by the first
+        tail = UNQUOTED_VALUE.match(text, end)
+        return (pos, end if tail is None else tail.end())
+    run = UNQUOTED_VALUE.match(text, pos if token is None else token.end())
     if run is None:
         return None  # nothing, or one of our tokens alone: already redacted
     if to_end_of_line:

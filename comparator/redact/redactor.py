@@ -24,6 +24,7 @@ import orjson
 from comparator.compare.json_path import MatchState, Step, parse_path
 from comparator.redact.allow_list import UNLISTED, AllowList
 from comparator.redact.detectors import (
+    UNQUOTED_VALUE,
     Detector,
     KeyValueDetector,
     RegexDetector,
@@ -513,7 +514,7 @@ class Redactor:
                 return text
         parts: list[str] = []
         pos = 0
-        for start, end, name in _merge(found):
+        for start, end, name in _merge_values(text, found):
             parts.append(text[pos:start])
             parts.append(self._token(name, text[start:end]))
             hits.append(name)
@@ -557,6 +558,31 @@ def _outside_tokens(text: str, found: list[tuple[int, int, str]]) -> list[tuple[
         if index < 0 or span[1] > tokens[index][1]:
             kept.append(span)
     return kept
+
+
+def _merge_values(text: str, found: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """``_merge``, and a merged span that holds the start of a secret name's value runs on to
+    the end of that value's unquoted run: a token followed by more characters is read as a
+    value on a second pass (tokens are no bypass), so nothing may stick to it after the first
+    (redaction stays idempotent)."""
+    value_starts = sorted(start for start, _, name in found if name == "key")
+    merged = _merge(found)
+    if not value_starts:
+        return merged
+    while True:
+        extended = False
+        spans = []
+        for start, end, name in merged:
+            index = bisect.bisect_left(value_starts, start)
+            if index < len(value_starts) and value_starts[index] < end:
+                tail = UNQUOTED_VALUE.match(text, end)
+                if tail is not None:
+                    end = tail.end()
+                    extended = True
+            spans.append((start, end, name))
+        if not extended:
+            return spans
+        merged = _merge(spans)
 
 
 def _merge(found: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:

@@ -224,15 +224,27 @@ class PhoneDetector:
             start, end = match.span()
             if start > 0 and text[start - 1].isalnum():
                 continue
-            if not budget.spend(FINDING_UNITS * 3, start):
+            if not budget.spend(FINDING_UNITS * 5, start):
                 break
-            try:
-                number = phonenumbers.parse(match.group(), None)
-            except phonenumbers.NumberParseException:
-                continue
-            if phonenumbers.is_valid_number(number):
-                spans.append((start, end))
+            found = _longest_valid_number(text, start, end)
+            if found is not None:
+                spans.append(found)
         return spans
+
+
+def _longest_valid_number(text: str, start: int, end: int) -> Span | None:
+    """The candidate may run on into a following number (``+44 20 7946 0958 81``): the longest
+    valid number among its prefixes that end before a separator, at most 8 tried."""
+    ends = [i for i in range(start + 8, end) if text[i] in " .-("] + [end]
+    for stop in reversed(ends[-8:]):
+        candidate = text[start:stop].rstrip(" .-(")
+        try:
+            number = phonenumbers.parse(candidate, None)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            return (start, start + len(candidate))
+    return None
 
 
 # --- IP addresses ------------------------------------------------------------------------------

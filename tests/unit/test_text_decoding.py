@@ -8,6 +8,7 @@ import html
 import json
 from urllib.parse import quote
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -94,3 +95,18 @@ def test_an_encoded_secret_never_survives(secret, encoding, before, after):
 def test_an_encoded_key_name_is_still_a_secret_name():
     out = Redactor(KEY).redact_text("pass\\u0077ord=hunter2 p%61ssword=hunter3")
     assert "hunter2" not in out and "hunter3" not in out
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # fuzz findings (fuzz/fuzz_redaction.py): each once changed on a second redaction
+        '{"a": "x@y.io0, "b": [{"c":, "api_keys": {"ak_1": 1}ys": {"ak_1": 1}}',
+        "pos:p@h//b?code=abc#access_tokeness_token=z +44 20 7940 0958 81.1.69.160",
+        "postgres://u:p@h/db?code=abc#access_token=zQ+44 20 79460958 81.2 0958 81.2.6916.0",
+    ],
+)
+def test_redaction_is_idempotent_on_fuzz_findings(text):
+    redactor = Redactor(KEY)
+    once = redactor.redact_text(text)
+    assert redactor.redact_text(once) == once
