@@ -5,7 +5,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # pytest-xdist workers for `make test`: the integration tests mostly wait on brokers, workers
-# and live traffic, so three share two cores well; each worker starts its own broker.
+# and live traffic, so three share two cores well; each worker starts its own broker. Tests
+# marked xdist_group("cpu-heavy") run one after another on one worker.
 TEST_WORKERS ?= 3
 
 .PHONY: demo test lint fuzz bench bench-files kafka-start kafka-stop clean
@@ -23,7 +24,7 @@ test: $(STAMP)
 	scripts/install-test-tools
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 fuzz: $(STAMP)
 	FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60) fuzz/run
