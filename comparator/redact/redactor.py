@@ -268,11 +268,7 @@ class Redactor:
         if isinstance(value, dict):
             result: dict[str, Any] = {}
             for key, item in value.items():
-                if not isinstance(key, str):
-                    raise RedactionError(f"cannot redact a dict key of type {type(key).__name__}")
-                new_key = self._name(key, hits, budget)
-                if new_key in result:
-                    raise RedactionError("two dict keys redact to the same text")
+                new_key = self._member_name(key, result, hits, budget)
                 kind = self._secret_kind(key)
                 inner = None if state is None or not state.live else state.key(key)
                 result[new_key] = (
@@ -397,11 +393,7 @@ class Redactor:
             pair_kind = self._secret_kind(named) if isinstance(named, str) else ""
             result: dict[str, Any] = {}
             for key, item in value.items():
-                if not isinstance(key, str):
-                    raise RedactionError(f"cannot redact a dict key of type {type(key).__name__}")
-                new_key = self._name(key, hits, budget)
-                if new_key in result:
-                    raise RedactionError("two dict keys redact to the same text")
+                new_key = self._member_name(key, result, hits, budget)
                 kind = self._secret_kind(key) or (pair_kind if key == "value" else "")
                 result[new_key] = (
                     self._whole(item, kind, hits) if kind else self._walk(item, hits, budget, key)
@@ -410,6 +402,18 @@ class Redactor:
         if isinstance(value, list | tuple):
             return [self._walk(item, hits, budget, under) for item in value]
         raise RedactionError(f"cannot redact a value of type {type(value).__name__}")
+
+    def _member_name(
+        self, key: object, result: dict[str, Any], hits: list[str], budget: ScanBudget
+    ) -> str:
+        """An object member's name through the detectors; fails if it is not a string or
+        redacts to a name ``result`` already has."""
+        if not isinstance(key, str):
+            raise RedactionError(f"cannot redact a dict key of type {type(key).__name__}")
+        new_key = self._name(key, hits, budget)
+        if new_key in result:
+            raise RedactionError("two dict keys redact to the same text")
+        return new_key
 
     def _secret_kind(self, name: str) -> str:
         """``"header"``, ``"key"`` or ``""`` (not secret) for a dict key or header name."""
