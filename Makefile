@@ -4,10 +4,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# pytest-xdist workers for `make test`: the integration tests mostly wait on brokers, workers
-# and live traffic, so three share two cores well; each worker starts its own broker. Tests
-# marked xdist_group("cpu-heavy") run one after another on one worker.
-TEST_WORKERS ?= 3
+# pytest-xdist workers for the tests that are not CPU-heavy (scripts/run-tests runs the
+# CPU-heavy ones beside them, one at a time).
+TEST_WORKERS ?= 2
 
 .PHONY: demo test lint fuzz bench bench-files kafka-start kafka-stop clean
 
@@ -24,7 +23,7 @@ test: $(STAMP)
 	scripts/install-test-tools
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	TEST_WORKERS=$(TEST_WORKERS) scripts/run-tests $(PYTEST_ARGS)
 
 fuzz: $(STAMP)
 	FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60) fuzz/run

@@ -34,9 +34,9 @@ from tests.integration.kafka_support import (
 
 DEFAULT_JOIN = {"window_ms": 30000, "grace_ms": 5000, "idle_close_ms": 10000}
 SHORT_JOIN = {"window_ms": 5000, "grace_ms": 1000, "idle_close_ms": 10000}
-# CPU-heavy (a backlog of 20,000-150,000 requests each): one at a time under pytest-xdist, or
+# CPU-heavy (a backlog of 20,000-150,000 requests each): one at a time (scripts/run-tests), or
 # on two cores they slow each other past their timeouts.
-pytestmark = [pytest.mark.kafka, pytest.mark.xdist_group("cpu-heavy")]
+pytestmark = [pytest.mark.kafka, pytest.mark.cpu_heavy]
 
 # how a gateway writes through ResponsePublisher, and how Kafka's console producer does
 PUBLISHER = SideProducer(compression="lz4", batch_size=1_000_000, linger_ms=5)

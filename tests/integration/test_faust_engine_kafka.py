@@ -154,7 +154,7 @@ def test_a_member_that_breaks_copartitioning_stops_the_faust_engine(
     assert "Traceback" not in log
 
 
-@pytest.mark.xdist_group("cpu-heavy")  # timing-sensitive: not beside a backlog test
+@pytest.mark.cpu_heavy  # timing-sensitive: a starved CPU makes its stall valve fire
 def test_offsets_faust_never_hands_over_are_read_again(
     kafka_bootstrap, kafka_admin, unique_topic_prefix, tmp_path
 ):

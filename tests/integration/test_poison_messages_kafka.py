@@ -21,7 +21,7 @@ from tests.integration.kafka_support import (
     write_kafka_config,
 )
 
-pytestmark = pytest.mark.kafka
+pytestmark = [pytest.mark.kafka, pytest.mark.cpu_heavy]  # a 2.4 MB pair; timing
 
 JOIN = {"window_ms": 5000, "grace_ms": 1000, "idle_close_ms": 3000}
 START = 1_780_000_000_000
