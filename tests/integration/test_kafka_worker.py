@@ -50,7 +50,6 @@ def workload(requests: int, seed: int):
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-@pytest.mark.cpu_heavy
 def test_kill_9_and_restart_loses_no_pair(
     kafka_bootstrap, kafka_admin, unique_topic_prefix, tmp_path, engine
 ):
