@@ -249,7 +249,9 @@ def _longest_valid_number(text: str, start: int, end: int) -> Span | None:
 
 # --- IP addresses ------------------------------------------------------------------------------
 
-_IPV4 = re.compile(r"(?<![0-9.])(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?![0-9]|\.[0-9])")
+# No lookbehind (it would be tried at every position): the boundaries are checked per match.
+_IPV4 = re.compile(r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}")
+_IPV4_EDGE = frozenset("0123456789.")
 _IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}+:){2,7}+[0-9A-Fa-f]{0,4}+(?![\w:])")
 
 
@@ -271,6 +273,22 @@ class IpAddressDetector:
                 if not budget.spend(2, match.start()):
                     return spans
                 candidate = match.group()
+                start, end = match.span()
+                if marker == "." and (
+                    (start > 0 and text[start - 1] in _IPV4_EDGE)
+                    or (
+                        end < len(text)
+                        and (
+                            text[end].isdigit()
+                            or (
+                                text.startswith(".", end)
+                                and end + 1 < len(text)
+                                and text[end + 1].isdigit()
+                            )
+                        )
+                    )
+                ):
+                    continue
                 if marker == ":" and len(candidate) - candidate.count(":") < 4:
                     continue  # "::", "a::b": too little of an address to tell from code
                 try:
