@@ -8,7 +8,6 @@ a schema cannot express (side agreement with the topic or file, timestamp format
 from __future__ import annotations
 
 import json
-import re
 import sys
 from datetime import datetime
 from typing import Any
@@ -51,7 +50,10 @@ MAX_TS_MS = 253_402_300_799_999
 
 # orjson reads integers beyond 64 bits as floats (2**70 and 2**70 + 1 would compare equal):
 # an event with a run of 19+ digits is checked exactly, rarely enough to cost nothing.
-_LONG_DIGITS = re.compile(rb"\d{19,}")
+# A run of 19 digits (the shortest literal beyond 64 bits), found by mapping every digit to
+# "0" and everything else to " " (C speed, ~1 us per event; a regex took ~15 us).
+_DIGITS_AS_ZEROS = bytes(48 if 48 <= byte <= 57 else 32 for byte in range(256))
+_NINETEEN_DIGITS = b"0" * 19
 _INT64 = 2**63
 
 
@@ -147,7 +149,7 @@ class EventDecoder:
             doc = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
             return self._undecodable(raw, side, position, exc)
-        if _LONG_DIGITS.search(raw) is not None and _has_huge_integer(raw):
+        if _NINETEEN_DIGITS in raw.translate(_DIGITS_AS_ZEROS) and _has_huge_integer(raw):
             return InvalidEvent(
                 "invalid_field",
                 "an integer beyond 64 bits (it could not be compared exactly)",
