@@ -161,7 +161,8 @@ class PrivateKeyDetector:
 # --- credentials in URLs, OAuth codes ----------------------------------------------------------
 
 # scheme://user:password@host (database URLs, basic auth in links): the password.
-_URL_USERINFO = re.compile(r"""://[^\s/:@"'<>]{0,256}+:([^\s/@"'<>]{1,256}+)@""")
+# (No brackets in either part: a second pass must not read a token as part of userinfo.)
+_URL_USERINFO = re.compile(r"""://[^\s/:@"'<>\[\]]{0,256}+:([^\s/@"'<>\[\]]{1,256}+)@""")
 # An OAuth authorization code in a redirect (?code=…), or an implicit-flow token in a fragment.
 _OAUTH_PARAMETERS = ("code=", "access_token=", "id_token=", "refresh_token=")
 _PARAMETER_VALUE = re.compile(r"""[^&#\s"'<>]++""")
