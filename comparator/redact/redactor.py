@@ -589,11 +589,16 @@ def _outside_tokens(text: str, found: list[tuple[int, int, str]]) -> list[tuple[
 
 
 def _merge_values(text: str, found: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
-    """``_merge``, and a merged span that holds the start of a secret name's value runs on to
+    """``_merge``, and a merged span that holds the start of a secret name's value (or of an
+    OAuth parameter's) runs on to
     the end of that value's unquoted run: a token followed by more characters is read as a
     value on a second pass (tokens are no bypass), so nothing may stick to it after the first
     (redaction stays idempotent)."""
-    value_starts = sorted(start for start, _, name in found if name == "key")
+    value_starts = sorted(
+        start
+        for start, _, name in found
+        if name == "key" or (name == "credential" and start > 0 and text[start - 1] == "=")
+    )
     merged = _merge(found)
     if not value_starts:
         return merged
