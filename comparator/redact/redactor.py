@@ -38,6 +38,7 @@ from comparator.redact.scan_budget import (
     UNSCANNED,
     ScanBudget,
 )
+from comparator.redact.secret_formats import PARAMETER_VALUE
 from comparator.redact.text_decoding import decode_for_detection, may_be_encoded
 
 # Names whose values are secret (searched anywhere in a lower-cased name). Short words that
@@ -594,11 +595,13 @@ def _merge_values(text: str, found: list[tuple[int, int, str]]) -> list[tuple[in
     the end of that value's unquoted run: a token followed by more characters is read as a
     value on a second pass (tokens are no bypass), so nothing may stick to it after the first
     (redaction stays idempotent)."""
-    value_starts = sorted(
-        start
-        for start, _, name in found
-        if name == "key" or (name == "credential" and start > 0 and text[start - 1] == "=")
-    )
+    tails: dict[int, re.Pattern[str]] = {}  # value start -> what the value is made of
+    for start, _, name in found:
+        if name == "key":
+            tails[start] = UNQUOTED_VALUE
+        elif name == "credential" and start > 0 and text[start - 1] == "=":
+            tails[start] = PARAMETER_VALUE
+    value_starts = sorted(tails)
     merged = _merge(found)
     if not value_starts:
         return merged
@@ -608,7 +611,7 @@ def _merge_values(text: str, found: list[tuple[int, int, str]]) -> list[tuple[in
         for start, end, name in merged:
             index = bisect.bisect_left(value_starts, start)
             if index < len(value_starts) and value_starts[index] < end:
-                tail = UNQUOTED_VALUE.match(text, end)
+                tail = tails[value_starts[index]].match(text, end)
                 if tail is not None:
                     end = tail.end()
                     extended = True

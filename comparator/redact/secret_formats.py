@@ -165,7 +165,7 @@ class PrivateKeyDetector:
 _URL_USERINFO = re.compile(r"""://[^\s/:@"'<>\[\]]{0,256}+:([^\s/@"'<>\[\]]{1,256}+)@""")
 # An OAuth authorization code in a redirect (?code=…), or an implicit-flow token in a fragment.
 _OAUTH_PARAMETERS = ("code=", "access_token=", "id_token=", "refresh_token=")
-_PARAMETER_VALUE = re.compile(r"""[^&#\s"'<>]++""")
+PARAMETER_VALUE = re.compile(r"""[^&#\s"'<>]++""")
 
 
 class UrlCredentialDetector:
@@ -194,7 +194,7 @@ class UrlCredentialDetector:
                 if pos > 0 and text[pos - 1] in "?&#":
                     if not budget.spend(FINDING_UNITS, pos):
                         return spans
-                    value = _PARAMETER_VALUE.match(text, pos + len(parameter))
+                    value = PARAMETER_VALUE.match(text, pos + len(parameter))
                     if value is not None:
                         spans.append(value.span())
                 pos = text.find(parameter, pos + len(parameter))

@@ -106,6 +106,7 @@ def test_an_encoded_key_name_is_still_a_secret_name():
         "postgres://u:p@h/db?code=abc#access_token=zQ+44 20 79460958 81.2 0958 81.2.6916.0",
         "postgres://upos?code=abc#ac8.160:p@h/db?code=abc#ac9.160",
         "postgres://u:p@h/db?code=+44 20 79460958 81.abc#access_token=zQ+44 20 79460958 81.2",
+        "postgres://upos?code=abc#a\\6.160:pBh/db?code=abc#ac9.160",
     ],
 )
 def test_redaction_is_idempotent_on_fuzz_findings(text):
