@@ -1,5 +1,5 @@
 # The comparator image: `comparator` (run, check, demo) and the demo gateway
-# (`python -m comparator.demo.gateway_main`). Used by docker-compose.yml; build it with
+# (`python -m comparator.app.demo.gateway_main`). Used by docker-compose.yml; build it with
 #   docker build -t dark-launch-comparator:0.1.0 .
 FROM python:3.11.11-slim-bookworm
 

@@ -11,9 +11,9 @@ import timeit
 
 import orjson
 
-from comparator.compare.pair_comparer import compare_pair
-from comparator.compare.rules import RuleSet
-from comparator.events.response_event import ResponseEvent
+from comparator.core.compare.pair_comparer import compare_pair
+from comparator.core.compare.rules import RuleSet
+from comparator.core.events.response_event import ResponseEvent
 
 RULES = {
     "default": {

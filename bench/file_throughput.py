@@ -20,8 +20,8 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.workload import WORKLOAD_RULES, generate
+from comparator.app.file_run import run_files
 from comparator.config.loader import parse_config
-from comparator.runtime.file_run import run_files
 
 
 def write_corpus(folder: Path, requests: int) -> tuple[int, int, int]:

@@ -11,9 +11,9 @@ import re
 
 from deepdiff import DeepDiff
 
-from comparator.compare.comparison import Comparison, Difference
-from comparator.compare.rules import RouteRules
-from comparator.events.response_event import ResponseEvent
+from comparator.core.compare.comparison import Comparison, Difference
+from comparator.core.compare.rules import RouteRules
+from comparator.core.events.response_event import ResponseEvent
 
 
 def _exclusions(rules: RouteRules) -> list[str]:

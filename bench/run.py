@@ -51,15 +51,15 @@ from bench.kafka_io import (
 )
 from bench.naive_comparator import naive_compare
 from bench.workload import WORKLOAD_RULES, generate
-from comparator.compare.pair_comparer import compare_pair
+from comparator.app.file_run import run_files
+from comparator.app.kafka.worker import KafkaWorker
 from comparator.config.loader import parse_config
 from comparator.config.settings import Config
-from comparator.events.response_event import ResponseEvent
-from comparator.join.join_buffer import JoinBuffer
-from comparator.pipeline import PairCompare, Pipeline
-from comparator.redact import Redactor
-from comparator.runtime.file_run import run_files
-from comparator.runtime.kafka_run import KafkaWorker
+from comparator.core.compare.pair_comparer import compare_pair
+from comparator.core.events.response_event import ResponseEvent
+from comparator.core.join.join_buffer import JoinBuffer
+from comparator.core.pipeline import PairCompare, Pipeline
+from comparator.core.redact import Redactor
 
 KEY = b"benchmark-redaction-key-0123456789"
 WARMUP_S = 2.0
@@ -138,7 +138,7 @@ def measure_raw(bootstrap: str, prefix: str, total: int) -> dict[str, Any]:
 
 def make_worker(config: Config, pipeline: Pipeline, engine: str) -> KafkaWorker:
     if engine == "faust":
-        from comparator.runtime.faust_engine import FaustWorker, faust_app
+        from comparator.app.kafka.faust_engine import FaustWorker, faust_app
 
         app = faust_app(config, datadir=tempfile.mkdtemp(prefix="bench-faust-"))
         return FaustWorker(config, pipeline, app)
@@ -226,7 +226,7 @@ def measure_catchup(
 def live_producer(
     bootstrap: str, prefix: str, events_per_s: float, seconds: float, out_path: str
 ) -> None:
-    # produced like comparator.publisher.ResponsePublisher does for gateways (linger 5 ms)
+    # produced like comparator.io.gateway.publisher.ResponsePublisher does for gateways (linger 5 ms)
     p = producer(bootstrap, linger_ms=5)
     p_conf_fast = p
     requests_per_s = events_per_s / 2

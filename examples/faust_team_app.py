@@ -19,11 +19,11 @@ import tempfile
 
 import faust
 
+from comparator.app.kafka.faust_engine import comparator_agent, metrics_page
+from comparator.config.aiokafka_security import aiokafka_security
 from comparator.config.loader import load_config
-from comparator.runtime.faust_engine import comparator_agent, metrics_page
-from comparator.runtime.faust_engine.app import broker_credentials
-from comparator.runtime.redaction_key import redaction_key_from_env
-from comparator.transports.kafka.aiokafka_security import aiokafka_security
+from comparator.config.redaction_key import redaction_key_from_env
+from comparator.io.kafka.faust.app import broker_credentials
 
 config = load_config(os.environ["COMPARATOR_CONFIG"])
 kafka = config.source.kafka
@@ -48,7 +48,7 @@ metrics_page(app, comparator)
 # The team's own agents and timers live beside it, on the same app and group.
 @app.timer(5.0)
 async def report() -> None:
-    summary = comparator.pipeline.summary
+    summary = comparator.core.pipeline.summary
     print(f"comparator: {summary.pairs} pairs, {summary.mismatches} mismatches", flush=True)
 
 

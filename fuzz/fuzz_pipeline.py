@@ -18,8 +18,8 @@ with atheris.instrument_imports():
     import orjson
 
     from comparator.config.loader import parse_config
-    from comparator.events.response_event import SourcePosition
-    from comparator.pipeline import Pipeline
+    from comparator.core.events.response_event import SourcePosition
+    from comparator.core.pipeline import Pipeline
 
 CONFIG = parse_config(
     {

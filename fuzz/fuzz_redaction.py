@@ -17,8 +17,8 @@ import atheris
 with atheris.instrument_imports():
     import orjson
 
-    from comparator.redact import RedactionError, Redactor
-    from comparator.redact.allow_list import AllowList
+    from comparator.core.redact import RedactionError, Redactor
+    from comparator.core.redact.allow_list import AllowList
 
 DENY = Redactor(b"fuzz-redaction-key")
 ALLOW = Redactor(b"fuzz-redaction-key", allow=AllowList(["$.a", "$.b[*].c"], ["accept"]))

@@ -13,8 +13,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from comparator.compare.json_path import parse_path
-from comparator.compare.rules import RuleSet
+from comparator.config.aiokafka_security import aiokafka_security
 from comparator.config.config_error import ConfigError
 from comparator.config.settings import (
     Config,
@@ -29,8 +28,9 @@ from comparator.config.settings import (
     SinkConfig,
     SourceConfig,
 )
+from comparator.core.compare.json_path import parse_path
+from comparator.core.compare.rules import RuleSet
 from comparator.schema_files import load_schema
-from comparator.transports.kafka.aiokafka_security import aiokafka_security
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 

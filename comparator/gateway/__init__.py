@@ -1,9 +1,2 @@
-"""Application middleware that publishes one side's responses as comparator events.
-
-The stable deployment runs it with ``side="stable"``, the dark deployment with ``side="dark"``;
-both key events by the request id the mirror gave both copies of the request (``x-request-id``).
-See docs/gateways.md.
-
-- :class:`comparator.gateway.asgi.ResponseEventMiddleware` for ASGI apps (FastAPI, Starlette, ...)
-- :class:`comparator.gateway.wsgi.ResponseEventMiddleware` for WSGI apps (Flask, Django, ...)
-"""
+"""Deprecated import path, kept for gateways written against 0.1: use :mod:`comparator.io.gateway`.
+Removed in 0.3 (docs/decisions/0016-layers-and-run-loop.md)."""

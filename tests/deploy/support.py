@@ -77,7 +77,7 @@ def exported_metrics() -> dict[str, set[str]]:
     (read from the metric families, whichever way the module builds them)."""
     from prometheus_client.metrics import MetricWrapperBase
 
-    from comparator.outputs.metrics import ComparatorMetrics
+    from comparator.core.outputs.metrics import ComparatorMetrics
 
     metrics = ComparatorMetrics()
     wrappers = {

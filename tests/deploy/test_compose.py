@@ -23,8 +23,8 @@ from typing import Any
 import jsonschema
 import yaml
 
+from comparator.app.demo import gateway_main
 from comparator.config.loader import load_config
-from comparator.demo import gateway_main
 from tests.deploy.support import DASHBOARD_PROVIDERS, DATASOURCES, REPO_ROOT, require_tool
 
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
@@ -162,7 +162,7 @@ def test_topics_agree_between_init_job_gateway_and_config():
     assert {kafka.stable_topic, kafka.dark_topic} | outputs == created
 
     gateway = services["gateway"]
-    assert gateway["entrypoint"] == ["python", "-m", "comparator.demo.gateway_main"]
+    assert gateway["entrypoint"] == ["python", "-m", "comparator.app.demo.gateway_main"]
     args = gateway_main.parse_args(gateway["command"])
     assert args.bootstrap_servers == kafka.bootstrap_servers
     assert (args.stable_topic, args.dark_topic) == (kafka.stable_topic, kafka.dark_topic)
@@ -170,7 +170,7 @@ def test_topics_agree_between_init_job_gateway_and_config():
 
 
 def test_worker_rules_are_the_demo_gateways_rules():
-    from comparator.demo.synthetic_gateway import DEMO_RULES
+    from comparator.app.demo.synthetic_gateway import DEMO_RULES
 
     assert load_config(WORKER_CONFIG).rules == DEMO_RULES
 

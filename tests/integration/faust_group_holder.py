@@ -12,7 +12,7 @@ import sys
 import tempfile
 
 from comparator.config.loader import load_config
-from comparator.runtime.faust_engine.app import faust_app, input_topics
+from comparator.io.kafka.faust.app import faust_app, input_topics
 
 config = load_config(sys.argv.pop(1))
 app = faust_app(config, datadir=tempfile.mkdtemp(prefix="group-holder-"))

@@ -20,7 +20,7 @@ from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-COMPARATOR = [sys.executable, "-m", "comparator.cli"]
+COMPARATOR = [sys.executable, "-m", "comparator.app.cli"]
 REDACTION_KEY = "integration-test-redaction-key-0123456789"
 
 
@@ -338,7 +338,7 @@ class LiveTraffic:
     ) -> None:
         import threading
 
-        from comparator.publisher import ResponsePublisher
+        from comparator.io.gateway.publisher import ResponsePublisher
 
         self.publisher = ResponsePublisher(
             bootstrap,

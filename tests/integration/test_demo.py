@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from comparator.demo.synthetic_gateway import CARDS, IBANS
+from comparator.app.demo.synthetic_gateway import CARDS, IBANS
 from tests.integration.kafka_support import (
     COMPARATOR,
     REPO_ROOT,

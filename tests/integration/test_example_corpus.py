@@ -21,7 +21,7 @@ import jsonschema
 import pytest
 import yaml
 
-from comparator.events.invalid_event import INPUT_REASONS
+from comparator.core.events.invalid_event import INPUT_REASONS
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
@@ -35,7 +35,7 @@ PRINTED_IBAN = re.compile(r"[A-Z]{2}[0-9]{2}(?: [A-Z0-9]{1,4})+")
 def comparator(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "COMPARATOR_REDACTION_KEY": REDACTION_KEY}
     return subprocess.run(
-        [sys.executable, "-m", "comparator.cli", *args],
+        [sys.executable, "-m", "comparator.app.cli", *args],
         cwd=cwd,
         env=env,
         capture_output=True,

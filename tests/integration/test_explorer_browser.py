@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pytest
 
+from comparator.app.file_run import run_files
 from comparator.config.loader import load_config
-from comparator.runtime.file_run import run_files
 from tests.integration.headless_browser import HeadlessChromium, count_color, png_pixels
 from tests.tool_corpus import REDACTION_KEY, Corpus, assert_no_secret, write_corpus
 
 REPO = Path(__file__).resolve().parents[2]
-CHANGED = "#fff3bf"  # the explorer's colour of a changed line (comparator/tools/explorer/pages.py)
+CHANGED = "#fff3bf"  # the explorer's colour of a changed line (comparator/tools/explore/pages.py)
 KIND_BADGE = "#ddf4ff"
 RAW_SECRET = "leaked.person@mail.example.net"
 
@@ -55,7 +55,7 @@ def explorer(tmp_path: Path) -> Iterator[tuple[Corpus, str]]:
         [
             sys.executable,
             "-m",
-            "comparator.cli",
+            "comparator.app.cli",
             "explore",
             str(records),
             "--summary",

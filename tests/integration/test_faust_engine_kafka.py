@@ -17,9 +17,9 @@ from collections import Counter
 
 import pytest
 
+from comparator.app.kafka.faust_engine import FaustWorker, faust_app
 from comparator.config.loader import load_config
-from comparator.pipeline import Pipeline
-from comparator.runtime.faust_engine import FaustWorker, faust_app
+from comparator.core.pipeline import Pipeline
 from tests.integration.kafka_support import (
     REDACTION_KEY,
     REPO_ROOT,

@@ -3,7 +3,7 @@ engines.
 
 The credentials are librdkafka keys in ``source.kafka.config``. The native engine hands them to
 librdkafka; the faust engine translates them for its aiokafka consumer
-(comparator/transports/kafka/aiokafka_security.py). In both engines the preflight (admin
+(comparator/config/aiokafka_security.py). In both engines the preflight (admin
 client) and the output producer are confluent-kafka with ``source.kafka.config`` unchanged.
 ``bootstrap_servers`` is the SASL listener only: the broker advertises that listener to the
 clients that bootstrap from it, so every client of the worker (preflight, consumer, producer)

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from confluent_kafka import Consumer, TopicPartition
 
+from comparator.app.kafka.worker import KafkaWorker
 from comparator.config.loader import load_config
-from comparator.pipeline import Pipeline
-from comparator.runtime.kafka_run import KafkaWorker
+from comparator.core.pipeline import Pipeline
 from tests.integration.kafka_support import (
     ENGINES,
     REDACTION_KEY,

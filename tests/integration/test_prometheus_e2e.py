@@ -177,7 +177,7 @@ class KnownDivergenceTraffic:
     (dead letters)."""
 
     def __init__(self, bootstrap: str, stable_topic: str, dark_topic: str, prefix: str) -> None:
-        from comparator.publisher import ResponsePublisher
+        from comparator.io.gateway.publisher import ResponsePublisher
 
         self.publisher = ResponsePublisher(
             bootstrap, stable_topic=stable_topic, dark_topic=dark_topic

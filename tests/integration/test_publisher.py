@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from confluent_kafka import Consumer
 
-from comparator.publisher import ResponsePublisher
+from comparator.io.gateway.publisher import ResponsePublisher
 from tests.integration.kafka_support import create_topics
 
 pytestmark = pytest.mark.kafka

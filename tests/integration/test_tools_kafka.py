@@ -20,9 +20,9 @@ import yaml
 from click.testing import CliRunner
 from confluent_kafka import Consumer, TopicPartition
 
-from comparator.cli import main
+from comparator.app.cli import main
+from comparator.app.file_run import run_files
 from comparator.config.loader import load_config
-from comparator.runtime.file_run import run_files
 from tests.integration.kafka_support import (
     REPO_ROOT,
     committed_offsets,
@@ -188,7 +188,15 @@ def test_tools_on_kafka(
 def _explore_topic(topic_args: tuple[str, ...]) -> str:
     """The explorer following the mismatch topic: its JSON summary once everything is read."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "comparator.cli", "explore", *topic_args, "--listen", "127.0.0.1:0"],
+        [
+            sys.executable,
+            "-m",
+            "comparator.app.cli",
+            "explore",
+            *topic_args,
+            "--listen",
+            "127.0.0.1:0",
+        ],
         cwd=REPO_ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,

@@ -8,8 +8,8 @@ import subprocess
 
 import pytest
 
+from comparator.config.aiokafka_security import AiokafkaSecurity, aiokafka_security
 from comparator.config.config_error import ConfigError
-from comparator.transports.kafka.aiokafka_security import AiokafkaSecurity, aiokafka_security
 
 
 def test_nothing_set_is_plaintext_without_tls():

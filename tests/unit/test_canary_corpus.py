@@ -15,14 +15,14 @@ import yaml
 from click.testing import CliRunner
 from prometheus_client import generate_latest
 
-from comparator.cli import main
+from comparator.app.cli import main
+from comparator.app.file_run import run_files
 from comparator.config.loader import load_config
-from comparator.outputs.metrics import ComparatorMetrics
-from comparator.pipeline import Pipeline
-from comparator.runtime.file_run import run_files
-from comparator.tools.explorer.server import ExplorerServer
-from comparator.tools.explorer.store import RecordStore
-from comparator.tools.record_source import FileRecords, tool_redactor
+from comparator.core.outputs.metrics import ComparatorMetrics
+from comparator.core.pipeline import Pipeline
+from comparator.tools.explore.server import ExplorerServer
+from comparator.tools.explore.store import RecordStore
+from comparator.tools.sources.record_source import FileRecords, tool_redactor
 from tests.canary_corpus import REDACTION_KEY, Canaries, write_canaries
 
 

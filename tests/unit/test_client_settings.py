@@ -1,5 +1,5 @@
 from comparator.config.settings import KafkaSourceConfig
-from comparator.transports.kafka.client_settings import consumer_settings, producer_settings
+from comparator.io.kafka.client_settings import consumer_settings, producer_settings
 
 
 def test_user_settings_pass_through_for_secured_clusters():

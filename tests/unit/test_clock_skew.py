@@ -8,9 +8,9 @@ from collections import Counter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from comparator.events.response_event import ResponseEvent
-from comparator.join.join_buffer import SKEW_CONFIRM_EVENTS, JoinBuffer
-from comparator.join.join_result import ClockSkewed, Late, Orphaned, Paired
+from comparator.core.events.response_event import ResponseEvent
+from comparator.core.join.join_buffer import SKEW_CONFIRM_EVENTS, JoinBuffer
+from comparator.core.join.join_result import ClockSkewed, Late, Orphaned, Paired
 
 W, G, SKEW = 1000, 200, 60_000
 DAY = 86_400_000
@@ -138,8 +138,8 @@ def test_a_few_bad_clocks_among_good_traffic_never_cost_a_good_pair(bad, offsets
 def test_file_mode_one_event_years_ahead_costs_no_pair(tmp_path):
     import orjson
 
+    from comparator.app.file_run import run_files
     from comparator.config.loader import parse_config
-    from comparator.runtime.file_run import run_files
 
     stable, dark = [], []
     for i in range(500):

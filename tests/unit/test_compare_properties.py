@@ -10,10 +10,10 @@ from deepdiff import DeepDiff
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from comparator.compare.json_path import normalise, parse_path, render_index, render_key
-from comparator.compare.pair_comparer import _diff, compare_pair
-from comparator.compare.rules import RouteRules
-from comparator.events.response_event import ResponseEvent
+from comparator.core.compare.json_path import normalise, parse_path, render_index, render_key
+from comparator.core.compare.pair_comparer import _diff, compare_pair
+from comparator.core.compare.rules import RouteRules
+from comparator.core.events.response_event import ResponseEvent
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

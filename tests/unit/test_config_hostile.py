@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from comparator.cli import main
+from comparator.app.cli import main
 from comparator.config.config_error import ConfigError
 from comparator.config.loader import load_config
 

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from comparator.cli import main
+from comparator.app.cli import main
 from comparator.config.config_error import ConfigError
 from comparator.config.loader import load_config, parse_config
+from comparator.config.redaction_key import redaction_key_from_env
 from comparator.config.settings import Config
-from comparator.runtime.redaction_key import redaction_key_from_env
 from comparator.schema_files import load_schema
 
 FILES_SOURCE = "source:\n  kind: files\n  files: {stable: s.jsonl, dark: d.jsonl}\n"

@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from comparator.events.decoder import EventDecoder, json_depth, parse_timestamp
-from comparator.events.invalid_event import INPUT_REASONS, NOT_PARSED, InvalidEvent
-from comparator.events.response_event import ResponseEvent, SourcePosition
+from comparator.core.events.decoder import EventDecoder, json_depth, parse_timestamp
+from comparator.core.events.invalid_event import INPUT_REASONS, NOT_PARSED, InvalidEvent
+from comparator.core.events.response_event import ResponseEvent, SourcePosition
 
 DECODER = EventDecoder(max_event_bytes=2048, max_depth=8)
 

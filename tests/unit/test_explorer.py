@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
+from comparator.app.file_run import run_files
 from comparator.config.loader import load_config
-from comparator.runtime.file_run import run_files
-from comparator.tools.explorer.server import ExplorerServer
-from comparator.tools.explorer.store import RecordStore
-from comparator.tools.record_source import FileRecords, tool_redactor
+from comparator.tools.explore.server import ExplorerServer
+from comparator.tools.explore.store import RecordStore
+from comparator.tools.sources.record_source import FileRecords, tool_redactor
 from tests.tool_corpus import REDACTION_KEY, Corpus, assert_no_secret, write_corpus
 
 ORDERS = "GET /v1/orders/{id}"

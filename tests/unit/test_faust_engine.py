@@ -10,11 +10,11 @@ from types import SimpleNamespace
 import faust
 import pytest
 
+from comparator.app.kafka.faust_engine import FaustWorker, comparator_agent, faust_app
+from comparator.app.kafka.faust_worker import _Message
 from comparator.config.config_error import ConfigError
 from comparator.config.loader import parse_config
-from comparator.pipeline import Pipeline
-from comparator.runtime.faust_engine import FaustWorker, comparator_agent, faust_app
-from comparator.runtime.faust_engine.worker import _Message
+from comparator.core.pipeline import Pipeline
 
 KEY = b"unit-test-redaction-key-0123456789"
 
@@ -177,7 +177,7 @@ def test_the_timers_commit_runs_in_the_background():
 def test_the_engines_app_reads_committed_transactions_and_says_so():
     """``comparator run``'s app skips aborted transactions (as the native engine does); a
     team's plain app does not unless it runs exactly-once, and the offsets reader follows."""
-    from comparator.runtime.faust_engine.read_committed import reads_committed
+    from comparator.io.kafka.faust.read_committed import reads_committed
 
     ours = faust_app(kafka_config(engine="faust"))
 

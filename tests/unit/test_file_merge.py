@@ -7,13 +7,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+from comparator.app.file_run import run_files
 from comparator.config.loader import parse_config
-from comparator.events.decoder import EventDecoder
-from comparator.events.invalid_event import InvalidEvent
-from comparator.events.response_event import ResponseEvent
-from comparator.pipeline import Pipeline
-from comparator.runtime.file_run import run_files
-from comparator.transports.files.jsonl_merge import JsonlMerge
+from comparator.core.events.decoder import EventDecoder
+from comparator.core.events.invalid_event import InvalidEvent
+from comparator.core.events.response_event import ResponseEvent
+from comparator.core.pipeline import Pipeline
+from comparator.io.files.jsonl_merge import JsonlMerge
 
 DECODER = EventDecoder(max_event_bytes=4096, max_depth=16)
 KEY = b"unit-test-redaction-key-0123456789"

@@ -7,9 +7,9 @@ from pathlib import Path
 import orjson
 from click.testing import CliRunner
 
-from comparator.cli import main
+from comparator.app.cli import main
+from comparator.app.file_run import Progress, run_files
 from comparator.config.loader import parse_config
-from comparator.runtime.file_run import Progress, run_files
 
 
 def write_files(folder: Path, requests: int) -> None:

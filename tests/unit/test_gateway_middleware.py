@@ -1,4 +1,4 @@
-"""The ASGI and WSGI middlewares (comparator.gateway): the response reaches the client
+"""The ASGI and WSGI middlewares (comparator.io.gateway): the response reaches the client
 unchanged, and one valid v1 response event per request reaches the publisher."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from typing import Any
 import orjson
 import pytest
 
-from comparator.events.decoder import EventDecoder
-from comparator.events.response_event import ResponseEvent
-from comparator.gateway import asgi, wsgi
+from comparator.core.events.decoder import EventDecoder
+from comparator.core.events.response_event import ResponseEvent
+from comparator.io.gateway import asgi, wsgi
 
 
 class FakePublisher:

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from comparator.runtime.idle_stop import IdleStop
+from comparator.app.kafka.idle_stop import IdleStop
 
 S0, D0 = ("stable", 0), ("dark", 0)
 

@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from comparator.cli import main
+from comparator.app.cli import main
+from comparator.app.file_run import run_files
 from comparator.config.loader import load_config
-from comparator.runtime.file_run import run_files
-from comparator.tools.record_filter import RecordFilter, field_matches
-from comparator.tools.side_by_side import fold, side_by_side
-from comparator.tools.time_arg import parse_time_ms
+from comparator.tools.command_line.time_arg import parse_time_ms
+from comparator.tools.views.record_filter import RecordFilter, field_matches
+from comparator.tools.views.side_by_side import fold, side_by_side
 from tests.tool_corpus import REDACTION_KEY, T0, Corpus, assert_no_secret, write_corpus
 
 ORDERS = "GET /v1/orders/{id}"
@@ -231,7 +231,7 @@ def test_follow_prints_records_as_they_are_appended(
         [
             sys.executable,
             "-m",
-            "comparator.cli",
+            "comparator.app.cli",
             "inspect",
             str(growing),
             "-f",

@@ -7,9 +7,9 @@ from collections import Counter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from comparator.events.response_event import ResponseEvent, SourcePosition
-from comparator.join.join_buffer import JoinBuffer
-from comparator.join.join_result import Duplicate, Evicted, Late, Orphaned, Paired
+from comparator.core.events.response_event import ResponseEvent, SourcePosition
+from comparator.core.join.join_buffer import JoinBuffer
+from comparator.core.join.join_result import Duplicate, Evicted, Late, Orphaned, Paired
 
 W, G = 1000, 200
 

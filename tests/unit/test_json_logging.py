@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import orjson
 import pytest
 
-from comparator.redact import Redactor
-from comparator.runtime.json_logging import JsonLogFormatter, configure_logging
+from comparator.app.ops.json_logging import JsonLogFormatter, configure_logging
+from comparator.core.redact import Redactor
 
 REDACTOR = Redactor(b"log-key-0123456789abcdef")
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from comparator.compare.json_path import (
+from comparator.core.compare.json_path import (
     JsonPath,
     MatchState,
     PathMatcher,

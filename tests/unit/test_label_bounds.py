@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 from prometheus_client import generate_latest
 
 from comparator.config.loader import parse_config
-from comparator.events.decoder import derived_route
-from comparator.events.id_like import is_id_like
-from comparator.outputs.label_limiter import OVERFLOW_LABEL, LabelLimiter
-from comparator.pipeline import Pipeline
+from comparator.core.events.decoder import derived_route
+from comparator.core.events.id_like import is_id_like
+from comparator.core.outputs.label_limiter import OVERFLOW_LABEL, LabelLimiter
+from comparator.core.pipeline import Pipeline
 
 KEY = b"k" * 32
 

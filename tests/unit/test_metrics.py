@@ -6,8 +6,8 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from comparator.compare.comparison import Comparison, Difference
-from comparator.outputs.metrics import LATENCY_BUCKETS, ComparatorMetrics, status_class
+from comparator.core.compare.comparison import Comparison, Difference
+from comparator.core.outputs.metrics import LATENCY_BUCKETS, ComparatorMetrics, status_class
 
 # The design's list: name -> label names (sample names carry _total for counters).
 DESIGN = {

@@ -9,20 +9,20 @@ import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from comparator.compare.comparison import Comparison, Difference
-from comparator.compare.pair_comparer import compare_pair
-from comparator.compare.rules import RuleSet
-from comparator.events.decoder import EventDecoder
-from comparator.events.invalid_event import InvalidEvent
-from comparator.events.response_event import ResponseEvent, SourcePosition
-from comparator.join.join_result import Orphaned
-from comparator.outputs.mismatch_record import (
+from comparator.core.compare.comparison import Comparison, Difference
+from comparator.core.compare.pair_comparer import compare_pair
+from comparator.core.compare.rules import RuleSet
+from comparator.core.events.decoder import EventDecoder
+from comparator.core.events.invalid_event import InvalidEvent
+from comparator.core.events.response_event import ResponseEvent, SourcePosition
+from comparator.core.join.join_result import Orphaned
+from comparator.core.outputs.mismatch_record import (
     DEAD_LETTER_RAW_LIMIT,
     MAX_DIFFERENCES,
     MismatchRecordBuilder,
     encode_record,
 )
-from comparator.redact import TOKEN_PATTERN, Redactor
+from comparator.core.redact import TOKEN_PATTERN, Redactor
 from comparator.schema_files import load_schema
 
 KEY = b"test-key-0123456789abcdef"

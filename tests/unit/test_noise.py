@@ -12,12 +12,12 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from comparator.cli import main
-from comparator.compare.rules import RuleSet
+from comparator.app.cli import main
+from comparator.app.file_run import run_files
 from comparator.config.loader import load_config
-from comparator.runtime.file_run import run_files
-from comparator.tools.analysis import validate_rules
-from comparator.tools.noise import NoiseLearner, judge, proposed_rules
+from comparator.core.compare.rules import RuleSet
+from comparator.tools.reruns.rerun_pipelines import validate_rules
+from comparator.tools.suggest_rules.noise import NoiseLearner, judge, proposed_rules
 from tests.tool_corpus import (
     CONFIG_RULES,
     REDACTION_KEY,

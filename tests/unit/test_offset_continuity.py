@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from comparator.runtime.faust_engine.offset_continuity import Delivery, OffsetContinuity
+from comparator.io.kafka.faust.offset_continuity import Delivery, OffsetContinuity
 
 P = ("stable", 0)
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from prometheus_client import CollectorRegistry, Counter
 
-from comparator.runtime.ops_server import OpsServer
+from comparator.app.ops.ops_server import OpsServer
 
 
 class State:

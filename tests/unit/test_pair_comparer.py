@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from comparator.compare.comparison import Comparison, Difference
-from comparator.compare.pair_comparer import compare_pair
-from comparator.compare.rules import RouteRules
-from comparator.events.response_event import ResponseEvent
+from comparator.core.compare.comparison import Comparison, Difference
+from comparator.core.compare.pair_comparer import compare_pair
+from comparator.core.compare.rules import RouteRules
+from comparator.core.events.response_event import ResponseEvent
 
 _NO_BODY: Any = object()
 
@@ -624,7 +624,7 @@ def test_latency_checked_on_error_pairs_too() -> None:
 def test_matching_budget_bounds_work_on_huge_differing_arrays(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import comparator.compare.pair_comparer as pair_comparer
+    import comparator.core.compare.pair_comparer as pair_comparer
 
     rules = {"unordered": ["$"], "numbers": {"$[*]": {"abs": 0.5}}}
     stable = [float(i) for i in range(3000)]

@@ -9,10 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from comparator.config.loader import load_config, parse_config
-from comparator.events.decoder import EventDecoder
-from comparator.events.response_event import ResponseEvent, SourcePosition
-from comparator.pipeline import Pipeline
-from comparator.transports.files.jsonl_merge import JsonlMerge
+from comparator.core.events.decoder import EventDecoder
+from comparator.core.events.response_event import ResponseEvent, SourcePosition
+from comparator.core.pipeline import Pipeline
+from comparator.io.files.jsonl_merge import JsonlMerge
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

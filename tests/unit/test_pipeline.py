@@ -10,8 +10,8 @@ import pytest
 from prometheus_client import generate_latest
 
 from comparator.config.loader import parse_config
-from comparator.pipeline import Emission, Pipeline
-from comparator.redact import RedactionError, Redactor
+from comparator.core.pipeline import Emission, Pipeline
+from comparator.core.redact import RedactionError, Redactor
 from comparator.schema_files import load_schema
 
 W, G, IDLE = 1000, 200, 500

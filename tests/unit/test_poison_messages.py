@@ -11,11 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from comparator.compare.pair_comparer import compare_pair
 from comparator.config.loader import parse_config
-from comparator.events.decoder import EventDecoder, parse_timestamp
-from comparator.events.response_event import SourcePosition
-from comparator.pipeline import Emission, Pipeline
+from comparator.core.compare.pair_comparer import compare_pair
+from comparator.core.events.decoder import EventDecoder, parse_timestamp
+from comparator.core.events.response_event import SourcePosition
+from comparator.core.pipeline import Emission, Pipeline
 
 KEY = b"k" * 32
 
@@ -128,7 +128,7 @@ def test_a_comparison_that_raises_dead_letters_both_events_and_the_worker_goes_o
 
 
 def test_a_record_that_cannot_be_encoded_becomes_a_fallback_dead_letter(monkeypatch):
-    import comparator.pipeline as pipeline_module
+    import comparator.core.pipeline as pipeline_module
 
     def refuse(record):  # type: ignore[no-untyped-def]
         raise TypeError("Integer exceeds 64-bit range")

@@ -16,14 +16,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from comparator.redact import (
+from comparator.core.redact import (
     DEFAULT_KEY_PATTERN,
     DEFAULT_SECRET_HEADERS,
     TOKEN_PATTERN,
     RedactionError,
     Redactor,
 )
-from comparator.redact.detectors import is_card_number, luhn_valid
+from comparator.core.redact.detectors import is_card_number, luhn_valid
 
 KEY = b"test-redaction-key"
 JWT = (

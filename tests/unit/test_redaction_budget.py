@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from comparator.redact import Redactor
-from comparator.redact.detectors import (
+from comparator.core.redact import Redactor
+from comparator.core.redact.detectors import (
     CARD_MAX_DIGITS,
     CARD_MIN_DIGITS,
     CardDetector,
@@ -18,7 +18,7 @@ from comparator.redact.detectors import (
     KeyValueDetector,
     luhn_valid,
 )
-from comparator.redact.scan_budget import FINDING_UNITS, STRING_UNITS, UNSCANNED, ScanBudget
+from comparator.core.redact.scan_budget import FINDING_UNITS, STRING_UNITS, UNSCANNED, ScanBudget
 
 KEY = b"test-redaction-key"
 CARD = "4111 1111 1111 1111"

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from comparator.redact.detectors import (
+from comparator.core.redact.detectors import (
     BearerDetector,
     CardDetector,
     EmailDetector,

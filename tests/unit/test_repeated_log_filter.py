@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from comparator.runtime.repeated_log_filter import RepeatedLogFilter
+from comparator.app.ops.repeated_log_filter import RepeatedLogFilter
 
 
 class Clock:

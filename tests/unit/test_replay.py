@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from comparator.cli import main
+from comparator.app.cli import main
+from comparator.app.file_run import run_files
 from comparator.config.loader import load_config
-from comparator.runtime.file_run import run_files
-from comparator.tools.replay import ReplayTally, record_events
+from comparator.tools.replay.replay import ReplayTally, record_events
 from tests.tool_corpus import (
     IGNORE_SERVED_AT,
     REDACTION_KEY,

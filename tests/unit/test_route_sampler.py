@@ -1,4 +1,4 @@
-from comparator.sampling.route_sampler import RouteSampler
+from comparator.core.outputs.route_sampler import RouteSampler
 
 
 def test_limit_per_route_per_event_time_minute():

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from comparator.redact import Redactor
-from comparator.redact.detectors import is_card_number
-from comparator.redact.secret_formats import FORMATS
+from comparator.core.redact import Redactor
+from comparator.core.redact.detectors import is_card_number
+from comparator.core.redact.secret_formats import FORMATS
 
 KEY = b"test-redaction-key"
 

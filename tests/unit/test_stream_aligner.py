@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from comparator.join.stream_aligner import StreamAligner
+from comparator.core.join.stream_aligner import StreamAligner
 
 
 def aligner(buffer_limit: int = 100) -> StreamAligner[str]:
@@ -360,7 +360,7 @@ def test_an_outlier_time_keeps_its_place_instead_of_holding_its_side_back():
 
 
 def test_a_real_jump_is_followed_once_the_partition_has_moved_there():
-    from comparator.join.join_buffer import SKEW_CONFIRM_EVENTS
+    from comparator.core.join.join_buffer import SKEW_CONFIRM_EVENTS
 
     a: StreamAligner[str] = StreamAligner(max_skew_ms=1000)
     a.push(0, "stable", "s0", 100)

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from comparator.redact import Redactor
-from comparator.redact.text_decoding import decode_for_detection
+from comparator.core.redact import Redactor
+from comparator.core.redact.text_decoding import decode_for_detection
 
 KEY = b"test-redaction-key"
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from confluent_kafka import KafkaError, KafkaException
 
-import comparator.runtime.kafka_run as kafka_run
+import comparator.app.kafka.worker as kafka_run
+from comparator.app.kafka.worker import KafkaWorker
 from comparator.config.loader import parse_config
-from comparator.events.response_event import ResponseEvent, SourcePosition
-from comparator.pipeline import Pipeline
-from comparator.runtime.kafka_run import KafkaWorker
+from comparator.core.events.response_event import ResponseEvent, SourcePosition
+from comparator.core.pipeline import Pipeline
 
 KEY = b"unit-test-redaction-key-0123456789"
 
@@ -229,7 +229,7 @@ def test_just_after_an_outage_a_side_at_its_end_is_not_yet_caught_up(monkeypatch
 
 
 def test_max_idle_is_not_due_while_events_wait_in_the_aligner():
-    from comparator.runtime.idle_stop import IdleStop
+    from comparator.app.kafka.idle_stop import IdleStop
 
     w = worker()
     w.consumer = FakeConsumer({("d", 0): 50})  # type: ignore[assignment]

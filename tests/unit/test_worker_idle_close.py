@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from comparator.app.kafka.worker import KafkaWorker
 from comparator.config.loader import parse_config
-from comparator.events.response_event import SourcePosition
-from comparator.pipeline import Pipeline
-from comparator.runtime.kafka_run import KafkaWorker
+from comparator.core.events.response_event import SourcePosition
+from comparator.core.pipeline import Pipeline
 
 KEY = b"unit-test-redaction-key-0123456789"
 
@@ -73,7 +73,7 @@ def test_without_known_watermarks_idle_close_works_as_before():
 def test_a_side_that_stops_moving_stops_holding_idle_close(monkeypatch):
     """An offset that is never delivered (a commit marker at the end of a transactional
     topic, as the faust engine sees it) keeps the watermark above the position for ever."""
-    import comparator.runtime.kafka_run as kafka_run
+    import comparator.app.kafka.worker as kafka_run
 
     clock = [1000.0]
     monkeypatch.setattr(kafka_run.time, "monotonic", lambda: clock[0])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from confluent_kafka import KafkaError, KafkaException
 
-from comparator.pipeline import Emission
+from comparator.core.pipeline import Emission
 from tests.unit.test_worker_alignment import worker as alignment_worker
 
 

@@ -1,0 +1,1 @@
+"""The application: the command line, file and Kafka runs, the ops endpoint and logging."""

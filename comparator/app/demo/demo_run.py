@@ -1,0 +1,157 @@
+"""``comparator demo``: everything wired together on a local broker, with a live view."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import signal
+import threading
+import time
+from typing import Any
+
+import orjson
+from confluent_kafka.admin import AdminClient
+
+from comparator.app.demo.live_view import LiveView
+from comparator.app.demo.synthetic_gateway import DEMO_RULES, SyntheticGateway
+from comparator.app.kafka.start import build_worker, serve_ops
+from comparator.app.kafka.worker import KafkaWorker
+from comparator.app.ops.json_logging import configure_logging
+from comparator.config.loader import parse_config
+from comparator.config.settings import Config
+from comparator.io.gateway.publisher import ResponsePublisher
+from comparator.io.kafka.topic_preflight import ensure_topics
+
+log = logging.getLogger("comparator.app.demo")
+
+
+def demo_config(bootstrap: str, *, prefix: str, listen: str | None) -> Config:
+    return parse_config(
+        {
+            "source": {
+                "kind": "kafka",
+                "kafka": {
+                    "bootstrap_servers": bootstrap,
+                    "group_id": f"{prefix}comparator",
+                    "stable_topic": f"{prefix}responses.stable",
+                    "dark_topic": f"{prefix}responses.dark",
+                },
+            },
+            "join": {"window_ms": 5000, "grace_ms": 1000, "idle_close_ms": 2000},
+            "outputs": {
+                "mismatches": {"kind": "kafka", "topic": f"{prefix}comparator.mismatches"},
+                "dead_letters": {"kind": "kafka", "topic": f"{prefix}comparator.dead-letters"},
+                "summary": None,
+            },
+            "metrics": {"listen": listen},
+            "sampling": {"max_records_per_route_per_minute": 120},
+            "rules": DEMO_RULES,
+        }
+    )
+
+
+class GatewayThread(threading.Thread):
+    """Publishes mirrored traffic at ``rate`` requests/s until stopped."""
+
+    def __init__(self, publisher: ResponsePublisher, rate: float, seed: int | None) -> None:
+        super().__init__(name="synthetic-gateway", daemon=True)
+        self.publisher = publisher
+        self.rate = rate
+        self.gateway = SyntheticGateway(seed)
+        self.stop_event = threading.Event()
+        self.published = 0
+
+    def run(self) -> None:
+        interval = 1.0 / self.rate
+        next_at = time.monotonic()
+        rng = self.gateway.rng
+        for request in self.gateway.requests():
+            if self.stop_event.is_set():
+                break
+            for side, event in (("stable", request.stable), ("dark", request.dark)):
+                if event is not None:
+                    self.publisher.publish(side, event)  # type: ignore[arg-type]
+                    self.published += 1
+            if rng.random() < 0.002:  # a gateway bug: a truncated event (goes to dead letters)
+                raw = orjson.dumps(request.stable)[:40]
+                self.publisher.publish_raw("dark", request.request_id, raw)
+            next_at += interval
+            delay = next_at - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            elif delay < -1.0:
+                next_at = time.monotonic()
+        self.publisher.flush(10.0)
+
+
+def run_demo(
+    *,
+    duration_s: float | None,
+    bootstrap: str | None,
+    rate: float,
+    listen: str | None,
+    partitions: int = 3,
+    seed: int | None = None,
+    plain: bool | None = None,
+) -> dict[str, Any]:
+    if bootstrap is None:
+        from comparator.app.demo.local_broker import start_local_broker
+
+        print("starting the local Kafka broker (scripts/kafka-local start) ...", flush=True)
+        bootstrap = start_local_broker()
+    prefix = f"demo-{secrets.token_hex(3)}."
+    config = demo_config(bootstrap, prefix=prefix, listen=listen)
+    kafka = config.source.kafka
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    ensure_topics(admin, [kafka.stable_topic, kafka.dark_topic], partitions=partitions)
+    key = secrets.token_bytes(32)
+    print(
+        "note: using an ephemeral redaction key for this demo (set COMPARATOR_REDACTION_KEY "
+        "and use `comparator run` for stable tokens)",
+        flush=True,
+    )
+    address = config.metrics.host_port()
+    metrics_url = f"http://{address[0]}:{address[1]}/metrics" if address else None
+    view = LiveView(
+        title=f"comparator demo ({bootstrap}, topics {prefix}*)",
+        metrics_url=metrics_url,
+        plain=plain,
+    )
+
+    def on_second(worker: KafkaWorker) -> None:
+        view.update(worker.pipeline.summary, pending=worker.pipeline.join.pending_count)
+
+    worker = build_worker(config, redaction_key=key, on_second=on_second)
+    configure_logging(worker.pipeline.redactor.redact_text, level=logging.WARNING)
+    worker.preflight()
+    server = serve_ops(config, worker)
+    publisher = ResponsePublisher(
+        bootstrap, stable_topic=kafka.stable_topic, dark_topic=kafka.dark_topic
+    )
+    gateway = GatewayThread(publisher, rate, seed)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: worker.stop())
+    timer = None
+    if duration_s is not None:
+        timer = threading.Timer(duration_s, worker.stop)
+        timer.daemon = True
+        timer.start()
+    gateway.start()
+    try:
+        with view:
+            worker.run()
+    finally:
+        gateway.stop_event.set()
+        gateway.join(timeout=15)
+        if timer is not None:
+            timer.cancel()
+        if server is not None:
+            server.stop()
+    summary = worker.pipeline.summary
+    print(view.render_text(summary, pending=worker.pipeline.join.pending_count), flush=True)
+    print(
+        f"mismatch records: topic {config.outputs.mismatches.topic}; "
+        f"dead letters: topic {config.outputs.dead_letters.topic}",
+        flush=True,
+    )
+    return {"published": gateway.published, "summary": summary.to_dict(), "prefix": prefix}

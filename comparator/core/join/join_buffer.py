@@ -1,0 +1,412 @@
+"""Joining stable and dark events by ``request_id`` in an event-time window (KIP-633 style).
+
+Per partition, *stream time* is the highest event time seen on that partition (both sides
+together). A pending event waits for its partner while stream time is below its deadline
+(``ts + window_ms + grace_ms``); once stream time reaches the deadline it closes as an orphan.
+An event arriving when stream time has already reached its deadline is *late*. A second event
+for the same side and ``request_id`` while the first is pending, or after the pair was compared
+(until the pair's deadline, see ``RememberedPairs``), is a *duplicate*; the first is kept.
+
+If a partition receives nothing for ``idle_close_ms`` of wall-clock time, its stream time
+advances with the wall clock so orphans still close when traffic stops. ``max_pending`` bounds
+memory: past it, the oldest pending events (earliest deadline, across partitions) are evicted.
+``max_remembered`` bounds the memory of compared pairs the same way: past it, the oldest are
+forgotten before their deadline (``forgotten_early``).
+
+The buffer does no I/O and reads no clock: callers pass the wall-clock time in.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from comparator.core.events.response_event import ResponseEvent
+from comparator.core.join.join_result import (
+    ClockSkewed,
+    Duplicate,
+    Evicted,
+    JoinResult,
+    Late,
+    Orphaned,
+    Paired,
+)
+from comparator.core.join.remembered_pairs import RememberedPairs
+
+
+@dataclass(slots=True)
+class _Pending:
+    event: ResponseEvent
+    deadline: int
+    seq: int
+
+
+@dataclass(slots=True)
+class _PartitionState:
+    # request ids of pairs already compared, remembered until their deadline
+    compared: RememberedPairs
+    stream_time: int | None = None
+    last_arrival_wall_ms: int = 0
+    stream_time_at_arrival: int = 0
+    pending: dict[str, _Pending] = field(default_factory=dict)
+    # (deadline, seq, request_id); an entry is stale once its pending event is gone.
+    deadlines: list[tuple[int, int, str]] = field(default_factory=list)
+    # -- commit cut bookkeeping (see JoinBuffer.commit_cut); seq = arrival order --
+    # (seq, request_id) of pending events in arrival order; stale once no longer pending.
+    pending_order: deque[tuple[int, str]] = field(default_factory=deque)
+    # per source (topic/file): (seq, offset) of every event offered, in arrival order.
+    positions: dict[str, deque[tuple[int, int]]] = field(default_factory=dict)
+    # compared pairs as (seq of the later event, seq of the earlier one), kept as a staircase:
+    # both columns increase (a pair whose earlier seq is not below a newer pair's is
+    # dominated and dropped), so the lowest earlier seq among pairs completed at or after any
+    # seq is the first entry at or after it.
+    straddles: deque[tuple[int, int]] = field(default_factory=deque)
+    # consecutive events far ahead of stream time (clock skew), and the earliest of them
+    ahead_run: int = 0
+    ahead_min: int = 0
+    # the partition's first event while it is the only one: if the second is far behind it,
+    # the first was the outlier and stream time starts again from the second
+    first_event: ResponseEvent | None = None
+    events_seen: int = 0
+
+
+# How many events in a row, all far ahead of a partition's stream time, make a real jump in
+# time rather than bad clocks (a host whose clock is off sends a share of the events, rarely
+# this many in a row; traffic resuming after a gap sends nothing else).
+SKEW_CONFIRM_EVENTS = 100
+# Entries of paired events kept in a partition's deadline heap beyond twice its pending events
+# before the heap is rebuilt (amortised: a rebuild costs one pass over the pending events).
+_STALE_DEADLINES_SLACK = 1024
+
+
+class JoinBuffer:
+    """Holds half-joined pairs for any number of partitions and decides each event's fate."""
+
+    def __init__(
+        self,
+        *,
+        window_ms: int,
+        grace_ms: int,
+        idle_close_ms: int,
+        max_pending: int,
+        compact: Callable[[ResponseEvent], ResponseEvent] | None = None,
+        track_offsets: bool = False,
+        max_clock_skew_ms: int = 0,
+        max_remembered: int = 2_000_000,
+    ) -> None:
+        """``compact`` turns an event into the smaller form it waits in while pending; the
+        results then carry that form for the pending side (the caller expands it).
+        ``track_offsets`` keeps the bookkeeping :meth:`commit_cut` needs (Kafka mode); it is
+        pruned by each commit, so a file run, which never commits, does not keep it.
+        ``max_clock_skew_ms`` (0: off): an event more than this ahead of the partition's
+        stream time does not move stream time (:class:`ClockSkewed`; it is joined with its
+        own time as usual); one bad clock, or one replayed event stamped "now" among history,
+        then cannot make every later event late. Only ``SKEW_CONFIRM_EVENTS`` such events in
+        a row (the whole partition moved: traffic resuming after a gap) move stream time, to
+        the earliest of them."""
+        self._compact = compact
+        self._track_offsets = track_offsets
+        self.window_ms = window_ms
+        self.grace_ms = grace_ms
+        self.idle_close_ms = idle_close_ms
+        self.max_pending = max_pending
+        self._horizon = window_ms + grace_ms
+        self.max_clock_skew_ms = max_clock_skew_ms
+        self.max_remembered = max_remembered
+        # Remembered pairs are kept in buckets of this much deadline (a pair is remembered up
+        # to one bucket past its deadline).
+        self._remember_bucket_ms = max(1, self._horizon // 8)
+        self._remembered_total = 0
+        self.forgotten_early = 0
+        self._partitions: dict[int, _PartitionState] = {}
+        self._pending_total = 0
+        self._seq = 0
+
+    # -- queries ---------------------------------------------------------------------------
+
+    @property
+    def pending_count(self) -> int:
+        return self._pending_total
+
+    @property
+    def remembered_count(self) -> int:
+        """Compared pairs remembered for duplicate detection (all partitions)."""
+        return self._remembered_total
+
+    def stream_time(self, partition: int) -> int | None:
+        state = self._partitions.get(partition)
+        return None if state is None else state.stream_time
+
+    def partitions(self) -> list[int]:
+        return list(self._partitions)
+
+    def commit_cut(self, partition: int, upper: dict[str, int]) -> dict[str, int]:
+        """Offsets per source (topic) that are safe to commit for one partition.
+
+        ``upper`` holds, per source, the highest offset the caller could commit (the offset
+        after the last read, or its oldest event still buffered). In arrival order, the cut
+        starts at the oldest pending event, then moves back to the earlier event of any
+        compared pair completed at or after it, until no compared pair straddles it. Each
+        source's cut is the offset of its first event at or after that point. A replacement
+        worker re-reading from the cut re-reads every pending event, and both events of every
+        pair it re-reads one event of: a replay can repeat a pair's outcome but never turn one
+        of its events into a spurious orphan. Cost: amortised O(1) per event.
+        """
+        if not self._track_offsets:
+            raise RuntimeError("commit_cut needs JoinBuffer(track_offsets=True)")
+        state = self._partitions.get(partition)
+        if state is None:
+            return dict(upper)
+        cut_seq = self._seq + 1
+        pending, order = state.pending, state.pending_order
+        while order:
+            seq, request_id = order[0]
+            entry = pending.get(request_id)
+            if entry is not None and entry.seq == seq:
+                cut_seq = seq
+                break
+            order.popleft()
+        straddles = state.straddles
+        index = 0  # the first pair completed at or after cut_seq (earlier ones were pruned)
+        while index < len(straddles) and straddles[index][0] < cut_seq:
+            index += 1
+        while index < len(straddles) and straddles[index][1] < cut_seq:
+            cut_seq = straddles[index][1]  # its earlier event must be re-read too
+            while index > 0 and straddles[index - 1][0] >= cut_seq:
+                index -= 1
+        while straddles and straddles[0][0] < cut_seq:
+            straddles.popleft()  # cuts never move back: these can no longer matter
+        cut = dict(upper)
+        for source, positions in state.positions.items():
+            while positions and positions[0][0] < cut_seq:
+                positions.popleft()
+            if positions and source in cut and positions[0][1] < cut[source]:
+                cut[source] = positions[0][1]
+        return cut
+
+    # -- events ----------------------------------------------------------------------------
+
+    def add(self, event: ResponseEvent, partition: int, wall_ms: int) -> list[JoinResult]:
+        """Offer one event; returns everything it decided (its own fate and any closes)."""
+        state = self._partitions.get(partition)
+        if state is None:
+            state = self._partitions[partition] = _PartitionState(
+                RememberedPairs(self._remember_bucket_ms)
+            )
+        state.last_arrival_wall_ms = wall_ms
+        deadline = event.ts_ms + self._horizon
+        stream_time = state.stream_time
+        results: list[JoinResult] = []
+        self._seq += 1
+        seq = self._seq
+        position = event.position
+        if position is not None and self._track_offsets:
+            positions = state.positions.get(position.source)
+            if positions is None:
+                positions = state.positions[position.source] = deque()
+            positions.append((seq, position.offset))
+
+        state.events_seen += 1
+        skew = self.max_clock_skew_ms
+        if state.events_seen == 1:
+            state.first_event = event
+        elif state.events_seen == 2:
+            first, state.first_event = state.first_event, None
+            if skew and stream_time is not None and event.ts_ms < stream_time - skew:
+                # the partition's first event was the outlier: nothing was closed because of
+                # it yet, so stream time starts again from this one
+                results.append(ClockSkewed(first))  # type: ignore[arg-type]
+                state.stream_time = stream_time = None
+        if stream_time is not None and stream_time >= deadline:
+            results.append(Late(event))
+        else:
+            request_id = event.request_id
+            partner = state.pending.get(request_id)
+            if partner is not None:
+                if partner.event.side == event.side:
+                    results.append(Duplicate(event))
+                else:
+                    del state.pending[request_id]
+                    self._pending_total -= 1
+                    if event.side == "dark":
+                        pair = Paired(partner.event, event)
+                    else:
+                        pair = Paired(event, partner.event)
+                    if len(state.deadlines) > 2 * len(state.pending) + _STALE_DEADLINES_SLACK:
+                        _drop_stale_deadlines(state)
+                    state.compared.add(request_id, max(deadline, partner.deadline))
+                    self._remembered_total += 1
+                    if self._remembered_total > self.max_remembered:
+                        self._forget_oldest_remembered()
+                    if self._track_offsets:
+                        self._remember_straddle(state, seq, partner.seq)
+                    results.append(pair)
+            elif request_id in state.compared:
+                results.append(Duplicate(event))
+            else:
+                stored = event if self._compact is None else self._compact(event)
+                state.pending[request_id] = _Pending(stored, deadline, seq)
+                heapq.heappush(state.deadlines, (deadline, seq, request_id))
+                if self._track_offsets:
+                    state.pending_order.append((seq, request_id))
+                self._pending_total += 1
+
+        ts = event.ts_ms
+        if skew and stream_time is not None and ts > stream_time + skew:
+            state.ahead_min = ts if state.ahead_run == 0 else min(state.ahead_min, ts)
+            state.ahead_run += 1
+            if state.ahead_run < SKEW_CONFIRM_EVENTS:
+                results.insert(0, ClockSkewed(event))  # stream time stays where it is
+            else:  # the whole partition moved there: a real jump (traffic after a gap)
+                state.stream_time = max(state.ahead_min, stream_time)
+                state.ahead_run = 0
+        else:
+            state.ahead_run = 0
+            if stream_time is None or ts > stream_time:
+                state.stream_time = ts
+        state.stream_time_at_arrival = state.stream_time  # type: ignore[assignment]
+        self._close_expired(state, results)
+        if self._pending_total > self.max_pending:
+            self._evict(results)
+        return results
+
+    def tick(
+        self, wall_ms: int, still_reading: Callable[[int], bool] | None = None
+    ) -> list[JoinResult]:
+        """Advance idle partitions' stream time with the wall clock and close what expired.
+        A partition for which ``still_reading`` says input is still on its way is not idle,
+        however long its next event takes (a slow fetch, a seek back): its idle clock
+        restarts instead, or the wall clock would close events whose partners are unread."""
+        results: list[JoinResult] = []
+        for partition, state in self._partitions.items():
+            if state.stream_time is None:
+                continue
+            idle_ms = wall_ms - state.last_arrival_wall_ms
+            if idle_ms >= self.idle_close_ms:
+                if still_reading is not None and still_reading(partition):
+                    _restart_idle_clock(state, wall_ms)
+                    continue
+                advanced = state.stream_time_at_arrival + idle_ms
+                if advanced > state.stream_time:
+                    state.stream_time = advanced
+                    self._close_expired(state, results)
+        return results
+
+    def hold_idle(self, wall_ms: int) -> None:
+        """Input is interrupted for a reason other than quiet traffic (the broker is down):
+        restart every partition's idle clock, so stream time does not run ahead with the wall
+        clock and close events whose partners are merely delayed."""
+        for state in self._partitions.values():
+            _restart_idle_clock(state, wall_ms)
+
+    def close_all(self) -> list[JoinResult]:
+        """End of input: every pending event closes as an orphan, oldest first."""
+        results: list[JoinResult] = []
+        for state in self._partitions.values():
+            stream_time = state.stream_time if state.stream_time is not None else 0
+            for entry in sorted(state.pending.values(), key=lambda p: (p.deadline, p.seq)):
+                results.append(_orphan(entry.event, stream_time))
+            self._pending_total -= len(state.pending)
+            state.pending.clear()
+            state.deadlines.clear()
+            state.pending_order.clear()
+        return results
+
+    def drop_partition(self, partition: int) -> int:
+        """Forget a revoked partition without emitting orphans; returns how many were pending."""
+        state = self._partitions.pop(partition, None)
+        if state is None:
+            return 0
+        dropped = len(state.pending)
+        self._pending_total -= dropped
+        self._remembered_total -= len(state.compared)
+        return dropped
+
+    def iter_pending(self) -> Iterator[ResponseEvent]:
+        for state in self._partitions.values():
+            for entry in state.pending.values():
+                yield entry.event
+
+    # -- internals -------------------------------------------------------------------------
+
+    @staticmethod
+    def _remember_straddle(state: _PartitionState, later_seq: int, earlier_seq: int) -> None:
+        straddles = state.straddles
+        while straddles and straddles[-1][1] >= earlier_seq:
+            straddles.pop()  # dominated: this pair reaches further back and completed later
+        straddles.append((later_seq, earlier_seq))
+
+    def _close_expired(self, state: _PartitionState, results: list[JoinResult]) -> None:
+        stream_time = state.stream_time
+        if stream_time is None:
+            return
+        deadlines = state.deadlines
+        pending = state.pending
+        while deadlines and deadlines[0][0] <= stream_time:
+            _, seq, request_id = heapq.heappop(deadlines)
+            entry = pending.get(request_id)
+            if entry is None or entry.seq != seq:
+                continue
+            del pending[request_id]
+            self._pending_total -= 1
+            results.append(_orphan(entry.event, stream_time))
+        compared = state.compared
+        before = len(compared)
+        compared.expire(stream_time)
+        self._remembered_total -= before - len(compared)
+
+    def _forget_oldest_remembered(self) -> None:
+        """``max_remembered`` reached: the oldest bucket of remembered pairs (all partitions)
+        goes before its time."""
+        oldest: tuple[int, _PartitionState] | None = None
+        for state in self._partitions.values():
+            number = state.compared.oldest()
+            if number is not None and (oldest is None or number < oldest[0]):
+                oldest = (number, state)
+        if oldest is not None:
+            forgotten = oldest[1].compared.forget_oldest()
+            self._remembered_total -= forgotten
+            self.forgotten_early += forgotten
+
+    def _evict(self, results: list[JoinResult]) -> None:
+        while self._pending_total > self.max_pending:
+            oldest: tuple[int, int, str] | None = None
+            oldest_state: _PartitionState | None = None
+            for state in self._partitions.values():
+                deadlines = state.deadlines
+                while deadlines:
+                    _, seq, request_id = deadlines[0]
+                    entry = state.pending.get(request_id)
+                    if entry is not None and entry.seq == seq:
+                        break
+                    heapq.heappop(deadlines)
+                if deadlines and (oldest is None or deadlines[0] < oldest):
+                    oldest = deadlines[0]
+                    oldest_state = state
+            if oldest is None or oldest_state is None:
+                return
+            heapq.heappop(oldest_state.deadlines)
+            entry = oldest_state.pending.pop(oldest[2])
+            self._pending_total -= 1
+            results.append(Evicted(entry.event))
+
+
+def _drop_stale_deadlines(state: _PartitionState) -> None:
+    """Rebuilds the deadline heap from the pending events: the entries of events that found
+    their partner would otherwise stay until their deadline (about 150 bytes per compared
+    pair for window + grace)."""
+    state.deadlines = [(p.deadline, p.seq, rid) for rid, p in state.pending.items()]
+    heapq.heapify(state.deadlines)
+
+
+def _restart_idle_clock(state: _PartitionState, wall_ms: int) -> None:
+    state.last_arrival_wall_ms = wall_ms
+    if state.stream_time is not None:
+        state.stream_time_at_arrival = state.stream_time
+
+
+def _orphan(event: ResponseEvent, stream_time: int) -> Orphaned:
+    missing = "missing_dark" if event.side == "stable" else "missing_stable"
+    return Orphaned(event, missing, stream_time)

@@ -1,0 +1,232 @@
+"""Building redacted mismatch records (``schemas/mismatch.v1.json``) and dead letters.
+
+Everything taken from an event passes through the :class:`Redactor` here, in one place. If
+redaction fails, the builder raises :class:`RedactionError` and the caller drops the record
+(fail closed): nothing is ever published raw.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from comparator.core.compare.comparison import Comparison
+from comparator.core.compare.json_path import parse_path
+from comparator.core.events.invalid_event import NOT_PARSED, InvalidEvent
+from comparator.core.events.response_event import ResponseEvent, SourcePosition
+from comparator.core.join.join_result import Orphaned
+from comparator.core.redact import RedactionError, Redactor
+
+SCHEMA_VERSION = 1
+MAX_DIFFERENCES = 100
+DEAD_LETTER_RAW_LIMIT = 65_536
+# how much of a message whose handling failed its fallback dead letter carries (redacted)
+FALLBACK_PREFIX_BYTES = 1024
+
+
+def rfc3339(wall_ms: int) -> str:
+    return datetime.fromtimestamp(wall_ms / 1000, tz=UTC).isoformat(timespec="milliseconds")
+
+
+class MismatchRecordBuilder:
+    def __init__(self, redactor: Redactor, *, max_differences: int = MAX_DIFFERENCES) -> None:
+        self.redactor = redactor
+        self.max_differences = max_differences
+
+    def pair_record(
+        self,
+        stable: ResponseEvent,
+        dark: ResponseEvent,
+        comparison: Comparison,
+        *,
+        route: str,
+        rules_digest: str,
+        wall_ms: int,
+    ) -> dict[str, Any]:
+        try:
+            differences = [
+                self._difference(d.path, d.field, d.change, d.stable, d.dark)
+                for d in comparison.differences[: self.max_differences]
+            ]
+            record: dict[str, Any] = {
+                "schema_version": SCHEMA_VERSION,
+                "request_id": self.redactor.redact_text(stable.request_id),
+                "route": route,
+                "kinds": list(comparison.kinds),
+                "differences": differences,
+                "stable": self._side(stable),
+                "dark": self._side(dark),
+                "trace_id": self._trace_id(stable.trace_id or dark.trace_id),
+                "rules_digest": rules_digest,
+                "detected_at": rfc3339(wall_ms),
+                "event_time": max(stable.ts_ms, dark.ts_ms),
+                "latency_regression": comparison.latency_regression,
+            }
+        except RedactionError:
+            raise
+        except Exception as exc:  # any surprise while redacting: fail closed
+            raise RedactionError(f"cannot build a redacted record: {type(exc).__name__}") from exc
+        left_out = len(comparison.differences) - len(differences)
+        if left_out > 0:
+            record["differences_truncated"] = left_out
+        return record
+
+    def orphan_record(
+        self, orphan: Orphaned, *, route: str, rules_digest: str, wall_ms: int
+    ) -> dict[str, Any]:
+        event = orphan.event
+        try:
+            present = self._side(event)
+            record: dict[str, Any] = {
+                "schema_version": SCHEMA_VERSION,
+                "request_id": self.redactor.redact_text(event.request_id),
+                "route": route,
+                "kinds": [orphan.missing],
+                "differences": [],
+                "stable": present if event.side == "stable" else None,
+                "dark": present if event.side == "dark" else None,
+                "trace_id": self._trace_id(event.trace_id),
+                "rules_digest": rules_digest,
+                "detected_at": rfc3339(wall_ms),
+                "event_time": orphan.stream_time_ms,
+            }
+        except RedactionError:
+            raise
+        except Exception as exc:
+            raise RedactionError(f"cannot build a redacted record: {type(exc).__name__}") from exc
+        return record
+
+    def dead_letter(self, invalid: InvalidEvent, *, wall_ms: int) -> dict[str, Any]:
+        """A dead letter: reason, detail, where it came from, and the payload redacted.
+
+        Valid JSON is redacted structurally; anything else is redacted as text (invalid UTF-8
+        replaced first). Oversize payloads are not copied: their position says where to find
+        them and a truncated copy could cut a secret in half past the detectors.
+        """
+        try:
+            record: dict[str, Any] = {
+                "schema_version": SCHEMA_VERSION,
+                "reason": invalid.reason,
+                "detail": self.redactor.redact_text(invalid.detail),
+                "side": invalid.side,
+                "size": len(invalid.raw),
+                "detected_at": rfc3339(wall_ms),
+            }
+            if invalid.position is not None:
+                record["source"] = {
+                    "name": invalid.position.source,
+                    "partition": invalid.position.partition,
+                    "offset": invalid.position.offset,
+                }
+            if invalid.reason == "oversize" or len(invalid.raw) > DEAD_LETTER_RAW_LIMIT:
+                record["payload_omitted"] = "too large to copy; see source"
+            elif invalid.parsed is not NOT_PARSED and invalid.reason != "too_deep":
+                record["payload"] = self.redactor.redact_payload(invalid.parsed)
+            else:
+                text = invalid.raw.decode("utf-8", errors="replace")
+                record["payload_text"] = self.redactor.redact_body_text(text)
+        except RedactionError:
+            raise
+        except Exception as exc:
+            raise RedactionError(f"cannot build a redacted dead letter: {exc!r}") from exc
+        return record
+
+    def fallback_dead_letter(
+        self,
+        *,
+        stage: str,
+        error: BaseException,
+        side: str,
+        raw: bytes | None,
+        position: SourcePosition | None,
+        request_id: str | None,
+        wall_ms: int,
+    ) -> bytes:
+        """The dead letter of a message whose handling failed at ``stage``: only strings and
+        small integers, so it always encodes; the payload is a redacted prefix of the raw
+        bytes, escaped, or left out if even that cannot be redacted."""
+        record: dict[str, Any] = {
+            "schema_version": SCHEMA_VERSION,
+            "reason": "unprocessable",
+            "detail": f"{stage} failed: {type(error).__name__}",
+            "side": str(side),
+            "size": len(raw) if raw is not None else 0,
+            "detected_at": rfc3339(wall_ms),
+        }
+        if position is not None:
+            record["source"] = {
+                "name": str(position.source),
+                "partition": int(position.partition),
+                "offset": int(position.offset),
+            }
+        try:
+            if request_id is not None:
+                record["request_id"] = self.redactor.redact_text(request_id[:256])
+            if raw is not None:
+                prefix = raw[:FALLBACK_PREFIX_BYTES].decode("utf-8", errors="backslashreplace")
+                record["payload_prefix"] = self.redactor.redact_body_text(prefix)
+        except Exception:  # nothing unredacted leaves: without the payload then
+            record.pop("request_id", None)
+            record["payload_omitted"] = "could not be redacted"
+        return orjson.dumps(record)
+
+    # -- parts -----------------------------------------------------------------------------
+
+    def _difference(
+        self, path: str, field: str, change: str, stable: Any, dark: Any
+    ) -> dict[str, Any]:
+        redactor = self.redactor
+        out: dict[str, Any] = {
+            # keys can be PII ($['alice@example.com']) or secrets ($.api_keys['ak_live_…'])
+            "path": redactor.redact_path(path),
+            "field": redactor.redact_path(field),
+            "change": change,
+        }
+        if path.startswith("headers."):
+            name = path[len("headers.") :]
+            if change != "added":
+                out["stable"] = redactor.redact_header_value(name, stable)
+            if change != "removed":
+                out["dark"] = redactor.redact_header_value(name, dark)
+        else:
+            keys = _path_keys(path)  # a value under $.session.token is secret by its key
+            if change != "added":
+                out["stable"] = redactor.redact_difference(path, keys, stable)
+            if change != "removed":
+                out["dark"] = redactor.redact_difference(path, keys, dark)
+        return out
+
+    def _side(self, event: ResponseEvent) -> dict[str, Any]:
+        redactor = self.redactor
+        side: dict[str, Any] = {
+            "status": event.status,
+            "headers": redactor.redact_headers(event.headers) if event.headers else None,
+            "latency_ms": event.latency_ms,
+            "error": redactor.redact_payload(event.error) if event.error is not None else None,
+            "ts": event.ts_ms,
+        }
+        if event.has_body:
+            side["body"] = redactor.redact_body(event.body)
+        if event.body_text is not None:
+            side["body_text"] = redactor.redact_body_text(event.body_text)
+        return side
+
+    def _trace_id(self, trace_id: str | None) -> str | None:
+        return None if trace_id is None else self.redactor.redact_text(trace_id)
+
+
+def _path_keys(path: str) -> list[str]:
+    """The object keys along a difference's path (``$.user.password`` -> user, password)."""
+    if not path.startswith("$"):
+        return []
+    try:
+        steps = parse_path(path).steps
+    except ValueError as exc:  # never publish a value whose context we cannot read
+        raise RedactionError(f"cannot read the difference path {path!r}") from exc
+    return [step.name for step in steps if step.kind == "key" and step.name is not None]
+
+
+def encode_record(record: dict[str, Any]) -> bytes:
+    return orjson.dumps(record)

@@ -1,0 +1,105 @@
+"""The run summary: every count a run produced, written as JSON when the run ends."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from comparator.core.compare.comparison import KINDS, Comparison
+
+
+@dataclass(slots=True)
+class RouteTally:
+    pairs: int = 0
+    mismatches: int = 0
+    orphans: int = 0
+    latency_regressions: int = 0
+    fields: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass(slots=True)
+class Summary:
+    """Counts kept by the pipeline; ``to_dict`` renders the documented summary shape."""
+
+    events: Counter[str] = field(default_factory=Counter)
+    invalid: int = 0
+    invalid_reasons: Counter[str] = field(default_factory=Counter)
+    pairs: int = 0
+    matches: int = 0
+    mismatches: int = 0
+    mismatch_kinds: Counter[str] = field(default_factory=Counter)
+    orphans: Counter[str] = field(default_factory=Counter)
+    duplicates: int = 0
+    late: int = 0
+    clock_skewed: int = 0
+    evicted: int = 0
+    latency_regressions: int = 0
+    samples_published: int = 0
+    samples_dropped: Counter[str] = field(default_factory=Counter)
+    dead_letters_published: int = 0
+    processing_failures: Counter[str] = field(default_factory=Counter)  # by stage
+    labels_folded: Counter[str] = field(default_factory=Counter)  # route, path -> (other)
+    routes: dict[str, RouteTally] = field(default_factory=dict)
+
+    def route(self, route: str) -> RouteTally:
+        tally = self.routes.get(route)
+        if tally is None:
+            tally = self.routes[route] = RouteTally()
+        return tally
+
+    def add_comparison(self, route: str, comparison: Comparison, fields: set[str]) -> None:
+        """``fields``: the pair's normalised differing paths, as they may leave the process."""
+        tally = self.route(route)
+        self.pairs += 1
+        tally.pairs += 1
+        if comparison.latency_regression:
+            self.latency_regressions += 1
+            tally.latency_regressions += 1
+        if not comparison.kinds:
+            self.matches += 1
+            return
+        self.mismatches += 1
+        tally.mismatches += 1
+        self.mismatch_kinds.update(comparison.kinds)
+        tally.fields.update(fields)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "events": {"stable": self.events["stable"], "dark": self.events["dark"]},
+            "invalid": self.invalid,
+            "invalid_reasons": dict(sorted(self.invalid_reasons.items())),
+            "pairs": self.pairs,
+            "matches": self.matches,
+            "mismatches": self.mismatches,
+            "mismatch_kinds": {kind: self.mismatch_kinds[kind] for kind in KINDS},
+            "orphans": {
+                "missing_dark": self.orphans["missing_dark"],
+                "missing_stable": self.orphans["missing_stable"],
+            },
+            "duplicates": self.duplicates,
+            "late": self.late,
+            "clock_skewed": self.clock_skewed,
+            "evicted": self.evicted,
+            "latency_regressions": self.latency_regressions,
+            "samples": {
+                "published": self.samples_published,
+                "dropped": dict(sorted(self.samples_dropped.items())),
+            },
+            "dead_letters": self.dead_letters_published,
+            "processing_failures": dict(sorted(self.processing_failures.items())),
+            "labels_folded": dict(sorted(self.labels_folded.items())),
+            "routes": {
+                route: {
+                    "pairs": tally.pairs,
+                    "mismatches": tally.mismatches,
+                    "divergence_rate": round(tally.mismatches / tally.pairs, 6)
+                    if tally.pairs
+                    else 0.0,
+                    "orphans": tally.orphans,
+                    "latency_regressions": tally.latency_regressions,
+                    "fields": dict(tally.fields.most_common()),
+                }
+                for route, tally in sorted(self.routes.items())
+            },
+        }

@@ -1,1 +1,0 @@
-"""Rate-limiting mismatch records per route."""

@@ -1,0 +1,1 @@
+"""Options, config loading and time arguments shared by the tools' commands."""

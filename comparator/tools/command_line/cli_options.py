@@ -1,0 +1,287 @@
+"""Command-line options of the tools' commands (``comparator replay``, ``inspect``,
+``suggest-rules``, ``explore``).
+
+Kept apart from the tools themselves so that ``comparator/app/cli.py`` registers the commands with
+their options and help while importing only click; each command imports its module when run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+KINDS = ("status", "body", "headers", "error", "missing_dark", "missing_stable")
+
+_file = click.Path(dir_okay=False, path_type=Path)
+_existing = click.Path(dir_okay=False, exists=True, path_type=Path)
+
+
+def _apply(func: F, options: list[Callable[[F], F]]) -> F:
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _config(help_text: str) -> Callable[[F], F]:
+    return click.option("--config", "config_path", type=_existing, default=None, help=help_text)
+
+
+_RECORD_SOURCE: list[Any] = [
+    click.argument("source", required=False, type=_existing),
+    _config(
+        "comparator.yaml: its outputs.mismatches (file or topic) when no SOURCE is given, and "
+        "its Kafka connection and redaction settings."
+    ),
+    click.option("--topic", default=None, help="Read mismatch records from this Kafka topic."),
+    click.option(
+        "--bootstrap-servers", default=None, help="Kafka cluster of --topic (else the config's)."
+    ),
+]
+
+_FILTERS: list[Any] = [
+    click.option(
+        "--route",
+        "routes",
+        multiple=True,
+        help="Route, exact or a glob (GET /v1/orders/*). Repeatable.",
+    ),
+    click.option(
+        "--kind",
+        "kinds",
+        multiple=True,
+        type=click.Choice(KINDS),
+        help="Mismatch kind. Repeatable.",
+    ),
+    click.option(
+        "--field",
+        "fields",
+        multiple=True,
+        help="Field path, equal or below ($.items matches $.items[*].price); "
+        "* is a wildcard. Repeatable.",
+    ),
+    click.option(
+        "--since", default=None, help="Event time from: RFC 3339, epoch ms, or ago (15m, 2h, 1d)."
+    ),
+    click.option("--until", default=None, help="Event time until (exclusive), same forms."),
+]
+
+_RAW_RANGE: list[Any] = [
+    click.option(
+        "--stable",
+        type=_existing,
+        default=None,
+        help="Stable JSONL file (with --dark) instead of the config's source.",
+    ),
+    click.option("--dark", type=_existing, default=None, help="Dark JSONL file."),
+    click.option(
+        "--from-time",
+        default=None,
+        help="Kafka: first message time (RFC 3339, epoch ms, or ago: 2h).",
+    ),
+    click.option("--to-time", default=None, help="Kafka: message time until (exclusive)."),
+    click.option(
+        "--offsets",
+        multiple=True,
+        help="Kafka: SIDE:PARTITION:START[-END] (END exclusive), e.g. stable:0:100-200; "
+        "repeatable; give both sides.",
+    ),
+]
+
+_RECORDS_INPUT: list[Any] = [
+    click.option(
+        "--mismatches",
+        is_flag=True,
+        default=False,
+        help="Use mismatch records (the config's outputs.mismatches) instead of raw events.",
+    ),
+    click.option(
+        "--mismatch-file",
+        type=_existing,
+        default=None,
+        help="Use mismatch records from this JSONL file.",
+    ),
+    click.option("--topic", default=None, help="Use mismatch records from this Kafka topic."),
+    click.option(
+        "--bootstrap-servers", default=None, help="Kafka cluster of --topic (else the config's)."
+    ),
+]
+
+
+def replay_options(func: F) -> F:
+    return _apply(
+        func,
+        [
+            _config(
+                "comparator.yaml: the input (files or topics), join settings and the "
+                "rules in force (before)."
+            ),
+            click.option(
+                "--rules",
+                "rules_path",
+                type=_existing,
+                required=True,
+                help="The new rules: a rules YAML ({default, routes} or a whole comparator.yaml).",
+            ),
+            click.option(
+                "--before-rules",
+                "before_rules_path",
+                type=_existing,
+                default=None,
+                help="Rules to compare against instead of the config's.",
+            ),
+            *_RAW_RANGE,
+            *_RECORDS_INPUT,
+            click.option("--out", type=_file, default=None, help="Write the report (JSON) here."),
+            click.option(
+                "--json", "as_json", is_flag=True, default=False, help="Print the report as JSON."
+            ),
+            click.option(
+                "--fail-on-new",
+                is_flag=True,
+                default=False,
+                help="Exit 1 if any mismatch or field is new under the new rules.",
+            ),
+        ],
+    )
+
+
+def inspect_options(func: F) -> F:
+    return _apply(
+        func,
+        [
+            *_RECORD_SOURCE,
+            *_FILTERS,
+            click.option(
+                "--follow",
+                "-f",
+                is_flag=True,
+                default=False,
+                help="Keep reading new records until Ctrl-C.",
+            ),
+            click.option(
+                "--limit",
+                type=click.IntRange(min=1),
+                default=10,
+                show_default=True,
+                help="Records per page.",
+            ),
+            click.option(
+                "--skip",
+                type=click.IntRange(min=0),
+                default=0,
+                show_default=True,
+                help="Matching records to skip (the page start).",
+            ),
+            click.option(
+                "--brief",
+                is_flag=True,
+                default=False,
+                help="Only the differences, no side-by-side view.",
+            ),
+            click.option(
+                "--context",
+                type=click.IntRange(min=0),
+                default=3,
+                show_default=True,
+                help="Equal lines shown around each difference.",
+            ),
+            click.option(
+                "--json",
+                "as_json",
+                is_flag=True,
+                default=False,
+                help="One JSON record per line (redacted), for scripts.",
+            ),
+        ],
+    )
+
+
+def suggest_rules_options(func: F) -> F:
+    return _apply(
+        func,
+        [
+            _config("comparator.yaml: the input and the current rules (suggestions extend them)."),
+            *_RAW_RANGE,
+            *_RECORDS_INPUT,
+            click.option(
+                "--route",
+                "routes",
+                multiple=True,
+                help="Only these routes (exact or glob). Repeatable.",
+            ),
+            click.option(
+                "--keep-rules",
+                is_flag=True,
+                default=False,
+                help="Learn under the current ignore/numbers rules (default: without "
+                "them, so their evidence is shown too).",
+            ),
+            click.option(
+                "--min-share",
+                type=click.FloatRange(0, 1),
+                default=0.3,
+                show_default=True,
+                help="Differing share of pairs from which a field can be noise.",
+            ),
+            click.option(
+                "--max-rel",
+                type=click.FloatRange(0, 1),
+                default=0.01,
+                show_default=True,
+                help="Largest relative delta proposed as a numeric tolerance.",
+            ),
+            click.option(
+                "--out",
+                type=_file,
+                default=None,
+                help="Write the YAML (rules + evidence) here; usable as replay --rules.",
+            ),
+            click.option(
+                "--json", "as_json", is_flag=True, default=False, help="Print JSON instead of YAML."
+            ),
+        ],
+    )
+
+
+def explore_options(func: F) -> F:
+    return _apply(
+        func,
+        [
+            *_RECORD_SOURCE,
+            click.option(
+                "--listen",
+                default="127.0.0.1:8765",
+                show_default=True,
+                help="HOST:PORT of the page (port 0: any free port).",
+            ),
+            click.option(
+                "--since",
+                default=None,
+                help="Only records from this event time (RFC 3339, epoch ms, ago).",
+            ),
+            click.option(
+                "--summary",
+                "summary_path",
+                type=_existing,
+                default=None,
+                help="A run's summary.json: adds pairs and divergence rate per route.",
+            ),
+            click.option(
+                "--max-records",
+                type=click.IntRange(min=1),
+                default=20_000,
+                show_default=True,
+                help="Newest records kept in memory.",
+            ),
+            click.option(
+                "--follow/--no-follow",
+                default=None,
+                help="Keep reading new records (default: for a topic yes, for a file no).",
+            ),
+        ],
+    )

@@ -1,0 +1,115 @@
+"""``comparator explore``: load records (and keep following), serve the page until stopped."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import click
+import orjson
+
+from comparator.config.settings import RedactionConfig
+from comparator.tools.command_line.command_support import (
+    fail,
+    note_ephemeral,
+    optional_config,
+    time_option,
+)
+from comparator.tools.explore.server import LOOPBACK_NAMES, ExplorerServer
+from comparator.tools.explore.store import RecordStore
+from comparator.tools.sources.record_source import RecordSource, open_record_source, tool_redactor
+
+
+def explore_command(
+    *,
+    source: Path | None,
+    config_path: Path | None,
+    topic: str | None,
+    bootstrap_servers: str | None,
+    listen: str,
+    since: str | None,
+    summary_path: Path | None,
+    max_records: int,
+    follow: bool | None,
+) -> None:
+    config = optional_config(config_path)
+    redaction = config.redaction if config is not None else RedactionConfig()
+    redactor, ephemeral = tool_redactor(redaction)
+    note_ephemeral(ephemeral, redaction.key_env)
+    since_ms = time_option(since, "--since")
+    host, _, port_text = listen.rpartition(":")
+    host = host.strip("[]") or "127.0.0.1"
+    if not port_text.isdigit() or int(port_text) > 65535:
+        fail(f"--listen {listen!r}: expected HOST:PORT")
+    try:
+        records = open_record_source(
+            path=source,
+            config=config,
+            topic=topic,
+            bootstrap_servers=bootstrap_servers,
+            redactor=redactor,
+        )
+    except ValueError as exc:
+        fail(str(exc))
+    summary = _summary(summary_path) if summary_path is not None else None
+    if follow is None:
+        follow = not hasattr(records, "path")  # a topic: keep following; a file: read it once
+    store = RecordStore(max_records)
+    try:
+        server = ExplorerServer(
+            (host, int(port_text)), store, source=records.description, summary=summary
+        )
+    except OSError as exc:
+        fail(f"cannot listen on {listen}: {exc.strerror or exc}")
+    loader = threading.Thread(
+        target=load, args=(records, store, follow, since_ms), name="records", daemon=True
+    )
+    loader.start()
+    server.start()
+    if host not in LOOPBACK_NAMES and host != "::1":
+        click.echo(f"warning: listening on {host}, not only on this machine", err=True)
+    click.echo(f"explorer: {server.url} (read-only; Ctrl-C to stop)")
+    sys.stdout.flush()
+    stopped = threading.Event()
+
+    def stop(signum: int, frame: Any) -> None:
+        stopped.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    while not stopped.wait(0.5):
+        pass
+    records.stop()
+    server.stop()
+    click.echo("explorer stopped", err=True)
+
+
+def load(records: RecordSource, store: RecordStore, follow: bool, since_ms: int | None) -> None:
+    """Reads records into the store (in a thread); the store says how far it got."""
+    store.state = "following" if follow else "loading"
+    try:
+        for record in records.records(follow=follow, since_ms=since_ms):
+            if since_ms is not None:
+                from comparator.tools.views.record_filter import record_time_ms
+
+                when = record_time_ms(record)
+                if when is not None and when < since_ms:
+                    continue
+            store.add(record)
+    except Exception as exc:  # shown on the page; the server keeps serving what it has
+        store.error = f"{type(exc).__name__}: {exc}"
+    if not follow:
+        store.state = "loaded"
+
+
+def _summary(path: Path) -> dict[str, Any]:
+    try:
+        data = orjson.loads(path.read_bytes())
+    except (OSError, orjson.JSONDecodeError) as exc:
+        fail(f"--summary {path}: {exc}")
+    if not isinstance(data, dict):
+        fail(f"--summary {path}: not a summary")
+    return data

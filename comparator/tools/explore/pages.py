@@ -1,0 +1,281 @@
+"""The explorer's HTML: server-rendered, no scripts, every value escaped.
+
+Colours of the side-by-side diff (the browser test looks for them in screenshots):
+changed lines ``#fff3bf``, stable-only lines ``#ffd6d6``, dark-only lines ``#d3f9d8``.
+"""
+
+from __future__ import annotations
+
+import json
+from html import escape
+from typing import Any
+from urllib.parse import urlencode
+
+from comparator.tools.command_line.time_arg import format_time_ms
+from comparator.tools.explore.store import RecordStore, route_views, top_fields
+from comparator.tools.views.record_filter import RecordFilter, differences
+from comparator.tools.views.side_by_side import fold, short_value, side_by_side
+
+PAGE_SIZE = 50
+KINDS = ("status", "body", "headers", "error", "missing_dark", "missing_stable")
+
+STYLE = """
+body { font: 14px/1.4 system-ui, sans-serif; margin: 0 1.5em 2em; color: #1f2328; }
+h1 { font-size: 20px; margin: .8em 0 .2em; } h2 { font-size: 16px; margin: 1.4em 0 .4em; }
+.muted { color: #656d76; } a { color: #0550ae; text-decoration: none; }
+a:hover { text-decoration: underline; }
+table { border-collapse: collapse; margin: .3em 0; }
+th, td { border-bottom: 1px solid #d0d7de; padding: 3px 8px; text-align: left;
+  vertical-align: top; }
+th { background: #f6f8fa; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
+form.filters { background: #f6f8fa; border: 1px solid #d0d7de; padding: 8px; margin: .6em 0; }
+form.filters label { margin-right: 10px; } input[type=text] { width: 14em; }
+code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 12.5px; }
+table.diff { width: 100%; table-layout: fixed; }
+table.diff td { font-family: ui-monospace, monospace; font-size: 12.5px; white-space: pre-wrap;
+  word-break: break-all; border: none; padding: 0 6px; }
+table.diff th { width: 50%; }
+tr.changed td { background: #fff3bf; } td.removed { background: #ffd6d6; }
+td.added { background: #d3f9d8; } tr.skipped td { color: #656d76; font-style: italic; }
+.kind { display: inline-block; padding: 0 6px; border-radius: 8px; background: #ddf4ff;
+  margin-right: 3px; font-size: 12px; }
+"""
+
+
+def _e(value: Any) -> str:
+    return escape(str(value), quote=True)
+
+
+def _query(record_filter_args: dict[str, str], **changes: Any) -> str:
+    args = {**record_filter_args, **{k: str(v) for k, v in changes.items() if v is not None}}
+    args = {k: v for k, v in args.items() if v != ""}
+    return _e("?" + urlencode(args)) if args else ""  # HTML-escaped: used in attributes
+
+
+def layout(title: str, body: str, source: str) -> bytes:
+    html = (
+        "<!doctype html><html lang=en><head><meta charset=utf-8>"
+        f"<title>{_e(title)}</title><link rel=stylesheet href=/style.css></head><body>"
+        f'<h1><a href="/">Mismatch explorer</a></h1><div class=muted>{_e(source)}</div>'
+        f"{body}</body></html>"
+    )
+    return html.encode("utf-8")
+
+
+def filter_form(args: dict[str, str], routes: list[str]) -> str:
+    route_options = "".join(
+        f"<option value='{_e(r)}'{' selected' if args.get('route') == r else ''}>{_e(r)}</option>"
+        for r in routes
+    )
+    kind_options = "".join(
+        f"<option value='{k}'{' selected' if args.get('kind') == k else ''}>{k}</option>"
+        for k in KINDS
+    )
+    return (
+        "<form class=filters method=get action=/>"
+        f"<label>route <select name=route id=route><option value=''>(all)</option>{route_options}"
+        "</select></label>"
+        f"<label>kind <select name=kind id=kind><option value=''>(all)</option>{kind_options}"
+        "</select></label>"
+        f"<label>field <input type=text name=field id=field value='{_e(args.get('field', ''))}'"
+        " placeholder='$.items'></label>"
+        f"<label>since <input type=text name=since id=since value='{_e(args.get('since', ''))}'"
+        " placeholder='2h or RFC 3339'></label>"
+        f"<label>until <input type=text name=until id=until value='{_e(args.get('until', ''))}'"
+        "></label>"
+        "<button type=submit id=apply>Filter</button> <a href=/>clear</a></form>"
+    )
+
+
+def overview(
+    store: RecordStore,
+    record_filter: RecordFilter,
+    args: dict[str, str],
+    *,
+    source: str,
+    page: int,
+    summary: dict[str, Any] | None,
+    problem: str | None = None,
+) -> bytes:
+    selected = store.select(record_filter)
+    parts = [filter_form(args, store.routes())]
+    if problem:
+        parts.append(f"<p class=muted id=problem>{_e(problem)}</p>")
+    state = store.state
+    parts.append(
+        f"<p id=counts>{len(selected):,} of {len(store):,} records match ({state}"
+        + (f"; {store.dropped:,} older records not kept" if store.dropped else "")
+        + (f"; error: {_e(store.error)}" if store.error else "")
+        + ")</p>"
+    )
+    parts.append(_routes_table(selected, args, summary))
+    parts.append(_fields_table(selected, args))
+    parts.append(_samples_table(selected, args, page))
+    return layout("Mismatch explorer", "".join(parts), source)
+
+
+def _routes_table(
+    selected: list[tuple[int, dict[str, Any]]], args: dict[str, str], summary: dict[str, Any] | None
+) -> str:
+    views = route_views(selected)
+    totals = (summary or {}).get("routes") or {}
+    rows = []
+    for route, view in sorted(views.items(), key=lambda item: -item[1].records):
+        kinds = "".join(f"<span class=kind>{_e(k)} {n}</span>" for k, n in view.kinds.most_common())
+        fields = ", ".join(
+            f"{_field_link(args, route, name)} ({n})" for name, n in view.fields.most_common(4)
+        )
+        known = totals.get(route) or {}
+        rate = known.get("divergence_rate")
+        pairs = known.get("pairs")
+        rows.append(
+            "<tr>"
+            f"<td><a href='/{_query(args, route=route, page=None)}'>{_e(route)}</a></td>"
+            f"<td class=num>{view.records:,}</td>"
+            f"<td class=num>{'' if pairs is None else f'{pairs:,}'}</td>"
+            f"<td class=num>{'' if rate is None else f'{rate:.2%}'}</td>"
+            f"<td>{kinds}</td><td>{fields}</td></tr>"
+        )
+    if not rows:
+        return "<h2>Routes with divergence</h2><p class=muted>no records</p>"
+    return (
+        "<h2>Routes with divergence</h2><table id=routes><tr><th>route</th><th>records</th>"
+        "<th>pairs</th><th>divergence</th><th>kinds</th><th>top differing fields</th></tr>"
+        + "".join(rows)
+        + "</table>"
+    )
+
+
+def _field_link(args: dict[str, str], route: str, name: str) -> str:
+    href = "/" + _query(args, route=route, field=name, page=None)
+    return f"<a href='{href}'><code>{_e(name)}</code></a>"
+
+
+def _time(value: Any) -> str:
+    return format_time_ms(value if isinstance(value, int) and not isinstance(value, bool) else None)
+
+
+def _fields_table(selected: list[tuple[int, dict[str, Any]]], args: dict[str, str]) -> str:
+    top = top_fields(selected)
+    if not top:
+        return ""
+    most = top[0][2]
+    rows = "".join(
+        "<tr>"
+        f"<td>{_field_link(args, route, name)}</td>"
+        f"<td>{_e(route)}</td><td class=num>{count:,}</td>"
+        f"<td><progress value={count} max={most}></progress></td></tr>"
+        for route, name, count in top
+    )
+    return (
+        "<h2>Top differing fields</h2><table id=fields><tr><th>field</th><th>route</th>"
+        f"<th>records</th><th></th></tr>{rows}</table>"
+    )
+
+
+def _samples_table(
+    selected: list[tuple[int, dict[str, Any]]], args: dict[str, str], page: int
+) -> str:
+    pages = max(1, -(-len(selected) // PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    shown = selected[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    rows = []
+    for number, record in shown:
+        kinds = "".join(f"<span class=kind>{_e(k)}</span>" for k in record.get("kinds") or [])
+        names = sorted({str(d.get("field") or d.get("path")) for d in differences(record)})
+        fields = ", ".join(f"<code>{_e(n)}</code>" for n in names[:3])
+        if len(names) > 3:
+            fields += f" +{len(names) - 3}"
+        event_time = record.get("event_time")
+        rows.append(
+            "<tr>"
+            f"<td><a class=sample href='/record/{number}{_query(args)}'>#{number}</a></td>"
+            f"<td class=mono>{_e(_time(event_time))}</td>"
+            f"<td>{_e(record.get('route'))}</td><td>{kinds}</td><td>{fields}</td>"
+            f"<td class=mono>{_e(record.get('request_id'))}</td></tr>"
+        )
+    nav = []
+    if page > 1:
+        nav.append(f"<a id=prev href='/{_query(args, page=page - 1)}'>&larr; newer</a>")
+    nav.append(f"page {page} of {pages}")
+    if page < pages:
+        nav.append(f"<a id=next href='/{_query(args, page=page + 1)}'>older &rarr;</a>")
+    return (
+        "<h2>Mismatch samples</h2><table id=samples><tr><th>#</th><th>event time</th>"
+        "<th>route</th><th>kinds</th><th>differing fields</th><th>request</th></tr>"
+        + "".join(rows)
+        + f"</table><p>{' &middot; '.join(nav)}</p>"
+    )
+
+
+def record_page(number: int, record: dict[str, Any], args: dict[str, str], *, source: str) -> bytes:
+    kinds = "".join(f"<span class=kind>{_e(k)}</span>" for k in record.get("kinds") or [])
+    event_time = record.get("event_time")
+    facts = [
+        ("route", record.get("route")),
+        ("request", record.get("request_id")),
+        ("trace", record.get("trace_id") or "-"),
+        ("event time", _time(event_time)),
+        ("detected", record.get("detected_at") or "-"),
+        ("rules digest", record.get("rules_digest") or "-"),
+        ("latency regression", "yes" if record.get("latency_regression") else "no"),
+    ]
+    facts_html = "".join(f"<tr><th>{_e(k)}</th><td class=mono>{_e(v)}</td></tr>" for k, v in facts)
+    diff_rows = "".join(
+        "<tr>"
+        f"<td><code>{_e(d.get('path'))}</code></td><td>{_e(d.get('change'))}</td>"
+        f"<td class=mono>{_e(_diff_value(d, 'stable'))}</td>"
+        f"<td class=mono>{_e(_diff_value(d, 'dark'))}</td></tr>"
+        for d in differences(record)
+    )
+    body = [
+        f"<p><a href='/{_query(args)}'>&larr; back to the list</a></p>",
+        f"<h2 id=title>#{number} {_e(record.get('route'))} {kinds}</h2>",
+        f"<table id=facts>{facts_html}</table>",
+    ]
+    if diff_rows:
+        body.append(
+            "<h2>Differences</h2><table id=differences><tr><th>path</th><th>change</th>"
+            f"<th>stable</th><th>dark</th></tr>{diff_rows}</table>"
+        )
+    body.append("<h2>Side by side</h2>")
+    body.append(diff_table(record.get("stable"), record.get("dark")))
+    body.append(
+        "<details><summary>record (JSON)</summary><pre class=mono id=raw>"
+        f"{_e(json.dumps(record, indent=2, ensure_ascii=False))}</pre></details>"
+    )
+    return layout(f"#{number} {record.get('route')}", "".join(body), source)
+
+
+def diff_table(stable: Any, dark: Any) -> str:
+    rows = []
+    for row in fold(side_by_side(stable, dark), context=4):
+        if row.tag == "skipped":
+            rows.append(f"<tr class=skipped><td>... {row.skipped} equal lines</td><td></td></tr>")
+            continue
+        left = "" if row.left is None else _e(row.left)
+        right = "" if row.right is None else _e(row.right)
+        if row.tag == "changed":
+            rows.append(f"<tr class=changed><td>{left}</td><td>{right}</td></tr>")
+        elif row.tag == "removed":
+            rows.append(f"<tr><td class=removed>{left}</td><td></td></tr>")
+        elif row.tag == "added":
+            rows.append(f"<tr><td></td><td class=added>{right}</td></tr>")
+        else:
+            rows.append(f"<tr><td>{left}</td><td>{right}</td></tr>")
+    return (
+        "<table class=diff id=sidebyside><tr><th>stable</th><th>dark</th></tr>"
+        + "".join(rows)
+        + "</table>"
+    )
+
+
+def _diff_value(difference: dict[str, Any], side: str) -> str:
+    change = difference.get("change")
+    if (side == "stable" and change == "added") or (side == "dark" and change == "removed"):
+        return "(absent)"
+    return short_value(difference.get(side), 300) if side in difference else "-"
+
+
+def not_found(source: str) -> bytes:
+    return layout("not found", "<p>No such record (it may have been let go).</p>", source)

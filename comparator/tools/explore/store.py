@@ -1,0 +1,89 @@
+"""The explorer's records in memory: the newest ``max_records``, numbered as they arrive."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter, OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+from comparator.tools.views.record_filter import RecordFilter, differences
+
+
+@dataclass(slots=True)
+class RouteView:
+    records: int = 0
+    kinds: Counter[str] = field(default_factory=Counter)
+    fields: Counter[str] = field(default_factory=Counter)
+
+
+class RecordStore:
+    """Thread-safe: a reader thread adds while the server's threads read."""
+
+    def __init__(self, max_records: int = 20_000) -> None:
+        self.max_records = max_records
+        self._records: OrderedDict[int, dict[str, Any]] = OrderedDict()
+        self._next = 1
+        self._lock = threading.Lock()
+        self.dropped = 0  # older records let go to stay within max_records
+        self.state = "loading"  # loading, loaded, following
+        self.error: str | None = None
+
+    def add(self, record: dict[str, Any]) -> int:
+        with self._lock:
+            number = self._next
+            self._next += 1
+            self._records[number] = record
+            if len(self._records) > self.max_records:
+                self._records.popitem(last=False)
+                self.dropped += 1
+            return number
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._records)
+
+    def get(self, number: int) -> dict[str, Any] | None:
+        with self._lock:
+            return self._records.get(number)
+
+    def select(self, record_filter: RecordFilter) -> list[tuple[int, dict[str, Any]]]:
+        """Matching records, newest first."""
+        with self._lock:
+            items = list(self._records.items())
+        items.reverse()
+        if record_filter.empty:
+            return items
+        return [(n, r) for n, r in items if record_filter.matches(r)]
+
+    def routes(self) -> list[str]:
+        with self._lock:
+            return sorted({str(r.get("route")) for r in self._records.values()})
+
+
+def route_views(selected: list[tuple[int, dict[str, Any]]]) -> dict[str, RouteView]:
+    views: dict[str, RouteView] = {}
+    for _, record in selected:
+        route = str(record.get("route"))
+        view = views.get(route)
+        if view is None:
+            view = views[route] = RouteView()
+        view.records += 1
+        view.kinds.update(str(k) for k in record.get("kinds") or [])
+        view.fields.update({_field(d) for d in differences(record)})
+    return views
+
+
+def top_fields(
+    selected: list[tuple[int, dict[str, Any]]], limit: int = 15
+) -> list[tuple[str, str, int]]:
+    """``(route, field, records)`` for the fields differing in most records."""
+    counts: Counter[tuple[str, str]] = Counter()
+    for _, record in selected:
+        route = str(record.get("route"))
+        counts.update({(route, _field(d)) for d in differences(record)})
+    return [(route, name, count) for (route, name), count in counts.most_common(limit)]
+
+
+def _field(difference: dict[str, Any]) -> str:
+    return str(difference.get("field") or difference.get("path"))

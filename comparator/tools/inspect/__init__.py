@@ -1,0 +1,1 @@
+"""``comparator inspect``: mismatch records, side by side."""

@@ -1,0 +1,217 @@
+"""``comparator inspect``: mismatch records in the terminal, as side-by-side diffs.
+
+Pages through (``--skip``/``--limit``) or follows (``--follow``) a mismatch file or topic with
+filters (route, kind, field path, event time). Each record shows its route, kinds, request and
+trace ids, times, the differences (path, change, stable value, dark value) and, unless
+``--brief``, the two responses side by side with the differing lines marked (``~`` changed,
+``-`` stable only, ``+`` dark only) and equal runs folded. ``--json`` prints the (redacted)
+records one per line instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+import orjson
+from rich import box
+from rich.console import Console
+from rich.markup import escape
+from rich.rule import Rule
+from rich.table import Table
+from rich.text import Text
+
+from comparator.config.settings import RedactionConfig
+from comparator.tools.command_line.command_support import (
+    fail,
+    note_ephemeral,
+    optional_config,
+    time_option,
+)
+from comparator.tools.command_line.time_arg import format_time_ms
+from comparator.tools.sources.record_source import RecordSource, open_record_source, tool_redactor
+from comparator.tools.views.record_filter import RecordFilter, differences
+from comparator.tools.views.side_by_side import fold, short_value, side_by_side
+
+_MARK = {"same": " ", "changed": "~", "removed": "-", "added": "+"}
+_STYLE = {"same": "", "changed": "yellow", "removed": "red", "added": "green"}
+
+
+def inspect_command(
+    *,
+    source: Path | None,
+    config_path: Path | None,
+    topic: str | None,
+    bootstrap_servers: str | None,
+    routes: tuple[str, ...],
+    kinds: tuple[str, ...],
+    fields: tuple[str, ...],
+    since: str | None,
+    until: str | None,
+    follow: bool,
+    limit: int,
+    skip: int,
+    brief: bool,
+    context: int,
+    as_json: bool,
+) -> None:
+    config = optional_config(config_path)
+    redaction = config.redaction if config is not None else RedactionConfig()
+    redactor, ephemeral = tool_redactor(redaction)
+    if not as_json:
+        note_ephemeral(ephemeral, redaction.key_env)
+    record_filter = RecordFilter(
+        routes=routes,
+        kinds=kinds,
+        fields=fields,
+        since_ms=time_option(since, "--since"),
+        until_ms=time_option(until, "--until"),
+    )
+    try:
+        records = open_record_source(
+            path=source,
+            config=config,
+            topic=topic,
+            bootstrap_servers=bootstrap_servers,
+            redactor=redactor,
+        )
+    except ValueError as exc:
+        fail(str(exc))
+    console = Console(highlight=False, soft_wrap=False)
+    try:
+        page = Page(records, record_filter, skip=skip, limit=None if follow else limit)
+        for number, record in page.shown(follow=follow):
+            if as_json:
+                click.echo(orjson.dumps(record).decode())
+            else:
+                render_record(console, record, number, brief=brief, context=context)
+    except KeyboardInterrupt:
+        return
+    except (LookupError, RuntimeError) as exc:
+        fail(str(exc))
+    if not as_json:
+        console.print(page.footer())
+
+
+class Page:
+    """The matching records from ``skip`` on, at most ``limit`` of them shown; all matching
+    ones are counted (to say how many pages there are)."""
+
+    def __init__(
+        self, source: RecordSource, record_filter: RecordFilter, *, skip: int, limit: int | None
+    ) -> None:
+        self.source = source
+        self.filter = record_filter
+        self.skip = skip
+        self.limit = limit
+        self.matching = 0
+        self.shown_count = 0
+
+    def shown(self, *, follow: bool = False) -> Iterator[tuple[int, dict[str, Any]]]:
+        for record in self.source.records(follow=follow, since_ms=self.filter.since_ms):
+            if not self.filter.matches(record):
+                continue
+            self.matching += 1
+            if self.matching <= self.skip:
+                continue
+            if self.limit is not None and self.shown_count >= self.limit:
+                continue
+            self.shown_count += 1
+            yield self.matching, record
+
+    def footer(self) -> str:
+        stats = self.source.stats
+        if not self.shown_count:
+            text = f"no record shown: {self.matching:,} of {stats.read:,} records match"
+        else:
+            first = self.skip + 1
+            last = self.skip + self.shown_count
+            text = f"records {first:,}-{last:,} of {self.matching:,} matching ({stats.read:,} read)"
+            if last < self.matching:
+                text += f"; next page: --skip {last}"
+        if stats.invalid:
+            text += f"; {stats.invalid:,} unreadable records skipped"
+        return escape(text)
+
+
+def render_record(
+    console: Console, record: dict[str, Any], number: int, *, brief: bool, context: int
+) -> None:
+    kinds = ", ".join(str(k) for k in record.get("kinds") or [])
+    console.print(Rule(Text(f" #{number}  {record.get('route')}  [{kinds}] "), align="left"))
+    stable = record.get("stable") if isinstance(record.get("stable"), dict) else None
+    dark = record.get("dark") if isinstance(record.get("dark"), dict) else None
+    info = [
+        f"request {record.get('request_id')}",
+        f"trace {record.get('trace_id') or '-'}",
+        f"event time {format_time_ms(_int(record.get('event_time')))}",
+        f"detected {record.get('detected_at') or '-'}",
+        f"rules {record.get('rules_digest') or '-'}",
+    ]
+    console.print(Text("  ".join(info), style="dim"))
+    console.print(Text(f"stable: {_summary(stable)}    dark: {_summary(dark)}"))
+    if record.get("latency_regression"):
+        console.print(Text("latency regression: dark slower beyond the route's latency rule"))
+    diffs = differences(record)
+    if diffs:
+        table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, expand=False)
+        table.add_column("path", overflow="fold")
+        table.add_column("change")
+        table.add_column("stable", overflow="fold")
+        table.add_column("dark", overflow="fold")
+        for difference in diffs:
+            change = str(difference.get("change"))
+            table.add_row(
+                Text(str(difference.get("path"))),
+                Text(change),
+                Text(_value(difference, "stable", change)),
+                Text(_value(difference, "dark", change)),
+            )
+        console.print(table)
+        truncated = record.get("differences_truncated")
+        if truncated:
+            console.print(Text(f"... and {truncated} more differences (not in the record)"))
+    if brief:
+        return
+    grid = Table(box=box.MINIMAL, show_edge=False, expand=True, pad_edge=False)
+    grid.add_column("stable", ratio=1, overflow="fold")
+    grid.add_column("dark", ratio=1, overflow="fold")
+    for row in fold(side_by_side(stable, dark), context=context):
+        if row.tag == "skipped":
+            note = Text(f"... {row.skipped} equal lines ...", style="dim")
+            grid.add_row(note, note)
+            continue
+        mark = _MARK[row.tag]
+        style = _STYLE[row.tag]
+        left = Text(f"{mark} {row.left}", style=style) if row.left is not None else Text("")
+        right = Text(f"{mark} {row.right}", style=style) if row.right is not None else Text("")
+        grid.add_row(left, right)
+    console.print(grid)
+
+
+def _summary(side: dict[str, Any] | None) -> str:
+    if side is None:
+        return "missing"
+    parts = []
+    if side.get("error"):
+        error = side["error"]
+        parts.append(f"error {error.get('type') if isinstance(error, dict) else error}")
+    if side.get("status") is not None:
+        parts.append(f"status {side['status']}")
+    if isinstance(side.get("latency_ms"), int | float):
+        parts.append(f"{side['latency_ms']:g} ms")
+    return ", ".join(parts) or "-"
+
+
+def _value(difference: dict[str, Any], side: str, change: str) -> str:
+    if (side == "stable" and change == "added") or (side == "dark" and change == "removed"):
+        return "(absent)"
+    if side not in difference:
+        return "-"
+    return short_value(difference[side], 200)
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -1,0 +1,1 @@
+"""``comparator replay``: re-run captured traffic under other rules, before vs after."""

@@ -1,0 +1,1 @@
+"""What the tools read: mismatch records (files, topics) and raw events (files, topic ranges)."""

@@ -1,0 +1,128 @@
+"""Raw stable/dark events for the tools that re-run the comparison (replay, suggest-rules).
+
+Either the two JSONL files (merged by event time exactly as file mode does) or a range of the
+two Kafka topics, read without a consumer group (see :mod:`comparator.tools.sources.kafka_reader`) and
+aligned by event time with the worker's own :class:`StreamAligner`, so late events are late
+exactly as they were for the worker that read them live.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from comparator.config.settings import KafkaSourceConfig
+from comparator.core.events.decoder import EventDecoder
+from comparator.core.events.invalid_event import InvalidEvent
+from comparator.core.events.response_event import ResponseEvent, Side, SourcePosition
+from comparator.core.join.stream_aligner import StreamAligner
+from comparator.io.files.jsonl_merge import JsonlMerge
+from comparator.tools.command_line.time_arg import format_time_ms
+
+Item = ResponseEvent | InvalidEvent
+
+
+class RawInput(ABC):
+    description: str
+
+    @abstractmethod
+    def items(self, decoder: EventDecoder) -> Iterator[tuple[int, Item]]:
+        """``(partition, decoded event)`` in the order the join must see them."""
+        ...
+
+
+@dataclass(slots=True)
+class FileInput(RawInput):
+    stable: Path
+    dark: Path
+
+    @property
+    def description(self) -> str:  # type: ignore[override]
+        return f"files {self.stable} + {self.dark}"
+
+    def items(self, decoder: EventDecoder) -> Iterator[tuple[int, Item]]:
+        for side, path in (("stable", self.stable), ("dark", self.dark)):
+            if not path.is_file():
+                raise FileNotFoundError(f"{side} file not found: {path}")
+        for item in JsonlMerge(self.stable, self.dark, decoder):
+            yield 0, item
+
+
+@dataclass(slots=True)
+class KafkaRangeInput(RawInput):
+    """``offsets``: ``{side: {partition: (start, end or None)}}``; else ``from_ms``/``to_ms``
+    (message time), else each partition as it is now."""
+
+    kafka: KafkaSourceConfig
+    from_ms: int | None = None
+    to_ms: int | None = None
+    offsets: dict[str, dict[int, tuple[int, int | None]]] | None = None
+
+    @property
+    def description(self) -> str:  # type: ignore[override]
+        topics = f"kafka {self.kafka.stable_topic} + {self.kafka.dark_topic}"
+        if self.offsets is not None:
+            spans = [
+                f"{side}[{p}] {s}-{'end' if e is None else e}"
+                for side, parts in sorted(self.offsets.items())
+                for p, (s, e) in sorted(parts.items())
+            ]
+            return f"{topics}, offsets {', '.join(spans)}"
+        if self.from_ms is not None or self.to_ms is not None:
+            return f"{topics}, time {format_time_ms(self.from_ms)} .. {format_time_ms(self.to_ms)}"
+        return f"{topics}, everything up to now"
+
+    def items(self, decoder: EventDecoder) -> Iterator[tuple[int, Item]]:
+        from comparator.tools.sources.kafka_reader import message_time_ms, open_reader
+
+        kafka = self.kafka
+        sides: dict[str, Side] = {kafka.stable_topic: "stable", kafka.dark_topic: "dark"}
+        offsets = None
+        if self.offsets is not None:
+            offsets = {
+                kafka.stable_topic: self.offsets.get("stable", {}),
+                kafka.dark_topic: self.offsets.get("dark", {}),
+            }
+        reader = open_reader(
+            kafka, list(sides), from_ms=self.from_ms, to_ms=self.to_ms, offsets=offsets
+        )
+        # Sides wait for each other as long as needed: only a finished range lets one go
+        # alone; a side too far ahead is paused until the other catches up.
+        aligner: StreamAligner[Item] = StreamAligner()
+        topics = {side: topic for topic, side in sides.items()}
+        marked: set[tuple[str, int]] = set()
+
+        def mark_done() -> None:
+            for key in reader.done - marked:
+                marked.add(key)
+                aligner.set_caught_up(key[1], sides[key[0]])
+
+        try:
+            mark_done()
+            for message in reader.messages():
+                topic = message.topic()
+                partition = message.partition()
+                side = sides[topic]
+                decoded = decoder.decode(
+                    message.value() or b"",
+                    side=side,
+                    default_ts_ms=message_time_ms(message),
+                    position=SourcePosition(topic, partition, message.offset()),
+                )
+                ts = decoded.ts_ms if type(decoded) is ResponseEvent else None
+                aligner.push(partition, side, decoded, ts)
+                mark_done()
+                yield from aligner.release()
+                pause, resume = aligner.flow_changes()
+                for number, held_side in pause:
+                    reader.hold((topics[held_side], number), True)
+                for number, held_side in resume:
+                    reader.hold((topics[held_side], number), False)
+            for partition in {p for _, p in reader.ranges}:
+                for side in ("stable", "dark"):
+                    aligner.set_caught_up(partition, side)  # type: ignore[arg-type]
+            yield from aligner.release()
+        finally:
+            reader.close()

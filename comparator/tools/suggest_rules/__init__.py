@@ -1,0 +1,1 @@
+"""``comparator suggest-rules``: noise learned from mismatches, proposed as rules."""

@@ -1,0 +1,1 @@
+"""How the tools filter and show records (shared by inspect and explore)."""
