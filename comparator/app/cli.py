@@ -12,12 +12,11 @@ from prometheus_client import generate_latest
 
 from comparator import __version__
 from comparator.app.file_run import Progress, run_files, write_summary
-from comparator.app.ops.json_logging import log_label_overflow, log_processing_failure
 from comparator.config.config_error import ConfigError
 from comparator.config.loader import load_config
 from comparator.config.redaction_key import redaction_key_from_env
 from comparator.config.settings import Config
-from comparator.core.pipeline import Pipeline
+from comparator.core.outputs.metrics import ComparatorMetrics
 from comparator.tools.command_line import cli_options as tool_options
 
 EXIT_CONFIG = 2
@@ -103,23 +102,18 @@ def run(
                 "(redaction tokens will differ from other runs)",
                 err=True,
             )
-        pipeline = Pipeline(
-            config,
-            redaction_key=key,
-            on_failure=log_processing_failure,
-            on_label_overflow=log_label_overflow,
-        )
+        metrics = ComparatorMetrics()
         summary = run_files(
             config,
             redaction_key=key,
-            pipeline=pipeline,
+            metrics=metrics,
             on_progress=_print_progress if show_progress else None,
         )
     except ConfigError as exc:
         click.echo(f"config error: {exc}", err=True)
         sys.exit(EXIT_CONFIG)
     if metrics_out is not None:
-        metrics_out.write_bytes(generate_latest(pipeline.metrics.registry))
+        metrics_out.write_bytes(generate_latest(metrics.registry))
     click.echo(
         f"pairs {summary.pairs:,}  matches {summary.matches:,}  "
         f"mismatches {summary.mismatches:,}  orphans {sum(summary.orphans.values()):,}  "

@@ -10,12 +10,14 @@ from pathlib import Path
 import orjson
 
 from comparator.app.gc_tuning import tune_gc_for_streaming
-from comparator.app.ops.json_logging import log_label_overflow, log_processing_failure
+from comparator.app.ops.json_logging import OutcomeLog
 from comparator.config.config_error import ConfigError
 from comparator.config.settings import Config
+from comparator.core.outputs.metrics import ComparatorMetrics
+from comparator.core.outputs.record_publisher import Emission
 from comparator.core.outputs.summary import Summary
-from comparator.core.pipeline import Pipeline
-from comparator.io.files.jsonl_merge import JsonlMerge
+from comparator.core.pipeline import PairCompare, Pipeline
+from comparator.io.files.jsonl_input import JsonlInput
 from comparator.io.files.jsonl_sink import open_file_sink
 
 
@@ -32,7 +34,8 @@ def run_files(
     config: Config,
     *,
     redaction_key: bytes,
-    pipeline: Pipeline | None = None,
+    compare: PairCompare | None = None,
+    metrics: ComparatorMetrics | None = None,
     on_progress: Callable[[Progress], None] | None = None,
     progress_every_s: float = 2.0,
     clock: Callable[[], float] = time.time,
@@ -43,37 +46,48 @@ def run_files(
     for key, path in (("source.files.stable", files.stable), ("source.files.dark", files.dark)):
         if not path.is_file():
             raise ConfigError(key, f"file not found: {path}")
-    pipeline = pipeline or Pipeline(
-        config,
-        redaction_key=redaction_key,
-        on_failure=log_processing_failure,
-        on_label_overflow=log_label_overflow,
-    )
     sinks = {
         "mismatches": open_file_sink(config.outputs.mismatches, "mismatches"),
         "dead_letters": open_file_sink(config.outputs.dead_letters, "dead_letters"),
     }
-    merge = JsonlMerge(
-        files.stable, files.dark, pipeline.decoder, max_skew_ms=pipeline.join.max_clock_skew_ms
+
+    def send(emission: Emission) -> None:
+        sinks[emission.output].publish(emission.key, emission.value)
+
+    extra = {} if compare is None else {"compare": compare}
+    pipeline = Pipeline(
+        config.core(),
+        redaction_key=redaction_key,
+        send=send,
+        metrics=metrics,
+        observers=[OutcomeLog()],
+        **extra,
     )
+    source = JsonlInput(files.stable, files.dark)
     tune_gc_for_streaming()
     started = clock()
     next_report = started + progress_every_s
+    released_total = 0
+
+    def wall_ms() -> int:
+        return int(clock() * 1000)
+
+    def released(count: int) -> None:
+        nonlocal next_report, released_total
+        before, released_total = released_total, released_total + count
+        due = on_progress is not None and before >> 10 != released_total >> 10
+        if due and clock() >= next_report:
+            next_report = clock() + progress_every_s
+            on_progress(_progress(source, pipeline, started, clock))  # type: ignore[misc]
+
     try:
-        for count, item in enumerate(merge, start=1):
-            wall_ms = int(clock() * 1000)
-            for emission in pipeline.accept(item, partition=0, wall_ms=wall_ms):
-                sinks[emission.output].publish(emission.key, emission.value)
-            if on_progress is not None and count & 1023 == 0 and clock() >= next_report:
-                next_report = clock() + progress_every_s
-                on_progress(_progress(merge, pipeline, started, clock))
-        for emission in pipeline.close_all(int(clock() * 1000)):
-            sinks[emission.output].publish(emission.key, emission.value)
+        source.run(pipeline, wall_ms, released)
+        pipeline.close_all(wall_ms())
     finally:
         for sink in sinks.values():
             sink.close()
     if on_progress is not None:
-        on_progress(_progress(merge, pipeline, started, clock))
+        on_progress(_progress(source, pipeline, started, clock))
     if config.outputs.summary is not None:
         write_summary(config.outputs.summary, pipeline.summary)
     return pipeline.summary
@@ -85,12 +99,12 @@ def write_summary(path: Path, summary: Summary) -> None:
 
 
 def _progress(
-    merge: JsonlMerge, pipeline: Pipeline, started: float, clock: Callable[[], float]
+    source: JsonlInput, pipeline: Pipeline, started: float, clock: Callable[[], float]
 ) -> Progress:
     return Progress(
-        lines=merge.lines_read,
-        bytes_read=merge.bytes_read,
-        total_bytes=merge.total_bytes,
+        lines=source.lines_read,
+        bytes_read=source.bytes_read,
+        total_bytes=source.total_bytes,
         elapsed_s=clock() - started,
         summary=pipeline.summary,
     )

@@ -6,6 +6,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from comparator.core.settings import (
+    CoreSettings,
+    JoinConfig,
+    LimitsConfig,
+    RedactionConfig,
+    SamplingConfig,
+)
+
+__all__ = [
+    "Config",
+    "CoreSettings",
+    "FilesSourceConfig",
+    "JoinConfig",
+    "KafkaSourceConfig",
+    "LimitsConfig",
+    "MetricsConfig",
+    "OutputsConfig",
+    "RedactionConfig",
+    "SamplingConfig",
+    "SinkConfig",
+    "SourceConfig",
+]
+
 
 @dataclass(frozen=True, slots=True)
 class KafkaSourceConfig:
@@ -28,24 +51,6 @@ class SourceConfig:
     kind: Literal["kafka", "files"]
     kafka: KafkaSourceConfig
     files: FilesSourceConfig | None
-
-
-@dataclass(frozen=True, slots=True)
-class JoinConfig:
-    window_ms: int = 30_000
-    grace_ms: int = 5_000
-    idle_close_ms: int = 10_000
-    max_pending: int = 500_000
-    max_clock_skew_ms: int = 600_000
-    max_remembered: int = 2_000_000
-
-
-@dataclass(frozen=True, slots=True)
-class LimitsConfig:
-    max_event_bytes: int = 1_048_576
-    max_depth: int = 64
-    max_route_labels: int = 50
-    max_field_labels: int = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,22 +82,6 @@ class MetricsConfig:
 
 
 @dataclass(frozen=True, slots=True)
-class SamplingConfig:
-    max_records_per_route_per_minute: int = 60
-
-
-@dataclass(frozen=True, slots=True)
-class RedactionConfig:
-    key_env: str = "COMPARATOR_REDACTION_KEY"
-    headers: tuple[str, ...] = ()
-    key_patterns: tuple[str, ...] = ()
-    regexes: tuple[str, ...] = ()
-    mode: Literal["deny", "allow"] = "deny"
-    allow_paths: tuple[str, ...] = ()
-    allow_headers: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
 class Config:
     source: SourceConfig
     join: JoinConfig
@@ -103,3 +92,13 @@ class Config:
     redaction: RedactionConfig
     rules: dict[str, Any]
     path: Path | None = None
+
+    def core(self) -> CoreSettings:
+        """The settings the core takes (it never sees sources, sinks or the ops endpoint)."""
+        return CoreSettings(
+            join=self.join,
+            limits=self.limits,
+            sampling=self.sampling,
+            redaction=self.redaction,
+            rules=self.rules,
+        )

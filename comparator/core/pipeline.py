@@ -1,23 +1,32 @@
-"""The comparison pipeline: decode -> join -> compare -> metrics / redact -> sample -> records.
+"""The core's single entry point: raw messages in, outcomes out.
 
-This is the whole core, with no I/O: transports (Kafka, files) hand it raw bytes with the side
-and partition they came from and the wall-clock time, and publish the :class:`Emission` objects
-it returns. The same pipeline runs in Kafka mode and in file mode.
+decode -> align -> join -> compare -> outcomes -> observers (summary, metrics, records)
+
+Every input adapter (Kafka drivers, the JSONL files, the tools' readers) hands the
+:class:`Pipeline` raw bytes with the side and partition they came from (:meth:`Pipeline.feed`)
+and tells it what it knows of each side's progress (caught up, behind); the pipeline decodes
+them into its :class:`StreamAligner`, releases them to the join in event-time order
+(:meth:`Pipeline.release`), compares the pairs under the route's rules and turns every decision
+into a frozen outcome (:mod:`comparator.core.outcomes`) handed to each observer in turn. The
+:class:`RecordPublisher` is one of them: it sends records through the ``send`` callback the
+application gives. No I/O and no clock: the caller passes the wall-clock time in.
+
+In Kafka mode (``commit_cuts=True``) the pipeline also answers which offsets are safe to commit
+(:meth:`Pipeline.commit_cut`), from a :class:`CommitCutTracker` kept beside the join.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
-from comparator.config.settings import Config
 from comparator.core.compare.comparison import Comparison
 from comparator.core.compare.pair_comparer import compare_pair
 from comparator.core.compare.rules import RouteRules, RuleSet
 from comparator.core.events.decoder import EventDecoder
 from comparator.core.events.invalid_event import InvalidEvent
 from comparator.core.events.response_event import ResponseEvent, Side, SourcePosition
+from comparator.core.join.commit_cut import CommitCutTracker
 from comparator.core.join.join_buffer import JoinBuffer
 from comparator.core.join.join_result import (
     ClockSkewed,
@@ -28,25 +37,65 @@ from comparator.core.join.join_result import (
     Orphaned,
     Paired,
 )
+from comparator.core.join.stream_aligner import DEFAULT_BUFFER_LIMIT, StreamAligner
+from comparator.core.outcomes import (
+    RECEIVED_DARK,
+    RECEIVED_STABLE,
+    Compared,
+    DuplicateEvent,
+    EvictedEvent,
+    Failed,
+    Invalid,
+    LabelFolded,
+    LateEvent,
+    Orphan,
+    Outcome,
+    Output,
+    OutputRefused,
+    SkewedEvent,
+    Stage,
+)
 from comparator.core.outputs.label_limiter import OVERFLOW_LABEL, LabelLimiter
 from comparator.core.outputs.metrics import ComparatorMetrics
-from comparator.core.outputs.mismatch_record import MismatchRecordBuilder, encode_record
+from comparator.core.outputs.mismatch_record import MismatchRecordBuilder
+from comparator.core.outputs.record_publisher import Emission, RecordPublisher, Send
 from comparator.core.outputs.route_sampler import RouteSampler
 from comparator.core.outputs.summary import Summary
-from comparator.core.redact import RedactionError, Redactor
+from comparator.core.redact import Redactor
 from comparator.core.redact.allow_list import AllowList
+from comparator.core.settings import CoreSettings
 
-Output = Literal["mismatches", "dead_letters"]
 PairCompare = Callable[[ResponseEvent, ResponseEvent, RouteRules], Comparison]
+Item = ResponseEvent | InvalidEvent
+
+__all__ = ["Emission", "FeedTarget", "OutcomeObserver", "Pipeline"]
 
 
-@dataclass(slots=True, frozen=True)
-class Emission:
-    """One record to publish: to the mismatch output or the dead-letter output."""
+class FeedTarget(Protocol):
+    """The pipeline's input face, which input adapters drive (the tools drive a group of
+    pipelines through it)."""
 
-    output: Output
-    key: bytes
-    value: bytes
+    def feed(
+        self,
+        raw: bytes,
+        *,
+        side: Side,
+        partition: int,
+        default_ts_ms: int,
+        position: SourcePosition | None = None,
+    ) -> int | None: ...
+
+    def wants(self, partition: int, side: Side) -> bool: ...
+
+    def side_caught_up(self, partition: int, side: Side, *, stalled: bool = False) -> None: ...
+
+    def release(self, wall_ms: int) -> int: ...
+
+    def flow_changes(self) -> tuple[list[tuple[int, Side]], list[tuple[int, Side]]]: ...
+
+
+class OutcomeObserver(Protocol):
+    def observe(self, outcome: Outcome) -> None: ...
 
 
 class _CompareFailed(Exception):
@@ -60,166 +109,268 @@ class _CompareFailed(Exception):
 class Pipeline:
     def __init__(
         self,
-        config: Config,
+        settings: CoreSettings,
         *,
         redaction_key: bytes,
+        send: Send,
         metrics: ComparatorMetrics | None = None,
+        observers: Sequence[OutcomeObserver] = (),
         compare: PairCompare = compare_pair,
         compact_pending: bool = True,
-        on_failure: Callable[[str, str], None] | None = None,
-        on_label_overflow: Callable[[str, int], None] | None = None,
+        commit_cuts: bool = False,
+        align_buffer_limit: int = DEFAULT_BUFFER_LIMIT,
     ) -> None:
-        """``on_failure(stage, exception name)`` hears of the first message of each kind whose
-        handling failed; ``on_label_overflow(label, limit)`` of the first value of a label
-        folded into ``(other)`` (the runtime logs both)."""
-        self.config = config
+        """``send`` publishes a record; ``observers`` hear every outcome after the summary and
+        the metrics (the application's logs); ``commit_cuts`` keeps what
+        :meth:`commit_cut` needs (Kafka mode)."""
         self.compare = compare
         self.metrics = metrics if metrics is not None else ComparatorMetrics()
         self.summary = Summary()
-        self.decoder = EventDecoder(
-            max_event_bytes=config.limits.max_event_bytes, max_depth=config.limits.max_depth
+        join, limits, redaction = settings.join, settings.limits, settings.redaction
+        self._decoder = EventDecoder(
+            max_event_bytes=limits.max_event_bytes, max_depth=limits.max_depth
         )
-        self.join = JoinBuffer(
-            window_ms=config.join.window_ms,
-            grace_ms=config.join.grace_ms,
-            idle_close_ms=config.join.idle_close_ms,
-            max_pending=config.join.max_pending,
-            compact=self.decoder.compact if compact_pending else None,
-            track_offsets=config.source.kind == "kafka",  # commits need it; files do not
-            max_clock_skew_ms=config.join.max_clock_skew_ms,
-            max_remembered=config.join.max_remembered,
+        self._aligner: StreamAligner[Item] = StreamAligner(
+            buffer_limit=align_buffer_limit, max_skew_ms=join.max_clock_skew_ms
         )
-        self.metrics.watch_pending(lambda: self.join.pending_count)
-        self.rules = RuleSet.from_config(config.rules)
+        self._join = JoinBuffer(
+            window_ms=join.window_ms,
+            grace_ms=join.grace_ms,
+            idle_close_ms=join.idle_close_ms,
+            max_pending=join.max_pending,
+            compact=self._decoder.compact if compact_pending else None,
+            max_clock_skew_ms=join.max_clock_skew_ms,
+            max_remembered=join.max_remembered,
+        )
+        self._cuts = CommitCutTracker() if commit_cuts else None
+        self.metrics.watch_pending(lambda: self._join.pending_count)
+        self.rules = RuleSet.from_config(settings.rules)
         self.redactor = Redactor(
             redaction_key,
-            headers=config.redaction.headers,
-            key_patterns=config.redaction.key_patterns,
-            regexes=config.redaction.regexes,
+            headers=redaction.headers,
+            key_patterns=redaction.key_patterns,
+            regexes=redaction.regexes,
             on_redaction=self._count_redaction,
             allow=(
-                AllowList(config.redaction.allow_paths, config.redaction.allow_headers)
-                if config.redaction.mode == "allow"
+                AllowList(redaction.allow_paths, redaction.allow_headers)
+                if redaction.mode == "allow"
                 else None
             ),
         )
-        self.records = MismatchRecordBuilder(self.redactor)
-        self.sampler = RouteSampler(config.sampling.max_records_per_route_per_minute)
+        self.records = RecordPublisher(
+            MismatchRecordBuilder(self.redactor),
+            RouteSampler(settings.sampling.max_records_per_route_per_minute),
+            expand=self._decoder.expand,
+            send=send,
+            report=self._count,
+        )
+        self._counters: tuple[OutcomeObserver, ...] = (self.summary, self.metrics, *observers)
         self._labels: dict[str, str] = {}
-        self._failures_seen: set[tuple[str, str]] = set()
-        self._on_failure = on_failure
-        self._route_labels = LabelLimiter(config.limits.max_route_labels)
-        self._field_labels = LabelLimiter(config.limits.max_field_labels)
-        self._on_label_overflow = on_label_overflow
+        self._route_labels = LabelLimiter(limits.max_route_labels)
+        self._field_labels = LabelLimiter(limits.max_field_labels)
+        self._wall_ms = 0
 
     # -- input -----------------------------------------------------------------------------
 
-    def process(
+    def feed(
         self,
         raw: bytes,
         *,
         side: Side,
         partition: int,
         default_ts_ms: int,
-        wall_ms: int,
         position: SourcePosition | None = None,
-    ) -> list[Emission]:
-        """Handle one message or line; returns what must be published because of it."""
-        decoded = self.decoder.decode(
+    ) -> int | None:
+        """Decodes one message or line into the aligner (nothing reaches the join before
+        :meth:`release`). Returns its event time (None for an invalid event)."""
+        decoded = self._decoder.decode(
             raw, side=side, default_ts_ms=default_ts_ms, position=position
         )
-        return self.accept(decoded, partition=partition, wall_ms=wall_ms)
+        ts = decoded.ts_ms if type(decoded) is ResponseEvent else None
+        self._aligner.push(partition, side, decoded, ts)
+        return ts
 
-    def accept(
-        self, decoded: ResponseEvent | InvalidEvent, *, partition: int, wall_ms: int
-    ) -> list[Emission]:
-        """Handle an already decoded event (file mode decodes first to merge by event time)."""
-        if type(decoded) is InvalidEvent:
-            try:
-                return self._invalid(decoded, wall_ms)
-            except Exception as exc:
-                return [self._unprocessable("dead_letter", exc, decoded, wall_ms)]
-        event: ResponseEvent = decoded  # type: ignore[assignment]
-        side = event.side
-        self.summary.events[side] += 1
-        self.metrics.count_event(side)
-        emissions: list[Emission] = []
-        try:
-            results = self.join.add(event, partition, wall_ms)
-        except Exception as exc:
-            return [self._unprocessable("join", exc, event, wall_ms)]
-        for result in results:
-            self._handle(result, wall_ms, emissions)
-        return emissions
+    # -- what is known of each side's progress (alignment) ---------------------------------
 
-    def tick(
-        self, wall_ms: int, still_reading: Callable[[int], bool] | None = None
-    ) -> list[Emission]:
-        """Let idle partitions' stream time follow the wall clock (not those ``still_reading``
-        says have input on its way); close expired events."""
-        emissions: list[Emission] = []
-        for result in self.join.tick(wall_ms, still_reading):
-            self._handle(result, wall_ms, emissions)
-        return emissions
+    def side_caught_up(self, partition: int, side: Side, *, stalled: bool = False) -> None:
+        """The side's reader is at the end of its input (for now, or for good: a file's end).
+        ``stalled``: not known, but given up on; the other side goes on alone."""
+        self._aligner.set_caught_up(partition, side, stalled=stalled)
+
+    def side_behind(self, partition: int, side: Side) -> None:
+        """The side is known to have unread input: the other side waits for it."""
+        self._aligner.set_behind(partition, side)
+
+    def forget_progress(self) -> None:
+        """What was known of every side's progress is stale (a broker outage)."""
+        self._aligner.forget_progress()
+
+    def waiting_for(self) -> list[tuple[int, Side]]:
+        """Sides the other side of their partition waits for (empty, progress unknown or
+        behind): the reader finds out where they are."""
+        return self._aligner.starved()
+
+    def wants(self, partition: int, side: Side) -> bool:
+        """Nothing of this side is buffered and it is not at its end: read it (file mode)."""
+        return self._aligner.needs(partition, side)
+
+    def holds(self, partition: int, side: Side) -> bool:
+        """Events of this side are buffered for alignment, not yet released."""
+        return self._aligner.oldest_buffered(partition, side) is not None
+
+    def flow_changes(self) -> tuple[list[tuple[int, Side]], list[tuple[int, Side]]]:
+        """Sides to pause (too far ahead of the other) and to resume, each reported once."""
+        return self._aligner.flow_changes()
+
+    def paused(self) -> list[tuple[int, Side]]:
+        return self._aligner.paused()
+
+    @property
+    def buffered(self) -> int:
+        """Events decoded but not yet released to the join."""
+        return self._aligner.buffered
+
+    @property
+    def released_alone(self) -> dict[str, int]:
+        return self._aligner.released_alone
+
+    @property
+    def pauses(self) -> int:
+        return self._aligner.pauses
+
+    @property
+    def pending_count(self) -> int:
+        return self._join.pending_count
+
+    @property
+    def forgotten_early(self) -> int:
+        return self._join.forgotten_early
+
+    def stream_time(self, partition: int) -> int | None:
+        return self._join.stream_time(partition)
+
+    # -- progress --------------------------------------------------------------------------
+
+    def release(self, wall_ms: int) -> int:
+        """Everything aligned goes to the join; returns how many events went."""
+        self._wall_ms = wall_ms
+        released = self._aligner.release()
+        accept = self._accept
+        for partition, item in released:
+            accept(partition, item, wall_ms)
+        return len(released)
+
+    def tick(self, wall_ms: int, still_reading: Callable[[int], bool] | None = None) -> None:
+        """Lets idle partitions' stream time follow the wall clock (not those
+        ``still_reading`` says have input on its way) and closes what expired."""
+        self._wall_ms = wall_ms
+        results = self._join.tick(wall_ms, still_reading)
+        if results:
+            if self._cuts is not None:
+                self._cuts.closed(results)
+            for result in results:
+                self._outcome(result, wall_ms)
 
     def hold_idle(self, wall_ms: int) -> None:
-        """The input is interrupted (broker down): do not let idle close orphan anything."""
-        self.join.hold_idle(wall_ms)
+        """The input is interrupted (broker down): idle close must not orphan anything."""
+        self._join.hold_idle(wall_ms)
 
-    def close_all(self, wall_ms: int) -> list[Emission]:
-        """End of input: every pending event closes as an orphan."""
-        emissions: list[Emission] = []
-        for result in self.join.close_all():
-            self._handle(result, wall_ms, emissions)
-        return emissions
+    def close_all(self, wall_ms: int) -> None:
+        """End of input: what is still buffered goes to the join (each side as far as it
+        got), then every pending event closes as an orphan."""
+        self._wall_ms = wall_ms
+        for partition, side in self._aligner.starved():
+            self._aligner.set_caught_up(partition, side)
+        self.release(wall_ms)
+        if self._cuts is not None:
+            self._cuts.clear_pending()
+        for result in self._join.close_all():
+            self._outcome(result, wall_ms)
+
+    def commit_cut(self, partition: int, next_offsets: dict[str, int]) -> dict[str, int]:
+        """Per source (topic) of ``partition``, the offset safe to commit: ``next_offsets``
+        (the offset after the last one read) lowered to the oldest event still buffered for
+        alignment, then to the join's cut (:class:`CommitCutTracker`)."""
+        if self._cuts is None:
+            raise RuntimeError("commit_cut needs Pipeline(commit_cuts=True)")
+        upper = dict(next_offsets)
+        for side in ("stable", "dark"):
+            oldest = self._aligner.oldest_buffered(partition, side)  # type: ignore[arg-type]
+            if oldest is not None and oldest.position is not None:
+                source = oldest.position.source
+                if source in upper:
+                    upper[source] = min(upper[source], oldest.position.offset)
+        return self._cuts.commit_cut(partition, upper)
 
     def drop_partition(self, partition: int) -> int:
-        """A revoked partition: forget its pending events (the next owner re-reads them)."""
-        dropped = self.join.drop_partition(partition)
+        """A revoked partition: forgets its buffered and pending events without outcomes
+        (the next owner re-reads them); returns how many there were."""
+        dropped = self._join.drop_partition(partition) + self._aligner.drop_partition(partition)
+        if self._cuts is not None:
+            self._cuts.drop_partition(partition)
         return dropped
 
-    # -- outcomes --------------------------------------------------------------------------
+    def output_refused(self, output: Output) -> None:
+        """The transport could not take a record (larger than the broker allows)."""
+        self._count(OutputRefused(output))
 
-    def _handle(self, result: JoinResult, wall_ms: int, emissions: list[Emission]) -> None:
-        """One join outcome counted and sampled. Whatever fails here (a comparison, a record
-        that cannot be built or encoded) fails for this outcome only: its events become
-        'unprocessable' dead letters and the worker goes on."""
+    # -- from join results to outcomes ------------------------------------------------------
+
+    def _accept(self, partition: int, item: Item, wall_ms: int) -> None:
+        if type(item) is InvalidEvent:
+            self._observe(Invalid(item), (item,), wall_ms, "dead_letter")
+            return
+        event: ResponseEvent = item  # type: ignore[assignment]
+        self._count(RECEIVED_STABLE if event.side == "stable" else RECEIVED_DARK)
         try:
-            self._handle_outcome(result, wall_ms, emissions)
+            results = self._join.add(event, partition, wall_ms)
         except Exception as exc:
-            stage, cause = (
-                ("record", exc) if type(exc) is not _CompareFailed else ("compare", exc.cause)
-            )
-            if type(result) is Paired:
-                events: tuple[ResponseEvent, ...] = (result.stable, result.dark)
-            else:
-                events = (result.event,)  # type: ignore[union-attr]
-            for event in events:
-                emissions.append(self._unprocessable(stage, cause, event, wall_ms))
+            self._failed("join", exc, event, wall_ms)
+            return
+        if self._cuts is not None:
+            self._cuts.offered(event, results)
+        for result in results:
+            self._outcome(result, wall_ms)
 
-    def _handle_outcome(self, result: JoinResult, wall_ms: int, emissions: list[Emission]) -> None:
+    def _outcome(self, result: JoinResult, wall_ms: int) -> None:
+        """One join result as an outcome, observed. Whatever fails here (a comparison, a
+        record that cannot be built or encoded) fails for this result only: its events become
+        'unprocessable' dead letters and the worker goes on."""
         kind = type(result)
-        if kind is Paired:
-            self._paired(result, wall_ms, emissions)  # type: ignore[arg-type]
-        elif kind is Orphaned:
-            self._orphaned(result, wall_ms, emissions)  # type: ignore[arg-type]
-        elif kind is Duplicate:
-            self.summary.duplicates += 1
-            self.metrics.duplicates.labels(result.event.side).inc()  # type: ignore[union-attr]
-        elif kind is Late:
-            self.summary.late += 1
-            self._count_response(result.event)  # type: ignore[union-attr]
-            self.metrics.late_events.labels(result.event.side).inc()  # type: ignore[union-attr]
-        elif kind is ClockSkewed:
-            self.summary.clock_skewed += 1
-            self.metrics.clock_skew_events.labels(result.event.side).inc()  # type: ignore[union-attr]
-        elif kind is Evicted:
-            self.summary.evicted += 1
-            self._count_response(result.event)  # type: ignore[union-attr]
-            self.metrics.evicted.inc()
+        try:
+            if kind is Paired:
+                pair: Paired = result  # type: ignore[assignment]
+                self._observe(self._compared(pair), (pair.stable, pair.dark), wall_ms)
+            elif kind is Orphaned:
+                orphan: Orphaned = result  # type: ignore[assignment]
+                event = orphan.event
+                outcome: Outcome = Orphan(
+                    self._route_label(event.route),
+                    event,
+                    orphan.missing,
+                    orphan.stream_time_ms,
+                    self.rules.for_route(event.route).digest,
+                )
+                self._observe(outcome, (event,), wall_ms)
+            elif kind is Duplicate:
+                self._count(DuplicateEvent(result.event.side))  # type: ignore[union-attr]
+            elif kind is Late:
+                event = result.event  # type: ignore[union-attr]
+                self._count(LateEvent(self._route_label(event.route), event))
+            elif kind is ClockSkewed:
+                self._count(SkewedEvent(result.event.side))  # type: ignore[union-attr]
+            elif kind is Evicted:
+                event = result.event  # type: ignore[union-attr]
+                self._count(EvictedEvent(self._route_label(event.route), event))
+        except _CompareFailed as exc:
+            for event in _events_of(result):
+                self._failed("compare", exc.cause, event, wall_ms)
+        except Exception as exc:  # a label that could not be made
+            for event in _events_of(result):
+                self._failed("record", exc, event, wall_ms)
 
-    def _paired(self, pair: Paired, wall_ms: int, emissions: list[Emission]) -> None:
-        expand = self.decoder.expand  # the pending side waited in compact form
+    def _compared(self, pair: Paired) -> Compared:
+        expand = self._decoder.expand  # the pending side waited in compact form
         stable, dark = expand(pair.stable), expand(pair.dark)
         rules = self.rules.for_route(stable.route)
         try:
@@ -227,119 +378,37 @@ class Pipeline:
         except Exception as exc:
             raise _CompareFailed(exc) from exc
         route = self._route_label(stable.route)
-        self._count_response(stable)
-        self._count_response(dark)
-        fields = {self._field_label(route, d.field) for d in comparison.differences}
-        self.summary.add_comparison(route, comparison, fields)
-        self.metrics.count_comparison(route, comparison, fields)
-        if not comparison.kinds:
-            return
-        if not self.sampler.allow(route, max(stable.ts_ms, dark.ts_ms)):
-            self._drop_sample("rate_limited")
-            return
+        fields = frozenset(self._field_label(route, d.field) for d in comparison.differences)
+        return Compared(route, stable, dark, comparison, fields, rules.digest)
+
+    def _observe(
+        self,
+        outcome: Outcome,
+        events: tuple[ResponseEvent | InvalidEvent, ...],
+        wall_ms: int,
+        stage: Stage = "record",
+    ) -> None:
+        """Counts ``outcome``, then lets the record publisher act on it; if that fails, each
+        of ``events`` becomes a failure of ``stage``."""
+        self._count(outcome)
         try:
-            record = self.records.pair_record(
-                stable, dark, comparison, route=route, rules_digest=rules.digest, wall_ms=wall_ms
-            )
-        except RedactionError:
-            self._drop_sample("redaction_failed")
-            return
-        self._publish_sample(record, emissions)
+            self.records.observe(outcome, wall_ms)
+        except Exception as exc:
+            for event in events:
+                self._failed(stage, exc, event, wall_ms)
 
-    def _orphaned(self, orphan: Orphaned, wall_ms: int, emissions: list[Emission]) -> None:
-        event = orphan.event
-        route = self._route_label(event.route)
-        self._count_response(event)
-        self.summary.orphans[orphan.missing] += 1
-        self.summary.route(route).orphans += 1
-        self.metrics.orphans.labels(route, orphan.missing).inc()
-        if not self.sampler.allow(route, orphan.stream_time_ms):
-            self._drop_sample("rate_limited")
-            return
-        rules = self.rules.for_route(event.route)
-        if event.compacted:
-            orphan = Orphaned(self.decoder.expand(event), orphan.missing, orphan.stream_time_ms)
-        try:
-            record = self.records.orphan_record(
-                orphan, route=route, rules_digest=rules.digest, wall_ms=wall_ms
-            )
-        except RedactionError:
-            self._drop_sample("redaction_failed")
-            return
-        self._publish_sample(record, emissions)
+    def _failed(
+        self, stage: Stage, error: Exception, event: ResponseEvent | InvalidEvent, wall_ms: int
+    ) -> None:
+        failed = Failed(stage, error, event)
+        self._count(failed)
+        self.records.observe(failed, wall_ms)
 
-    def _invalid(self, invalid: InvalidEvent, wall_ms: int) -> list[Emission]:
-        self.summary.invalid += 1
-        self.summary.invalid_reasons[invalid.reason] += 1
-        self.metrics.invalid_events.labels(invalid.reason).inc()
-        try:
-            record = self.records.dead_letter(invalid, wall_ms=wall_ms)
-        except RedactionError:
-            self.summary.samples_dropped["dead_letter_redaction_failed"] += 1
-            self.metrics.samples_dropped.labels("dead_letter_redaction_failed").inc()
-            return []
-        value = encode_record(record)
-        self.summary.dead_letters_published += 1
-        key = record.get("source", {}).get("name", invalid.side).encode()
-        return [Emission("dead_letters", key, value)]
+    def _count(self, outcome: Outcome) -> None:
+        for observer in self._counters:
+            observer.observe(outcome)
 
-    def _unprocessable(
-        self, stage: str, exc: Exception, event: ResponseEvent | InvalidEvent, wall_ms: int
-    ) -> Emission:
-        """The fallback dead letter of a message whose handling failed at ``stage``: counted
-        (summary and metric, by stage), logged once per stage and exception type."""
-        self.summary.processing_failures[stage] += 1
-        self.metrics.processing_failures.labels(stage).inc()
-        kind = (stage, type(exc).__name__)
-        if kind not in self._failures_seen:
-            self._failures_seen.add(kind)
-            if self._on_failure is not None:
-                self._on_failure(*kind)
-        request_id = event.request_id if type(event) is ResponseEvent else None
-        value = self.records.fallback_dead_letter(
-            stage=stage,
-            error=exc,
-            side=event.side,
-            raw=event.raw,
-            position=event.position,
-            request_id=request_id,  # type: ignore[arg-type]
-            wall_ms=wall_ms,
-        )
-        self.summary.dead_letters_published += 1
-        source = event.position.source if event.position is not None else event.side
-        return Emission("dead_letters", source.encode(), value)
-
-    # -- helpers of the above --------------------------------------------------------------
-
-    def _publish_sample(self, record: dict[str, object], emissions: list[Emission]) -> None:
-        value = encode_record(record)
-        self.summary.samples_published += 1
-        self.metrics.samples_published.inc()
-        key = str(record["request_id"]).encode()
-        emissions.append(Emission("mismatches", key, value))
-
-    def output_refused(self, output: str) -> None:
-        """The transport could not take a record this pipeline emitted (too large for the
-        broker): a mismatch record is also counted as a dropped sample (``too_large``), a dead
-        letter as a failure of the ``publish`` stage."""
-        if output == "mismatches":
-            self._drop_sample("too_large")
-        else:
-            self.summary.processing_failures["publish"] += 1
-            self.metrics.processing_failures.labels("publish").inc()
-
-    def _drop_sample(self, reason: str) -> None:
-        self.summary.samples_dropped[reason] += 1
-        self.metrics.samples_dropped.labels(reason).inc()
-
-    def _count_response(self, event: ResponseEvent) -> None:
-        self.metrics.count_response(
-            self._route_label(event.route),
-            event.side,
-            event.status,
-            event.error is not None,
-            event.latency_ms,
-        )
+    # -- labels ----------------------------------------------------------------------------
 
     def _route_label(self, route: str) -> str:
         """A route as a label: redacted, and one of the first ``limits.max_route_labels``
@@ -347,7 +416,7 @@ class Pipeline:
         label = self._label(route)
         admitted = self._route_labels.admit(label)
         if admitted == OVERFLOW_LABEL and label != OVERFLOW_LABEL:
-            self._folded("route", self._route_labels.max_values)
+            self._count(LabelFolded("route", self._route_labels.max_values))
         return admitted
 
     def _field_label(self, route: str, field: str) -> str:
@@ -356,15 +425,9 @@ class Pipeline:
         label = self._label(field, path=True)
         admitted = self._field_labels.admit(f"{route}\n{label}")
         if admitted == OVERFLOW_LABEL:
-            self._folded("path", self._field_labels.max_values)
+            self._count(LabelFolded("path", self._field_labels.max_values))
             return OVERFLOW_LABEL
         return label
-
-    def _folded(self, label: str, limit: int) -> None:
-        self.summary.labels_folded[label] += 1
-        self.metrics.label_overflow.labels(label).inc()
-        if self.summary.labels_folded[label] == 1 and self._on_label_overflow is not None:
-            self._on_label_overflow(label, limit)
 
     def _label(self, text: str, *, path: bool = False) -> str:
         """A route or field path as it may leave the process: a raw path or a JSON key can
@@ -380,3 +443,9 @@ class Pipeline:
 
     def _count_redaction(self, detector: str) -> None:
         self.metrics.redactions.labels(detector).inc()
+
+
+def _events_of(result: JoinResult) -> tuple[ResponseEvent, ...]:
+    if type(result) is Paired:
+        return (result.stable, result.dark)
+    return (result.event,)  # type: ignore[union-attr]

@@ -31,7 +31,6 @@ def ran(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Canaries, di
     canaries = write_canaries(tmp_path_factory.mktemp("canaries"))
     config = load_config(canaries.config)
     metrics = ComparatorMetrics()
-    pipeline = Pipeline(config, redaction_key=REDACTION_KEY.encode(), metrics=metrics)
     logs: list[str] = []
 
     class Capture(logging.Handler):
@@ -41,7 +40,7 @@ def ran(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Canaries, di
     handler = Capture()
     logging.getLogger().addHandler(handler)
     try:
-        run_files(config, redaction_key=REDACTION_KEY.encode(), pipeline=pipeline)
+        run_files(config, redaction_key=REDACTION_KEY.encode(), metrics=metrics)
     finally:
         logging.getLogger().removeHandler(handler)
     out = canaries.directory / "out"

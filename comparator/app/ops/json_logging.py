@@ -10,6 +10,7 @@ from collections.abc import Callable
 import orjson
 
 from comparator.app.ops.repeated_log_filter import RepeatedLogFilter
+from comparator.core.outcomes import Failed, LabelFolded, Outcome
 
 
 class JsonLogFormatter(logging.Formatter):
@@ -44,19 +45,34 @@ def configure_logging(redact: Callable[[str], str], level: int = logging.INFO) -
     root.propagate = False
 
 
-def log_processing_failure(stage: str, error: str) -> None:
-    """The pipeline's ``on_failure``: the first message of a kind whose handling failed (each
-    one became an 'unprocessable' dead letter; the metric counts them all)."""
-    logging.getLogger("comparator.worker").warning(
-        "a message could not be handled; sent to dead letters (logged once per kind)",
-        extra={"fields": {"stage": stage, "error": error}},
-    )
+class OutcomeLog:
+    """An observer of the pipeline's outcomes that logs what an operator must hear of, once
+    per kind (the metrics count every one): the first message of each (stage, exception type)
+    whose handling failed (each became an 'unprocessable' dead letter), and the first value
+    of each label folded into ``(other)``."""
 
+    def __init__(self) -> None:
+        self._seen: set[tuple[str, str]] = set()
+        self._log = logging.getLogger("comparator.worker")
 
-def log_label_overflow(label: str, limit: int) -> None:
-    """The pipeline's ``on_label_overflow``: the first value of a label folded into
-    ``(other)``; ``comparator_label_overflow_total`` counts them all."""
-    logging.getLogger("comparator.worker").warning(
-        f"more than {limit} distinct {label} label values; further ones are counted as '(other)'",
-        extra={"fields": {"label": label, "limit": limit}},
-    )
+    def observe(self, outcome: Outcome) -> None:
+        kind = type(outcome)
+        if kind is Failed:
+            failed: Failed = outcome  # type: ignore[assignment]
+            key = (failed.stage, type(failed.error).__name__)
+            if key not in self._seen:
+                self._seen.add(key)
+                self._log.warning(
+                    "a message could not be handled; sent to dead letters (logged once per kind)",
+                    extra={"fields": {"stage": key[0], "error": key[1]}},
+                )
+        elif kind is LabelFolded:
+            folded: LabelFolded = outcome  # type: ignore[assignment]
+            key = ("label", folded.label)
+            if key not in self._seen:
+                self._seen.add(key)
+                self._log.warning(
+                    f"more than {folded.limit} distinct {folded.label} label values; further "
+                    "ones are counted as '(other)'",
+                    extra={"fields": {"label": folded.label, "limit": folded.limit}},
+                )

@@ -19,7 +19,6 @@ The buffer does no I/O and reads no clock: callers pass the wall-clock time in.
 from __future__ import annotations
 
 import heapq
-from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -53,16 +52,6 @@ class _PartitionState:
     pending: dict[str, _Pending] = field(default_factory=dict)
     # (deadline, seq, request_id); an entry is stale once its pending event is gone.
     deadlines: list[tuple[int, int, str]] = field(default_factory=list)
-    # -- commit cut bookkeeping (see JoinBuffer.commit_cut); seq = arrival order --
-    # (seq, request_id) of pending events in arrival order; stale once no longer pending.
-    pending_order: deque[tuple[int, str]] = field(default_factory=deque)
-    # per source (topic/file): (seq, offset) of every event offered, in arrival order.
-    positions: dict[str, deque[tuple[int, int]]] = field(default_factory=dict)
-    # compared pairs as (seq of the later event, seq of the earlier one), kept as a staircase:
-    # both columns increase (a pair whose earlier seq is not below a newer pair's is
-    # dominated and dropped), so the lowest earlier seq among pairs completed at or after any
-    # seq is the first entry at or after it.
-    straddles: deque[tuple[int, int]] = field(default_factory=deque)
     # consecutive events far ahead of stream time (clock skew), and the earliest of them
     ahead_run: int = 0
     ahead_min: int = 0
@@ -92,14 +81,11 @@ class JoinBuffer:
         idle_close_ms: int,
         max_pending: int,
         compact: Callable[[ResponseEvent], ResponseEvent] | None = None,
-        track_offsets: bool = False,
         max_clock_skew_ms: int = 0,
         max_remembered: int = 2_000_000,
     ) -> None:
         """``compact`` turns an event into the smaller form it waits in while pending; the
         results then carry that form for the pending side (the caller expands it).
-        ``track_offsets`` keeps the bookkeeping :meth:`commit_cut` needs (Kafka mode); it is
-        pruned by each commit, so a file run, which never commits, does not keep it.
         ``max_clock_skew_ms`` (0: off): an event more than this ahead of the partition's
         stream time does not move stream time (:class:`ClockSkewed`; it is joined with its
         own time as usual); one bad clock, or one replayed event stamped "now" among history,
@@ -107,7 +93,6 @@ class JoinBuffer:
         a row (the whole partition moved: traffic resuming after a gap) move stream time, to
         the earliest of them."""
         self._compact = compact
-        self._track_offsets = track_offsets
         self.window_ms = window_ms
         self.grace_ms = grace_ms
         self.idle_close_ms = idle_close_ms
@@ -142,50 +127,6 @@ class JoinBuffer:
     def partitions(self) -> list[int]:
         return list(self._partitions)
 
-    def commit_cut(self, partition: int, upper: dict[str, int]) -> dict[str, int]:
-        """Offsets per source (topic) that are safe to commit for one partition.
-
-        ``upper`` holds, per source, the highest offset the caller could commit (the offset
-        after the last read, or its oldest event still buffered). In arrival order, the cut
-        starts at the oldest pending event, then moves back to the earlier event of any
-        compared pair completed at or after it, until no compared pair straddles it. Each
-        source's cut is the offset of its first event at or after that point. A replacement
-        worker re-reading from the cut re-reads every pending event, and both events of every
-        pair it re-reads one event of: a replay can repeat a pair's outcome but never turn one
-        of its events into a spurious orphan. Cost: amortised O(1) per event.
-        """
-        if not self._track_offsets:
-            raise RuntimeError("commit_cut needs JoinBuffer(track_offsets=True)")
-        state = self._partitions.get(partition)
-        if state is None:
-            return dict(upper)
-        cut_seq = self._seq + 1
-        pending, order = state.pending, state.pending_order
-        while order:
-            seq, request_id = order[0]
-            entry = pending.get(request_id)
-            if entry is not None and entry.seq == seq:
-                cut_seq = seq
-                break
-            order.popleft()
-        straddles = state.straddles
-        index = 0  # the first pair completed at or after cut_seq (earlier ones were pruned)
-        while index < len(straddles) and straddles[index][0] < cut_seq:
-            index += 1
-        while index < len(straddles) and straddles[index][1] < cut_seq:
-            cut_seq = straddles[index][1]  # its earlier event must be re-read too
-            while index > 0 and straddles[index - 1][0] >= cut_seq:
-                index -= 1
-        while straddles and straddles[0][0] < cut_seq:
-            straddles.popleft()  # cuts never move back: these can no longer matter
-        cut = dict(upper)
-        for source, positions in state.positions.items():
-            while positions and positions[0][0] < cut_seq:
-                positions.popleft()
-            if positions and source in cut and positions[0][1] < cut[source]:
-                cut[source] = positions[0][1]
-        return cut
-
     # -- events ----------------------------------------------------------------------------
 
     def add(self, event: ResponseEvent, partition: int, wall_ms: int) -> list[JoinResult]:
@@ -201,12 +142,6 @@ class JoinBuffer:
         results: list[JoinResult] = []
         self._seq += 1
         seq = self._seq
-        position = event.position
-        if position is not None and self._track_offsets:
-            positions = state.positions.get(position.source)
-            if positions is None:
-                positions = state.positions[position.source] = deque()
-            positions.append((seq, position.offset))
 
         state.events_seen += 1
         skew = self.max_clock_skew_ms
@@ -240,8 +175,6 @@ class JoinBuffer:
                     self._remembered_total += 1
                     if self._remembered_total > self.max_remembered:
                         self._forget_oldest_remembered()
-                    if self._track_offsets:
-                        self._remember_straddle(state, seq, partner.seq)
                     results.append(pair)
             elif request_id in state.compared:
                 results.append(Duplicate(event))
@@ -249,8 +182,6 @@ class JoinBuffer:
                 stored = event if self._compact is None else self._compact(event)
                 state.pending[request_id] = _Pending(stored, deadline, seq)
                 heapq.heappush(state.deadlines, (deadline, seq, request_id))
-                if self._track_offsets:
-                    state.pending_order.append((seq, request_id))
                 self._pending_total += 1
 
         ts = event.ts_ms
@@ -311,7 +242,6 @@ class JoinBuffer:
             self._pending_total -= len(state.pending)
             state.pending.clear()
             state.deadlines.clear()
-            state.pending_order.clear()
         return results
 
     def drop_partition(self, partition: int) -> int:
@@ -330,13 +260,6 @@ class JoinBuffer:
                 yield entry.event
 
     # -- internals -------------------------------------------------------------------------
-
-    @staticmethod
-    def _remember_straddle(state: _PartitionState, later_seq: int, earlier_seq: int) -> None:
-        straddles = state.straddles
-        while straddles and straddles[-1][1] >= earlier_seq:
-            straddles.pop()  # dominated: this pair reaches further back and completed later
-        straddles.append((later_seq, earlier_seq))
 
     def _close_expired(self, state: _PartitionState, results: list[JoinResult]) -> None:
         stream_time = state.stream_time

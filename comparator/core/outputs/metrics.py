@@ -21,6 +21,23 @@ from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, M
 from prometheus_client.registry import Collector
 
 from comparator.core.compare.comparison import Comparison
+from comparator.core.events.response_event import ResponseEvent
+from comparator.core.outcomes import (
+    Compared,
+    DuplicateEvent,
+    EvictedEvent,
+    Failed,
+    Invalid,
+    LabelFolded,
+    LateEvent,
+    Orphan,
+    Outcome,
+    OutputRefused,
+    Received,
+    SampleDropped,
+    SamplePublished,
+    SkewedEvent,
+)
 
 LATENCY_BUCKETS = (
     0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 10.0, 30.0
@@ -146,6 +163,54 @@ class ComparatorMetrics:
             self.consumer_lag.labels(*key).set(value)
         self._lag_labels = set(labels)
 
+    # -- outcomes ---------------------------------------------------------------------------
+
+    def observe(self, outcome: Outcome) -> None:
+        kind = type(outcome)
+        if kind is Received:
+            self.count_event(outcome.side)  # type: ignore[union-attr]
+        elif kind is Compared:
+            compared: Compared = outcome  # type: ignore[assignment]
+            self._count_response(compared.route, compared.stable)
+            self._count_response(compared.route, compared.dark)
+            self.count_comparison(compared.route, compared.comparison, compared.fields)
+        elif kind is Orphan:
+            orphan: Orphan = outcome  # type: ignore[assignment]
+            self._count_response(orphan.route, orphan.event)
+            self.orphans.labels(orphan.route, orphan.missing).inc()
+        elif kind is LateEvent:
+            late: LateEvent = outcome  # type: ignore[assignment]
+            self._count_response(late.route, late.event)
+            self.late_events.labels(late.event.side).inc()
+        elif kind is EvictedEvent:
+            evicted: EvictedEvent = outcome  # type: ignore[assignment]
+            self._count_response(evicted.route, evicted.event)
+            self.evicted.inc()
+        elif kind is DuplicateEvent:
+            self.duplicates.labels(outcome.side).inc()  # type: ignore[union-attr]
+        elif kind is SkewedEvent:
+            self.clock_skew_events.labels(outcome.side).inc()  # type: ignore[union-attr]
+        elif kind is Invalid:
+            self.invalid_events.labels(outcome.event.reason).inc()  # type: ignore[union-attr]
+        elif kind is Failed:
+            self.processing_failures.labels(outcome.stage).inc()  # type: ignore[union-attr]
+        elif kind is LabelFolded:
+            self.label_overflow.labels(outcome.label).inc()  # type: ignore[union-attr]
+        elif kind is SamplePublished:
+            self.samples_published.inc()
+        elif kind is SampleDropped:
+            self.samples_dropped.labels(outcome.reason).inc()  # type: ignore[union-attr]
+        elif kind is OutputRefused:
+            if outcome.output == "mismatches":  # type: ignore[union-attr]
+                self.samples_dropped.labels("too_large").inc()
+            else:
+                self.processing_failures.labels("publish").inc()
+
+    def _count_response(self, route: str, event: ResponseEvent) -> None:
+        self.count_response(
+            route, event.side, event.status, event.error is not None, event.latency_ms
+        )
+
     # -- per event --------------------------------------------------------------------------
 
     def count_event(self, side: str) -> None:
@@ -165,7 +230,9 @@ class ComparatorMetrics:
                 histogram = hot.latency[hkey] = _Histogram()
             histogram.observe(latency_ms / 1000.0)
 
-    def count_comparison(self, route: str, comparison: Comparison, fields: set[str]) -> None:
+    def count_comparison(
+        self, route: str, comparison: Comparison, fields: frozenset[str] | set[str]
+    ) -> None:
         """``fields``: the pair's normalised differing paths, as they may leave the process."""
         key = (route, "mismatch" if comparison.kinds else "match")
         pairs = self.hot.pairs

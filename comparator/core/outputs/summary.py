@@ -7,6 +7,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from comparator.core.compare.comparison import KINDS, Comparison
+from comparator.core.outcomes import (
+    Compared,
+    DeadLetterPublished,
+    DuplicateEvent,
+    EvictedEvent,
+    Failed,
+    Invalid,
+    LabelFolded,
+    LateEvent,
+    Orphan,
+    Outcome,
+    OutputRefused,
+    Received,
+    SampleDropped,
+    SamplePublished,
+    SkewedEvent,
+)
 
 
 @dataclass(slots=True)
@@ -20,7 +37,8 @@ class RouteTally:
 
 @dataclass(slots=True)
 class Summary:
-    """Counts kept by the pipeline; ``to_dict`` renders the documented summary shape."""
+    """Every count of a run, kept by observing the pipeline's outcomes; ``to_dict`` renders
+    the documented summary shape."""
 
     events: Counter[str] = field(default_factory=Counter)
     invalid: int = 0
@@ -48,7 +66,47 @@ class Summary:
             tally = self.routes[route] = RouteTally()
         return tally
 
-    def add_comparison(self, route: str, comparison: Comparison, fields: set[str]) -> None:
+    def observe(self, outcome: Outcome) -> None:
+        kind = type(outcome)
+        if kind is Received:
+            self.events[outcome.side] += 1  # type: ignore[union-attr]
+        elif kind is Compared:
+            compared: Compared = outcome  # type: ignore[assignment]
+            self.add_comparison(compared.route, compared.comparison, compared.fields)
+        elif kind is Orphan:
+            orphan: Orphan = outcome  # type: ignore[assignment]
+            self.orphans[orphan.missing] += 1
+            self.route(orphan.route).orphans += 1
+        elif kind is DuplicateEvent:
+            self.duplicates += 1
+        elif kind is LateEvent:
+            self.late += 1
+        elif kind is SkewedEvent:
+            self.clock_skewed += 1
+        elif kind is EvictedEvent:
+            self.evicted += 1
+        elif kind is Invalid:
+            self.invalid += 1
+            self.invalid_reasons[outcome.event.reason] += 1  # type: ignore[union-attr]
+        elif kind is Failed:
+            self.processing_failures[outcome.stage] += 1  # type: ignore[union-attr]
+        elif kind is LabelFolded:
+            self.labels_folded[outcome.label] += 1  # type: ignore[union-attr]
+        elif kind is SamplePublished:
+            self.samples_published += 1
+        elif kind is SampleDropped:
+            self.samples_dropped[outcome.reason] += 1  # type: ignore[union-attr]
+        elif kind is DeadLetterPublished:
+            self.dead_letters_published += 1
+        elif kind is OutputRefused:
+            if outcome.output == "mismatches":  # type: ignore[union-attr]
+                self.samples_dropped["too_large"] += 1
+            else:
+                self.processing_failures["publish"] += 1
+
+    def add_comparison(
+        self, route: str, comparison: Comparison, fields: frozenset[str] | set[str]
+    ) -> None:
         """``fields``: the pair's normalised differing paths, as they may leave the process."""
         tally = self.route(route)
         self.pairs += 1

@@ -2,7 +2,7 @@
 
 A tool builds one pipeline per rule set (replay: before and after; suggest-rules: the rules
 without ``ignore``/``numbers``), with sampling lifted so that every mismatching pair and orphan
-yields its (redacted) mismatch record, and feeds the same decoded events to each. Nothing here
+yields its (redacted) mismatch record, and feeds the same raw events to each. Nothing here
 compares anything itself: outcomes are the pipeline's records and summary.
 """
 
@@ -21,6 +21,8 @@ import yaml
 from comparator.config.config_error import ConfigError
 from comparator.config.loader import parse_config
 from comparator.config.settings import Config, SamplingConfig
+from comparator.core.events.response_event import Side, SourcePosition
+from comparator.core.outputs.record_publisher import Emission
 from comparator.core.pipeline import Pipeline
 from comparator.tools.sources.raw_input import RawInput
 
@@ -83,27 +85,84 @@ def analysis_config(config: Config, rules: dict[str, Any]) -> Config:
 OnRecords = Callable[[list[list[dict[str, Any]]]], None]
 
 
+class PipelineGroup:
+    """Several pipelines driven as one (:class:`FeedTarget`): each gets every raw event and
+    every fact about the input; they align identically, so the first one answers what the
+    input adapter asks."""
+
+    def __init__(
+        self, pipelines: list[Pipeline], after_release: Callable[[], None] | None = None
+    ) -> None:
+        self.pipelines = pipelines
+        self._after_release = after_release
+
+    def feed(
+        self,
+        raw: bytes,
+        *,
+        side: Side,
+        partition: int,
+        default_ts_ms: int,
+        position: SourcePosition | None = None,
+    ) -> int | None:
+        ts = None
+        for pipeline in self.pipelines:
+            ts = pipeline.feed(
+                raw, side=side, partition=partition, default_ts_ms=default_ts_ms, position=position
+            )
+        return ts
+
+    def wants(self, partition: int, side: Side) -> bool:
+        return self.pipelines[0].wants(partition, side)
+
+    def side_caught_up(self, partition: int, side: Side, *, stalled: bool = False) -> None:
+        for pipeline in self.pipelines:
+            pipeline.side_caught_up(partition, side, stalled=stalled)
+
+    def release(self, wall_ms: int) -> int:
+        released = max(pipeline.release(wall_ms) for pipeline in self.pipelines)
+        if self._after_release is not None:
+            self._after_release()
+        return released
+
+    def flow_changes(self) -> tuple[list[tuple[int, Side]], list[tuple[int, Side]]]:
+        changes = [pipeline.flow_changes() for pipeline in self.pipelines]
+        return changes[0]  # every pipeline must hear it (each reports a change once)
+
+
 def run_pipelines(
     raw: RawInput, configs: list[Config], *, redaction_key: bytes, on_records: OnRecords
 ) -> list[Pipeline]:
-    """Feeds every event of ``raw`` to one pipeline per config, in order; after each event (and
-    at the end of input, when every pending event closes) calls ``on_records`` with the
+    """Feeds every event of ``raw`` to one pipeline per config, in order; after each release
+    (and at the end of input, when every pending event closes) calls ``on_records`` with the
     mismatch records each pipeline produced, one list per pipeline. Returns the pipelines
     (their ``summary`` holds the counts)."""
-    pipelines = [Pipeline(config, redaction_key=redaction_key) for config in configs]
-    decoder = pipelines[0].decoder
+    produced: list[list[dict[str, Any]]] = [[] for _ in configs]
 
-    def collect(results: list[list[Any]]) -> None:
-        records = [
-            [orjson.loads(e.value) for e in emissions if e.output == "mismatches"]
-            for emissions in results
-        ]
-        if any(records):
+    def sender(index: int) -> Callable[[Emission], None]:
+        def send(emission: Emission) -> None:
+            if emission.output == "mismatches":
+                produced[index].append(orjson.loads(emission.value))
+
+        return send
+
+    pipelines = [
+        Pipeline(config.core(), redaction_key=redaction_key, send=sender(index))
+        for index, config in enumerate(configs)
+    ]
+
+    def wall_ms() -> int:
+        return int(time.time() * 1000)
+
+    def collect() -> None:
+        if any(produced):
+            records = [list(batch) for batch in produced]
+            for batch in produced:
+                batch.clear()
             on_records(records)
 
-    for partition, item in raw.items(decoder):
-        wall_ms = int(time.time() * 1000)
-        collect([p.accept(item, partition=partition, wall_ms=wall_ms) for p in pipelines])
-    wall_ms = int(time.time() * 1000)
-    collect([p.close_all(wall_ms) for p in pipelines])
+    raw.run(PipelineGroup(pipelines, after_release=collect), wall_ms)
+    for pipeline in pipelines:
+        pipeline.close_all(wall_ms())
+    collect()
     return pipelines

@@ -1,35 +1,32 @@
 """Raw stable/dark events for the tools that re-run the comparison (replay, suggest-rules).
 
-Either the two JSONL files (merged by event time exactly as file mode does) or a range of the
-two Kafka topics, read without a consumer group (see :mod:`comparator.tools.sources.kafka_reader`) and
-aligned by event time with the worker's own :class:`StreamAligner`, so late events are late
-exactly as they were for the worker that read them live.
+Either the two JSONL files (read exactly as file mode reads them) or a range of the two Kafka
+topics, read without a consumer group (see :mod:`comparator.tools.sources.kafka_reader`). Both
+feed the pipeline's own alignment, so late events are late exactly as they were for the worker
+that read them live.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from comparator.config.settings import KafkaSourceConfig
-from comparator.core.events.decoder import EventDecoder
-from comparator.core.events.invalid_event import InvalidEvent
-from comparator.core.events.response_event import ResponseEvent, Side, SourcePosition
-from comparator.core.join.stream_aligner import StreamAligner
-from comparator.io.files.jsonl_merge import JsonlMerge
+from comparator.core.events.response_event import Side, SourcePosition
+from comparator.core.pipeline import FeedTarget
+from comparator.io.files.jsonl_input import JsonlInput
 from comparator.tools.command_line.time_arg import format_time_ms
-
-Item = ResponseEvent | InvalidEvent
 
 
 class RawInput(ABC):
     description: str
 
     @abstractmethod
-    def items(self, decoder: EventDecoder) -> Iterator[tuple[int, Item]]:
-        """``(partition, decoded event)`` in the order the join must see them."""
+    def run(self, target: FeedTarget, wall_ms: Callable[[], int]) -> None:
+        """Feeds every raw event to ``target`` (the tools' pipelines), telling it where each
+        side ends, and releases; the caller closes what is pending."""
         ...
 
 
@@ -42,12 +39,11 @@ class FileInput(RawInput):
     def description(self) -> str:  # type: ignore[override]
         return f"files {self.stable} + {self.dark}"
 
-    def items(self, decoder: EventDecoder) -> Iterator[tuple[int, Item]]:
+    def run(self, target: FeedTarget, wall_ms: Callable[[], int]) -> None:
         for side, path in (("stable", self.stable), ("dark", self.dark)):
             if not path.is_file():
                 raise FileNotFoundError(f"{side} file not found: {path}")
-        for item in JsonlMerge(self.stable, self.dark, decoder):
-            yield 0, item
+        JsonlInput(self.stable, self.dark).run(target, wall_ms)
 
 
 @dataclass(slots=True)
@@ -74,7 +70,7 @@ class KafkaRangeInput(RawInput):
             return f"{topics}, time {format_time_ms(self.from_ms)} .. {format_time_ms(self.to_ms)}"
         return f"{topics}, everything up to now"
 
-    def items(self, decoder: EventDecoder) -> Iterator[tuple[int, Item]]:
+    def run(self, target: FeedTarget, wall_ms: Callable[[], int]) -> None:
         from comparator.tools.sources.kafka_reader import message_time_ms, open_reader
 
         kafka = self.kafka
@@ -90,39 +86,35 @@ class KafkaRangeInput(RawInput):
         )
         # Sides wait for each other as long as needed: only a finished range lets one go
         # alone; a side too far ahead is paused until the other catches up.
-        aligner: StreamAligner[Item] = StreamAligner()
         topics = {side: topic for topic, side in sides.items()}
         marked: set[tuple[str, int]] = set()
 
         def mark_done() -> None:
             for key in reader.done - marked:
                 marked.add(key)
-                aligner.set_caught_up(key[1], sides[key[0]])
+                target.side_caught_up(key[1], sides[key[0]])
 
         try:
             mark_done()
             for message in reader.messages():
                 topic = message.topic()
-                partition = message.partition()
-                side = sides[topic]
-                decoded = decoder.decode(
+                target.feed(
                     message.value() or b"",
-                    side=side,
+                    side=sides[topic],
+                    partition=message.partition(),
                     default_ts_ms=message_time_ms(message),
-                    position=SourcePosition(topic, partition, message.offset()),
+                    position=SourcePosition(topic, message.partition(), message.offset()),
                 )
-                ts = decoded.ts_ms if type(decoded) is ResponseEvent else None
-                aligner.push(partition, side, decoded, ts)
                 mark_done()
-                yield from aligner.release()
-                pause, resume = aligner.flow_changes()
+                target.release(wall_ms())
+                pause, resume = target.flow_changes()
                 for number, held_side in pause:
                     reader.hold((topics[held_side], number), True)
                 for number, held_side in resume:
                     reader.hold((topics[held_side], number), False)
             for partition in {p for _, p in reader.ranges}:
                 for side in ("stable", "dark"):
-                    aligner.set_caught_up(partition, side)  # type: ignore[arg-type]
-            yield from aligner.release()
+                    target.side_caught_up(partition, side)  # type: ignore[arg-type]
+            target.release(wall_ms())
         finally:
             reader.close()

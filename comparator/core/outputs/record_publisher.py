@@ -1,0 +1,150 @@
+"""Turning outcomes into records: sampled, redacted mismatch records and dead letters.
+
+:class:`RecordPublisher` observes the pipeline's outcomes. A mismatching pair or an orphan is
+sampled per route (:class:`RouteSampler`, by event time), built into a redacted mismatch
+record and sent; an invalid event or a failed one becomes a dead letter. What it did with each
+(published, dropped and why) it reports back as outcomes, which the summary and the metrics
+count. ``send`` is the application's output (a Kafka producer, a file, a test's list).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from comparator.core.events.invalid_event import InvalidEvent
+from comparator.core.events.response_event import ResponseEvent
+from comparator.core.join.join_result import Orphaned
+from comparator.core.outcomes import (
+    DEAD_LETTER_PUBLISHED,
+    SAMPLE_PUBLISHED,
+    Compared,
+    Failed,
+    Invalid,
+    Orphan,
+    Outcome,
+    Output,
+    SampleDropped,
+)
+from comparator.core.outputs.mismatch_record import MismatchRecordBuilder, encode_record
+from comparator.core.outputs.route_sampler import RouteSampler
+from comparator.core.redact import RedactionError
+
+
+@dataclass(slots=True, frozen=True)
+class Emission:
+    """One record to publish: to the mismatch output or the dead-letter output."""
+
+    output: Output
+    key: bytes
+    value: bytes
+
+
+Send = Callable[[Emission], None]
+Report = Callable[[Outcome], None]
+
+
+class RecordPublisher:
+    def __init__(
+        self,
+        records: MismatchRecordBuilder,
+        sampler: RouteSampler,
+        *,
+        expand: Callable[[ResponseEvent], ResponseEvent],
+        send: Send,
+        report: Report,
+    ) -> None:
+        """``expand`` turns an event kept in its compact form while pending back into the
+        full one; ``report`` takes the outcomes of publishing."""
+        self.records = records
+        self.sampler = sampler
+        self._expand = expand
+        self._send = send
+        self._report = report
+
+    def observe(self, outcome: Outcome, wall_ms: int) -> None:
+        """Raises what building a record raised (other than a redaction refusal, which drops
+        the record): the pipeline turns it into a ``record`` failure of the outcome's events."""
+        kind = type(outcome)
+        if kind is Compared:
+            self._compared(outcome, wall_ms)  # type: ignore[arg-type]
+        elif kind is Orphan:
+            self._orphan(outcome, wall_ms)  # type: ignore[arg-type]
+        elif kind is Invalid:
+            self._dead_letter(outcome.event, wall_ms)  # type: ignore[union-attr]
+        elif kind is Failed:
+            self._fallback_dead_letter(outcome, wall_ms)  # type: ignore[arg-type]
+
+    def _compared(self, outcome: Compared, wall_ms: int) -> None:
+        if not outcome.comparison.kinds:
+            return
+        stable, dark = outcome.stable, outcome.dark
+        if not self.sampler.allow(outcome.route, max(stable.ts_ms, dark.ts_ms)):
+            self._report(SampleDropped("rate_limited"))
+            return
+        try:
+            record = self.records.pair_record(
+                stable,
+                dark,
+                outcome.comparison,
+                route=outcome.route,
+                rules_digest=outcome.rules_digest,
+                wall_ms=wall_ms,
+            )
+        except RedactionError:
+            self._report(SampleDropped("redaction_failed"))
+            return
+        self._publish_sample(record)
+
+    def _orphan(self, outcome: Orphan, wall_ms: int) -> None:
+        if not self.sampler.allow(outcome.route, outcome.stream_time_ms):
+            self._report(SampleDropped("rate_limited"))
+            return
+        event = outcome.event
+        if event.compacted:
+            event = self._expand(event)
+        try:
+            record = self.records.orphan_record(
+                Orphaned(event, outcome.missing, outcome.stream_time_ms),
+                route=outcome.route,
+                rules_digest=outcome.rules_digest,
+                wall_ms=wall_ms,
+            )
+        except RedactionError:
+            self._report(SampleDropped("redaction_failed"))
+            return
+        self._publish_sample(record)
+
+    def _publish_sample(self, record: dict[str, object]) -> None:
+        value = encode_record(record)
+        self._report(SAMPLE_PUBLISHED)
+        self._send(Emission("mismatches", str(record["request_id"]).encode(), value))
+
+    def _dead_letter(self, invalid: InvalidEvent, wall_ms: int) -> None:
+        try:
+            record = self.records.dead_letter(invalid, wall_ms=wall_ms)
+        except RedactionError:
+            self._report(SampleDropped("dead_letter_redaction_failed"))
+            return
+        value = encode_record(record)
+        key = record.get("source", {}).get("name", invalid.side).encode()
+        self._report(DEAD_LETTER_PUBLISHED)
+        self._send(Emission("dead_letters", key, value))
+
+    def _fallback_dead_letter(self, failed: Failed, wall_ms: int) -> None:
+        """The dead letter of a message whose handling failed: built from its raw bytes by a
+        path that cannot fail on what the message holds."""
+        event = failed.event
+        request_id = event.request_id if type(event) is ResponseEvent else None
+        value = self.records.fallback_dead_letter(
+            stage=failed.stage,
+            error=failed.error,
+            side=event.side,
+            raw=event.raw,
+            position=event.position,
+            request_id=request_id,
+            wall_ms=wall_ms,
+        )
+        source = event.position.source if event.position is not None else event.side
+        self._report(DEAD_LETTER_PUBLISHED)
+        self._send(Emission("dead_letters", source.encode(), value))
