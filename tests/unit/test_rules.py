@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
+
 import pytest
 
-from comparator.compare.rules import LocationRules, RouteRules, RuleSet, merge_rules
+from comparator.core.compare.rules import LocationRules, RouteRules, RuleSet, merge_rules
+from comparator.schema_files import load_schema
 
 DEFAULT = {
     "ignore": ["$..trace_id", "$.meta.generated_at"],
@@ -186,7 +191,7 @@ def test_for_route_is_cached_and_shares_compiled_rules() -> None:
 
 
 def test_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    import comparator.compare.rules as rules_module
+    import comparator.core.compare.rules as rules_module
 
     monkeypatch.setattr(rules_module, "_ROUTE_CACHE_MAX", 10)
     ruleset = selection_ruleset()
@@ -230,8 +235,19 @@ def test_validate_accepts_good_rules() -> None:
 
 def test_digest_is_12_hex_and_reflects_semantics() -> None:
     base = RouteRules({})
-    assert len(base.digest) == 12
-    assert int(base.digest, 16) >= 0
+    # The documented form: the first 12 hex digits of the SHA-256 of the effective rules'
+    # canonical JSON, which is what the mismatch record schema accepts for rules_digest.
+    pattern = load_schema("mismatch.v1.json")["properties"]["rules_digest"]["pattern"]
+    assert re.fullmatch(pattern, base.digest)
+    canonical = json.dumps(
+        base.effective, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+    assert base.digest == hashlib.sha256(canonical.encode()).hexdigest()[:12]
+    # Stable: equal rules compiled separately, or reached through a route that inherits them,
+    # give the same digest.
+    assert RouteRules({}).digest == base.digest
+    ruleset = RuleSet.from_config({"default": DEFAULT, "routes": {"GET /y": {}}})
+    assert ruleset.for_route("GET /y").digest == RouteRules(DEFAULT).digest
     # Spelling out defaults does not change the digest.
     explicit = RouteRules(
         {"status": "exact", "text": {"ignore_whitespace": False}, "headers": {"compare": []}}
@@ -245,16 +261,20 @@ def test_digest_is_12_hex_and_reflects_semantics() -> None:
         RouteRules({"numbers": {"$.a": {"abs": 1}}}).digest
         == RouteRules({"numbers": {"$.a": {"abs": 1.0, "rel": 0}}}).digest
     )
-    # Different semantics, different digests.
-    digests = {
-        base.digest,
-        RouteRules({"ignore": ["$.a"]}).digest,
-        RouteRules({"status": "class"}).digest,
-        RouteRules({"latency": {"max_ratio": 2}}).digest,
-        RouteRules({"numbers": {"$.a": {"abs": 1}}}).digest,
-        RouteRules({"numbers": {"$.a": {"abs": 2}}}).digest,
-        RouteRules({"match_by_key": {"$.a": "id"}}).digest,
-        RouteRules({"unordered": ["$.a"]}).digest,
-        RouteRules({"text": {"ignore_whitespace": True}}).digest,
-    }
-    assert len(digests) == 9
+    # Different semantics, different digests: a change in any one rule changes the digest.
+    variants = [
+        {},
+        {"ignore": ["$.a"]},
+        {"status": "class"},
+        {"latency": {"max_ratio": 2}},
+        {"latency": {"max_ratio": 2, "min_delta_ms": 5}},
+        {"numbers": {"$.a": {"abs": 1}}},
+        {"numbers": {"$.a": {"abs": 2}}},
+        {"numbers": {"$.a": {"rel": 1}}},
+        {"match_by_key": {"$.a": "id"}},
+        {"unordered": ["$.a"]},
+        {"text": {"ignore_whitespace": True}},
+        {"headers": {"compare": ["etag"]}},
+    ]
+    digests = {RouteRules(rules).digest for rules in variants}
+    assert len(digests) == len(variants)
