@@ -32,6 +32,7 @@ import threading
 import time
 import tracemalloc
 import uuid
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -52,11 +53,12 @@ from bench.kafka_io import (
 from bench.naive_comparator import naive_compare
 from bench.workload import WORKLOAD_RULES, generate
 from comparator.app.file_run import run_files
-from comparator.app.kafka.worker import KafkaWorker
+from comparator.app.kafka.run_loop import RunLoop
+from comparator.app.kafka.start import build_worker, preflight
 from comparator.config.loader import parse_config
 from comparator.config.settings import Config
 from comparator.core.compare.pair_comparer import compare_pair
-from comparator.core.events.response_event import ResponseEvent
+from comparator.core.events.response_event import ResponseEvent, SourcePosition
 from comparator.core.join.join_buffer import JoinBuffer
 from comparator.core.pipeline import PairCompare, Pipeline
 from comparator.core.redact import Redactor
@@ -136,13 +138,14 @@ def measure_raw(bootstrap: str, prefix: str, total: int) -> dict[str, Any]:
 # -- the worker (ours or naive) ----------------------------------------------------------------
 
 
-def make_worker(config: Config, pipeline: Pipeline, engine: str) -> KafkaWorker:
-    if engine == "faust":
-        from comparator.app.kafka.faust_engine import FaustWorker, faust_app
-
-        app = faust_app(config, datadir=tempfile.mkdtemp(prefix="bench-faust-"))
-        return FaustWorker(config, pipeline, app)
-    return KafkaWorker(config, pipeline)
+def make_worker(config: Config, compare: PairCompare, engine: str) -> RunLoop:
+    """The run loop ``comparator run`` builds for ``engine``, preflight done."""
+    if engine != config.source.kafka.engine:
+        kafka = replace(config.source.kafka, engine=engine)
+        config = replace(config, source=replace(config.source, kafka=kafka))
+    worker = build_worker(config, redaction_key=KEY, compare=compare)
+    worker.input_partitions = preflight(config)
+    return worker
 
 
 def run_worker(
@@ -156,9 +159,8 @@ def run_worker(
     """Runs a worker until it has compared ``until_pairs`` pairs, or, once it has read all
     ``events``, until no pair has been compared for 3 s (pairs were lost: ``lost`` says how
     many)."""
-    pipeline = Pipeline(config, redaction_key=KEY, compare=compare)
-    worker = make_worker(config, pipeline, engine)
-    worker.preflight()
+    worker = make_worker(config, compare, engine)
+    pipeline = worker.pipeline
     thread = threading.Thread(target=worker.run, daemon=True)
     thread.start()
     started = None
@@ -190,7 +192,7 @@ def run_worker(
         "mismatches": summary.mismatches,
         "seconds": round(elapsed, 3),
         "events_per_second": round(consumed / elapsed) if elapsed else None,
-        "paused": worker.aligner.pauses,
+        "paused": worker.pipeline.pauses,
     }
 
 
@@ -226,7 +228,7 @@ def measure_catchup(
 def live_producer(
     bootstrap: str, prefix: str, events_per_s: float, seconds: float, out_path: str
 ) -> None:
-    # produced like comparator.io.gateway.publisher.ResponsePublisher does for gateways (linger 5 ms)
+    # produced like ResponsePublisher (comparator.io.gateway) does for gateways (linger 5 ms)
     p = producer(bootstrap, linger_ms=5)
     p_conf_fast = p
     requests_per_s = events_per_s / 2
@@ -266,9 +268,7 @@ def measure_latency(
         return result
 
     config = kafka_config(bootstrap, prefix, f"{prefix}latency")
-    pipeline = Pipeline(config, redaction_key=KEY, compare=timed_compare)
-    worker = make_worker(config, pipeline, engine)
-    worker.preflight()
+    worker = make_worker(config, timed_compare, engine)
     thread = threading.Thread(target=worker.run, daemon=True)
     thread.start()
     while worker.state.assigned == 0:
@@ -315,7 +315,8 @@ def measure_latency(
 def measure_memory(pending: int) -> dict[str, Any]:
     """Python heap (tracemalloc) held per pending event, minus the event's own bytes."""
     config = kafka_config("127.0.0.1:1", "mem-", "mem")
-    pipeline = Pipeline(config, redaction_key=KEY)
+    # as a Kafka worker keeps it: with the commit-cut bookkeeping
+    pipeline = Pipeline(config.core(), redaction_key=KEY, send=lambda _: None, commit_cuts=True)
     items = generate(pending, seed=3, orphan_rate=0, spacing_ms=0)
     gc.collect()
     tracemalloc.start()
@@ -328,12 +329,16 @@ def measure_memory(pending: int) -> dict[str, Any]:
         # keeps a 4 KB allocation behind its ~550 bytes)
         raw = bytes(memoryview(item.stable))
         raw_bytes += len(raw)
-        pipeline.process(raw, side="stable", partition=0, default_ts_ms=0, wall_ms=0)
+        offset = pipeline.pending_count
+        position = SourcePosition("mem-stable", 0, offset)
+        pipeline.feed(raw, side="stable", partition=0, default_ts_ms=0, position=position)
+        pipeline.side_caught_up(0, "dark")
+        pipeline.release(0)
         del raw
     gc.collect()
     after = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
-    count = pipeline.join.pending_count
+    count = pipeline.pending_count
     per_event = (after - before) / count
     return {
         "pending": count,

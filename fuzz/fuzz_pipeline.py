@@ -18,8 +18,8 @@ with atheris.instrument_imports():
     import orjson
 
     from comparator.config.loader import parse_config
-    from comparator.core.events.response_event import SourcePosition
-    from comparator.core.pipeline import Pipeline
+    from comparator.core.events.response_event import Side, SourcePosition
+    from comparator.core.pipeline import Emission, Pipeline
 
 CONFIG = parse_config(
     {
@@ -43,18 +43,29 @@ KEY = b"fuzz-redaction-key-0123456789abcdef"
 
 
 def test_one_input(data: bytes) -> None:
-    pipeline = Pipeline(CONFIG, redaction_key=KEY)
-    emissions = []
+    emissions: list[Emission] = []
+    pipeline = Pipeline(CONFIG.core(), redaction_key=KEY, send=emissions.append, commit_cuts=True)
     for offset, message in enumerate(data.split(b"\x1e")[:64]):
-        side = "dark" if message[:1] and message[0] % 2 else "stable"
-        decoded = pipeline.decoder.decode(
+        control = message[0] if message else 0
+        side: Side = "dark" if control % 2 else "stable"
+        partition = (control >> 1) % 2
+        pipeline.feed(
             message[1:],
             side=side,
+            partition=partition,
             default_ts_ms=offset,
-            position=SourcePosition(side, 0, offset),
+            position=SourcePosition(side, partition, offset),
         )
-        emissions += pipeline.accept(decoded, partition=offset % 2, wall_ms=offset)
-    emissions += pipeline.close_all(wall_ms=10**6)
+        if control & 4:  # the other side is at its end (else it is waited for)
+            pipeline.side_caught_up(partition, "stable" if side == "dark" else "dark")
+        pipeline.release(wall_ms=offset)
+        if control & 8:
+            cut = pipeline.commit_cut(partition, {side: offset + 1})
+            assert cut[side] <= offset + 1, cut
+        if control & 16:
+            pipeline.tick(wall_ms=offset * 1000)
+    pipeline.close_all(wall_ms=10**6)
+    assert pipeline.buffered == 0 and pipeline.pending_count == 0
     for emission in emissions:
         assert isinstance(orjson.loads(emission.value), dict), emission
     orjson.dumps(pipeline.summary.to_dict())

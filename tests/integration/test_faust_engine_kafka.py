@@ -11,15 +11,16 @@ import asyncio
 import signal
 import subprocess
 import sys
-import tempfile
+import threading
 import time
 from collections import Counter
 
 import pytest
 
-from comparator.app.kafka.faust_engine import FaustWorker, faust_app
+from comparator.app.kafka.faust_engine import FaustDriver
+from comparator.app.kafka.run_loop import RunLoop
+from comparator.app.kafka.start import build_worker, preflight
 from comparator.config.loader import load_config
-from comparator.core.pipeline import Pipeline
 from tests.integration.kafka_support import (
     REDACTION_KEY,
     REPO_ROOT,
@@ -172,9 +173,11 @@ def test_offsets_faust_never_hands_over_are_read_again(
     produce_lines(kafka_bootstrap, setup.stable, stable)
     produce_lines(kafka_bootstrap, setup.dark, dark)
     config = load_config(setup.config_path)
-    app = faust_app(config, datadir=tempfile.mkdtemp(dir=tmp_path))
-    worker = FaustWorker(config, Pipeline(config, redaction_key=REDACTION_KEY.encode()), app)
-    original = worker.on_messages
+    worker = build_worker(config, redaction_key=REDACTION_KEY.encode())
+    driver = worker.driver
+    assert isinstance(driver, FaustDriver)
+    app = driver.app
+    original = driver._on_messages
     batches = 0
     skipped = 0
 
@@ -202,6 +205,8 @@ def test_offsets_faust_never_hands_over_are_read_again(
 
     async def on_messages(messages):
         nonlocal batches, suspensions
+        if batches == 0:
+            count_skips()  # on Faust's loop: its flow control binds to the running loop
         await original(messages)
         batches += 1
         # Faust drops what its stream reads until the flow resumes. A few times is enough:
@@ -211,22 +216,21 @@ def test_offsets_faust_never_hands_over_are_read_again(
             suspensions += 1
             asyncio.get_running_loop().create_task(suspend_until_some_are_skipped())
 
-    worker.on_messages = on_messages  # type: ignore[method-assign]
+    driver._on_messages = on_messages  # type: ignore[method-assign]
 
-    def on_second(w: FaustWorker) -> None:
-        if w.state.consumed >= len(stable) + len(dark) and w.pipeline.join.pending_count == 0:
+    def on_second(w: RunLoop) -> None:
+        if w.state.consumed >= len(stable) + len(dark) and w.pipeline.pending_count == 0:
             w.stop()  # everything read once and closed
 
     worker.on_second = on_second
-
-    async def run() -> None:
-        count_skips()  # inside the loop: Faust's flow control binds to the running loop
-        await asyncio.wait_for(worker.serve(max_idle_s=20), 120)
-
-    asyncio.run(run())
+    worker.input_partitions = preflight(config)
+    runner = threading.Thread(target=worker.run, kwargs={"max_idle_s": 20}, daemon=True)
+    runner.start()
+    runner.join(120)
+    assert not runner.is_alive(), "the worker did not stop within 120 s"
     assert skipped > 0, "faust skipped nothing: the test did not test anything"
-    assert worker.continuity.holes_sought >= 1
-    assert worker.continuity.log_gaps_accepted == 0
+    assert driver.continuity.holes_sought >= 1
+    assert driver.continuity.log_gaps_accepted == 0
     assert worker.state.consumed == len(stable) + len(dark)  # each offset once
     out = records(read_all(kafka_bootstrap, setup.mismatches))
     compared = {r["request_id"] for r in out if r["kinds"] == ["body"]}
@@ -234,7 +238,7 @@ def test_offsets_faust_never_hands_over_are_read_again(
     assert both <= compared, (
         f"{len(both - compared)} pairs lost; late {summary.late}, "
         f"orphans {summary.orphans}, duplicates {summary.duplicates}, "
-        f"released alone {worker.aligner.released_alone}"
+        f"released alone {worker.pipeline.released_alone}"
     )
 
 

@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 from confluent_kafka import Consumer, TopicPartition
 
-from comparator.app.kafka.worker import KafkaWorker
+from comparator.app.kafka.start import build_worker
 from comparator.config.loader import load_config
-from comparator.core.pipeline import Pipeline
 from tests.integration.kafka_support import (
     ENGINES,
     REDACTION_KEY,
@@ -56,10 +55,11 @@ def test_input_backlog_reads_group_positions_and_high_watermarks(
     try:
         client.commit(offsets=[TopicPartition(setup.stable, 0, 4)], asynchronous=False)
         config = load_config(setup.config_path)
-        worker = KafkaWorker(config, Pipeline(config, redaction_key=REDACTION_KEY.encode()))
-        worker.input_partitions = 2
-        worker._seen_offsets[(setup.dark, 0)] = 6  # reading dark[0], one event to go
-        backlog = worker.input_backlog(client)
+        loop = build_worker(config, redaction_key=REDACTION_KEY.encode())
+        loop.driver.consumer = client  # type: ignore[attr-defined]
+        loop.input_partitions = 2
+        loop.progress.read((setup.dark, 0), 5)  # reading dark[0], one event to go
+        backlog = loop.input_backlog()
     finally:
         client.close()
     assert backlog == {
@@ -73,11 +73,12 @@ def test_input_backlog_reads_group_positions_and_high_watermarks(
 def test_input_backlog_is_unknown_when_the_broker_does_not_answer(tmp_path):
     setup = write_kafka_config(tmp_path, f"127.0.0.1:{free_port()}", "nobody-")
     config = load_config(setup.config_path)
-    worker = KafkaWorker(config, Pipeline(config, redaction_key=REDACTION_KEY.encode()))
-    worker.input_partitions = 1
+    loop = build_worker(config, redaction_key=REDACTION_KEY.encode())
+    loop.input_partitions = 1
     client = Consumer({"bootstrap.servers": config.source.kafka.bootstrap_servers, "group.id": "g"})
+    loop.driver.consumer = client  # type: ignore[attr-defined]
     try:
-        assert worker.input_backlog(client, timeout_s=1.0) is None
+        assert loop.input_backlog(timeout_s=1.0) is None
     finally:
         client.close()
 

@@ -19,7 +19,6 @@ from comparator.app.cli import main
 from comparator.app.file_run import run_files
 from comparator.config.loader import load_config
 from comparator.core.outputs.metrics import ComparatorMetrics
-from comparator.core.pipeline import Pipeline
 from comparator.tools.explore.server import ExplorerServer
 from comparator.tools.explore.store import RecordStore
 from comparator.tools.sources.record_source import FileRecords, tool_redactor

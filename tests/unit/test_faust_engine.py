@@ -1,20 +1,21 @@
 """The faust engine's parts that need no broker: config, app settings, credentials, mounting,
-the message view and the per-offset admission. Against a broker: tests/integration
-(engine-parametrised suites and test_faust_engine_kafka.py)."""
+the driver's per-offset admission, its hand-over to the run loop and its commits. Against a
+broker: tests/integration (engine-parametrised suites and test_faust_engine_kafka.py)."""
 
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from types import SimpleNamespace
 
 import faust
 import pytest
 
-from comparator.app.kafka.faust_engine import FaustWorker, comparator_agent, faust_app
-from comparator.app.kafka.faust_worker import _Message
+from comparator.app.kafka.faust_engine import FaustDriver, comparator_agent, faust_app
 from comparator.config.config_error import ConfigError
 from comparator.config.loader import parse_config
-from comparator.core.pipeline import Pipeline
+from comparator.io.kafka.input_driver import InputRecord
 
 KEY = b"unit-test-redaction-key-0123456789"
 
@@ -87,8 +88,8 @@ def test_no_security_settings_means_plaintext(tmp_path):
 
 def test_agent_factory_mounts_an_agent_on_both_topics_of_a_teams_app():
     app = faust.App("team-app", broker="kafka://127.0.0.1:1", table_standby_replicas=1)
-    worker = comparator_agent(app, kafka_config(engine="faust"), redaction_key=KEY)
-    assert isinstance(worker, FaustWorker)
+    loop = comparator_agent(app, kafka_config(engine="faust"), redaction_key=KEY)
+    assert isinstance(loop.driver, FaustDriver) and not loop.driver.owns_app
     [agent] = app.agents.values()
     assert set(agent.channel.topics) == {"s", "d"}
     assert agent.channel.acks is False  # Faust never commits these topics by itself
@@ -100,78 +101,112 @@ def test_agent_factory_refuses_an_app_on_the_round_robin_assignor():
         comparator_agent(app, kafka_config(engine="faust"), redaction_key=KEY)
 
 
-def test_message_view_reads_like_a_confluent_message():
-    message = SimpleNamespace(topic="s", partition=2, offset=7, timestamp=1.5, value=b"{}")
-    view = _Message(message)
-    assert (view.error(), view.topic(), view.partition(), view.offset()) == (None, "s", 2, 7)
-    assert view.timestamp() == (1, 1500)
-    assert view.value() == b"{}"
-
-
-def worker_recording_seeks() -> tuple[FaustWorker, list[tuple[str, int, int]]]:
-    """A faust-engine worker (no broker) whose seeks are recorded, not made."""
-    config = kafka_config(engine="faust")
+def driver_recording_seeks() -> tuple[FaustDriver, list[tuple[str, int, int]]]:
+    """A faust driver (no broker) whose seeks are recorded, not made."""
     app = faust.App("g", broker="kafka://127.0.0.1:1")
-    worker = FaustWorker(config, Pipeline(config, redaction_key=KEY), app)
+    driver = FaustDriver(kafka_config(engine="faust"), app, owns_app=False)
     seeks: list[tuple[str, int, int]] = []
 
     async def seek_wait(partitions):
         seeks.extend((tp.topic, tp.partition, offset) for tp, offset in partitions.items())
 
     app.consumer.seek_wait = seek_wait  # type: ignore[method-assign]
-    return worker, seeks
+    return driver, seeks
 
 
-def test_only_the_next_offset_of_an_assigned_partition_reaches_the_core():
-    worker, seeks = worker_recording_seeks()
-    worker.continuity.expect(("s", 0), 3)
+def message(partition: int, offset: int, topic: str = "s") -> SimpleNamespace:
+    return SimpleNamespace(
+        topic=topic, partition=partition, offset=offset, timestamp=1.5, value=b"x"
+    )
 
-    def message(partition, offset):
-        return SimpleNamespace(
-            topic="s", partition=partition, offset=offset, timestamp=0, value=b"x"
-        )
 
-    asyncio.run(worker.on_messages([message(1, 0), message(0, 3), message(0, 3), message(0, 9)]))
-    assert worker.state.consumed == 1  # (0, 3) once; partition 1 is not ours
+def test_only_the_next_offset_of_an_assigned_partition_reaches_the_run_loop():
+    driver, seeks = driver_recording_seeks()
+    driver.continuity.expect(("s", 0), 3)
+    asyncio.run(driver._on_messages([message(1, 0), message(0, 3), message(0, 3), message(0, 9)]))
+    # (0, 3) once, as an InputRecord with the message's time in ms; partition 1 is not ours
+    assert driver.poll(100, 0.01) == [InputRecord("s", 0, 3, 1500, b"x")]
     assert seeks == [("s", 0, 4)]  # 4..8 never came: re-read them
 
 
-def test_the_timers_commit_runs_in_the_background():
-    """During an outage the commit's flush waits up to 5 s for acknowledgements; the timer
-    must not wait with it (it releases aligned events and idle-closes meanwhile)."""
-    import threading
-    import time
+class Listener:
+    def __init__(self, driver: FaustDriver) -> None:
+        self.heard: list[tuple[str, object]] = []
+        self.driver = driver
 
-    config = kafka_config(engine="faust")
+    def assigned(self, starts):  # type: ignore[no-untyped-def]
+        self.heard.append(("assigned", starts))
+
+    def revoked(self, keys):  # type: ignore[no-untyped-def]
+        self.heard.append(("revoked", keys))
+
+    def lost(self, keys):  # type: ignore[no-untyped-def]
+        self.heard.append(("lost", keys))
+
+    def broker_down(self, reason):  # type: ignore[no-untyped-def]
+        self.heard.append(("down", reason))
+
+
+def test_a_revocation_reaches_the_run_loop_after_the_records_before_it_and_is_waited_for():
+    """Faust's revoke hook waits until the run loop has handled it (committed, forgotten);
+    records already handed over come out of ``poll`` first, and the hook's own wait ends
+    only once the listener ran."""
+    from faust.types import TP
+
+    driver, _ = driver_recording_seeks()
+    listener = Listener(driver)
+    driver._listener = listener  # type: ignore[assignment]
+    driver.continuity.expect(("s", 0), 0)
+
+    async def faust_side() -> None:
+        await driver._on_messages([message(0, 0), message(0, 1)])
+        await driver._on_revoked(None, {TP("s", 0), TP("other", 0)})
+
+    faust_thread = threading.Thread(target=lambda: asyncio.run(faust_side()))
+    faust_thread.start()
+    deadline = time.monotonic() + 10
+    batches = []
+    while faust_thread.is_alive() and time.monotonic() < deadline:
+        batch = driver.poll(100, 0.05)
+        if batch:
+            batches.append([r.offset for r in batch])  # type: ignore[union-attr]
+            assert listener.heard == []  # not before the records are taken
+    faust_thread.join(5)
+    assert batches == [[0, 1]]
+    assert listener.heard == [("revoked", [("s", 0)])]
+    assert driver.continuity.positions() == {}  # forgotten once the run loop handled it
+
+
+def test_a_commit_that_does_not_wait_returns_before_faust_commits():
+    """The periodic checkpoint never blocks the run loop on Faust's commit."""
     app = faust.App("g", broker="kafka://127.0.0.1:1")
-    worker = FaustWorker(config, Pipeline(config, redaction_key=KEY), app)
-    acknowledged = threading.Event()
+    driver = FaustDriver(kafka_config(engine="faust"), app, owns_app=False)
+    committed = threading.Event()
+    release = threading.Event()
 
-    class SlowProducer:
-        def poll(self, timeout: float) -> int:
-            return 0
+    async def slow_commit(offsets):  # type: ignore[no-untyped-def]
+        while not release.is_set():
+            await asyncio.sleep(0.01)
+        committed.set()
+        return True
 
-        def flush(self, timeout: float) -> int:
-            acknowledged.wait(30)
-            return 0
-
-    worker.producer = SlowProducer()  # type: ignore[assignment]
-
-    async def scenario() -> tuple[bool, bool]:
-        worker._last_second = time.monotonic() + 3600  # no once-a-second work in this test
-        worker._last_commit = 0.0
-        await worker._on_timer()
-        task = worker._commit_task
-        assert task is not None
-        await asyncio.sleep(0.05)
-        pending_after_timer = not task.done()
-        await worker._on_timer()  # a second tick while it is out: no second commit
-        same_task = worker._commit_task is task
-        acknowledged.set()
-        await task
-        return pending_after_timer, same_task
-
-    assert asyncio.run(scenario()) == (True, True)
+    app.consumer._commit = slow_commit  # type: ignore[method-assign]
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    driver.attach(loop)
+    try:
+        assert driver.commit({("s", 0): 5}, wait=False)
+        assert not committed.is_set()
+        release.set()
+        assert committed.wait(5)
+        release.clear()
+        waiter = threading.Timer(0.1, release.set)
+        waiter.start()
+        assert driver.commit({("s", 0): 6}, wait=True)  # waits for Faust's answer
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
 
 
 def test_the_engines_app_reads_committed_transactions_and_says_so():
@@ -200,23 +235,20 @@ def test_re_seeks_are_rate_limited_but_never_starved():
     once per batch, and not only once they stop (they may not, under live traffic)."""
     import time
 
-    worker, seeks = worker_recording_seeks()
+    driver, seeks = driver_recording_seeks()
     key = ("s", 0)
-    worker.continuity.expect(key, 3)
-    worker.continuity.admit(key, 9)  # a hole: 3..8 missing
-    assert worker.continuity.log_answer(key, 3) == 3  # the log has 3: Faust skipped them
-
-    def message(offset):
-        return SimpleNamespace(topic="s", partition=0, offset=offset, timestamp=0, value=b"x")
+    driver.continuity.expect(key, 3)
+    driver.continuity.admit(key, 9)  # a hole: 3..8 missing
+    assert driver.continuity.log_answer(key, 3) == 3  # the log has 3: Faust skipped them
 
     async def scenario() -> list:
-        await worker._seek_back(key, 3, "offsets skipped by faust")
+        await driver._seek_back(key, 3, "offsets skipped by faust")
         for offset in range(10, 20):  # arriving right after that seek: one batch each
-            await worker.on_messages([message(offset)])
+            await driver._on_messages([message(0, offset)])
         assert seeks == [("s", 0, 3)]
         # they go on arriving; the interval has passed since the last seek: seek again
-        await worker._reseek_due(time.monotonic() + 0.06)
-        await worker._reseek_due(time.monotonic() + 0.07)  # nothing new came: no more
+        await driver._reseek_due(time.monotonic() + 0.06)
+        await driver._reseek_due(time.monotonic() + 0.07)  # nothing new came: no more
         return seeks
 
     assert asyncio.run(scenario()) == [("s", 0, 3), ("s", 0, 3)]

@@ -9,13 +9,13 @@ from typing import Any
 
 from comparator.app.file_run import run_files
 from comparator.config.loader import parse_config
-from comparator.core.events.decoder import EventDecoder
 from comparator.core.events.invalid_event import InvalidEvent
 from comparator.core.events.response_event import ResponseEvent
 from comparator.core.pipeline import Pipeline
-from comparator.io.files.jsonl_merge import JsonlMerge
+from comparator.core.settings import CoreSettings, LimitsConfig
+from comparator.io.files.jsonl_input import JsonlInput
+from tests.pipeline_harness import PipelineHarness
 
-DECODER = EventDecoder(max_event_bytes=4096, max_depth=16)
 KEY = b"unit-test-redaction-key-0123456789"
 
 
@@ -31,9 +31,21 @@ def write(path: Path, lines: list[bytes], newline: bytes = b"\n") -> Path:
     return path
 
 
-def merge(tmp_path: Path, stable: list[bytes], dark: list[bytes]) -> JsonlMerge:
-    return JsonlMerge(
-        write(tmp_path / "stable.jsonl", stable), write(tmp_path / "dark.jsonl", dark), DECODER
+class Merged(list):  # type: ignore[type-arg]
+    """The items the pipeline's join receives, in order, from a file-mode input."""
+
+    def __init__(self, source: JsonlInput) -> None:
+        super().__init__()
+        settings = CoreSettings(limits=LimitsConfig(max_event_bytes=4096, max_depth=16))
+        pipeline = Pipeline(settings, redaction_key=KEY, send=lambda _: None)
+        pipeline._accept = lambda partition, item, wall_ms: self.append(item)  # type: ignore[method-assign]
+        source.run(pipeline, lambda: 0)
+        self.source = source
+
+
+def merge(tmp_path: Path, stable: list[bytes], dark: list[bytes]) -> Merged:
+    return Merged(
+        JsonlInput(write(tmp_path / "stable.jsonl", stable), write(tmp_path / "dark.jsonl", dark))
     )
 
 
@@ -137,13 +149,12 @@ def test_blank_lines_are_skipped(tmp_path):
         tmp_path / "stable.jsonl", [b"", ev("s1", 10), b"   ", b"\t", ev("s2", 20)], newline=b"\r\n"
     )
     dark = write(tmp_path / "dark.jsonl", [b"", b""])
-    merged = JsonlMerge(stable, dark, DECODER)
-    items = list(merged)
+    items = Merged(JsonlInput(stable, dark))
     assert order(items) == [("stable", "s1", 10), ("stable", "s2", 20)]
     # positions are the 1-based line numbers in the file, blank lines included
-    assert [item.position.offset for item in items] == [2, 5]  # type: ignore[union-attr]
-    assert merged.lines_read == 7
-    assert merged.bytes_read == merged.total_bytes
+    assert [item.position.offset for item in items] == [2, 5]
+    assert items.source.lines_read == 7
+    assert items.source.bytes_read == items.source.total_bytes
 
 
 # --- late lines: counted in file mode exactly as late messages on Kafka ----------------------
@@ -185,9 +196,9 @@ def test_late_line_in_file_mode_is_counted_as_on_kafka(tmp_path):
     cfg = config(tmp_path)
     files_summary = run_files(cfg, redaction_key=KEY, clock=lambda: 1_000.0).to_dict()
 
-    kafka = Pipeline(cfg, redaction_key=KEY)
+    kafka = PipelineHarness(cfg, redaction_key=KEY)
     for offset, (side, raw) in enumerate(KAFKA_ARRIVALS):
-        kafka.process(raw, side=side, partition=0, default_ts_ms=0, wall_ms=1_000_000 + offset)  # type: ignore[arg-type]
+        kafka.process(raw, side=side, wall_ms=1_000_000 + offset)
     kafka.close_all(1_000_100)
     kafka_summary = kafka.summary.to_dict()
 

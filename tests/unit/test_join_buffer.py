@@ -31,7 +31,6 @@ def buffer(max_pending: int = 1000, idle_close_ms: int = 5000) -> JoinBuffer:
         grace_ms=G,
         idle_close_ms=idle_close_ms,
         max_pending=max_pending,
-        track_offsets=True,
     )
 
 
@@ -173,19 +172,6 @@ def test_drop_partition_emits_nothing():
     assert jb.close_all() == []
 
 
-def test_commit_cut_is_taken_in_arrival_order_across_sources():
-    jb = buffer()
-    jb.add(ev("a", "stable", 0, offset=5), 0, 0)
-    jb.add(ev("b", "stable", 1, offset=6), 0, 0)
-    assert jb.commit_cut(0, {"stable": 7, "dark": 0}) == {"stable": 5, "dark": 0}
-    # a pairs after b arrived: re-reading from b would re-read a's dark half but not its
-    # stable half, so the cut stays at a on both sources
-    jb.add(ev("a", "dark", 2, offset=9), 0, 0)
-    assert jb.commit_cut(0, {"stable": 7, "dark": 10}) == {"stable": 5, "dark": 9}
-    jb.add(ev("b", "dark", 2, offset=10), 0, 0)  # nothing pending: everything is committed
-    assert jb.commit_cut(0, {"stable": 7, "dark": 11}) == {"stable": 7, "dark": 11}
-
-
 arrivals = st.lists(
     st.tuples(
         st.integers(0, 30).map(str),  # request id
@@ -237,42 +223,6 @@ def test_in_order_pairs_within_window_always_pair(requests):
     assert paired == len(requests)
 
 
-def test_commit_cut_stops_at_oldest_pending_event():
-    jb = buffer()
-    jb.add(ev("a", "stable", 0, offset=4), 0, 0)
-    jb.add(ev("b", "dark", 1, offset=7), 0, 0)
-    assert jb.commit_cut(0, {"stable": 10, "dark": 10}) == {"stable": 4, "dark": 7}
-
-
-def test_commit_cut_never_splits_a_compared_pair():
-    """Pair x: stable at 5, dark at 2. Pending y holds stable's cut at 3, so stable offset 5
-    is re-read after a crash; its partner at dark offset 2 must be re-read too."""
-    jb = buffer()
-    jb.add(ev("x", "dark", 0, offset=2), 0, 0)
-    jb.add(ev("y", "stable", 1, offset=3), 0, 0)
-    jb.add(ev("x", "stable", 2, offset=5), 0, 0)  # pairs x
-    cut = jb.commit_cut(0, {"stable": 6, "dark": 3})
-    assert cut == {"stable": 3, "dark": 2}
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 20), st.sampled_from(["stable", "dark"])), max_size=60))
-def test_commit_cut_is_closed_under_partnership(arrivals):
-    jb = buffer()
-    offsets = {"stable": 0, "dark": 0}
-    where: dict[tuple[str, str], int] = {}
-    for ts, (rid, side) in enumerate(arrivals):
-        where.setdefault((str(rid), side), offsets[side])
-        jb.add(ev(str(rid), side, ts, offset=offsets[side]), 0, 0)
-        offsets[side] += 1
-    cut = jb.commit_cut(0, dict(offsets))
-    for result_rid in {rid for rid, _ in where}:
-        s, d = where.get((result_rid, "stable")), where.get((result_rid, "dark"))
-        if s is not None and d is not None:
-            # event times rise with arrival and stay inside the window: every such pair paired
-            assert (s >= cut["stable"]) == (d >= cut["dark"]), (result_rid, s, d, cut)
-
-
 def test_hold_idle_restarts_the_idle_clock():
     jb = buffer(idle_close_ms=3000)
     jb.add(ev("a", "stable", 0), 0, wall_ms=0)
@@ -297,12 +247,3 @@ def test_a_partition_still_reading_is_not_idle_closed():
     assert [r.event.request_id for r in closed] == ["b"]  # partition 1 idled out
     assert jb.tick(12_000) == []  # partition 0's idle clock restarted at 10 s
     assert jb.tick(13_000) != []
-
-
-def test_without_offset_tracking_no_commit_bookkeeping_grows():
-    jb = JoinBuffer(window_ms=W, grace_ms=G, idle_close_ms=5000, max_pending=1000)
-    for n in range(100):
-        jb.add(ev(str(n), "stable", n, offset=n), 0, 0)
-        jb.add(ev(str(n), "dark", n, offset=n), 0, 0)
-    state = jb._partitions[0]
-    assert not state.positions and not state.straddles and not state.pending_order

@@ -16,14 +16,13 @@ from comparator.config.loader import parse_config
 from comparator.core.events.decoder import derived_route
 from comparator.core.events.id_like import is_id_like
 from comparator.core.outputs.label_limiter import OVERFLOW_LABEL, LabelLimiter
-from comparator.core.pipeline import Pipeline
+from tests.pipeline_harness import PipelineHarness
 
 KEY = b"k" * 32
 
 
-def make_pipeline(**limits: int) -> Pipeline:
-    folds: list[tuple[str, int]] = []
-    p = Pipeline(
+def make_pipeline(**limits: int) -> PipelineHarness:
+    p = PipelineHarness(
         parse_config(
             {
                 "source": {"kind": "files", "files": {"stable": "s", "dark": "d"}},
@@ -32,17 +31,15 @@ def make_pipeline(**limits: int) -> Pipeline:
             }
         ),
         redaction_key=KEY,
-        on_label_overflow=lambda *fold: folds.append(fold),
     )
-    p.folds_heard = folds  # type: ignore[attr-defined]
     return p
 
 
-def feed(p: Pipeline, side: str, doc: dict[str, Any]) -> None:
-    p.process(orjson.dumps(doc), side=side, partition=0, default_ts_ms=0, wall_ms=0)  # type: ignore[arg-type]
+def feed(p: PipelineHarness, side: str, doc: dict[str, Any]) -> None:
+    p.process(orjson.dumps(doc), side=side)
 
 
-def series(p: Pipeline) -> int:
+def series(p: PipelineHarness) -> int:
     text = generate_latest(p.metrics.registry).decode()
     return sum(1 for line in text.splitlines() if line.startswith("comparator_"))
 
@@ -117,7 +114,7 @@ def test_twenty_thousand_raw_path_routes_and_id_keyed_bodies_stay_bounded():
     # id-keyed members collapse: the orders map's key is [*]
     assert "$.orders[*].qty" in summary["routes"]["GET /v1/orders/0/x000000"]["fields"]
     assert summary["labels_folded"]["route"] > 0
-    assert p.folds_heard[0] == ("route", 50)  # type: ignore[attr-defined]
+    assert p.heard.folds[0] == ("route", 50)
     get = p.metrics.registry.get_sample_value
     assert (
         get("comparator_label_overflow_total", {"label": "route"})

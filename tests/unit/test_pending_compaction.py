@@ -11,8 +11,10 @@ from hypothesis import strategies as st
 from comparator.config.loader import load_config, parse_config
 from comparator.core.events.decoder import EventDecoder
 from comparator.core.events.response_event import ResponseEvent, SourcePosition
+from comparator.core.outputs.record_publisher import Emission
 from comparator.core.pipeline import Pipeline
-from comparator.io.files.jsonl_merge import JsonlMerge
+from comparator.io.files.jsonl_input import JsonlInput
+from tests.pipeline_harness import PipelineHarness
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -21,13 +23,14 @@ KEY = b"compaction-test-key-0123456789"
 
 def run_corpus(compact: bool) -> tuple[dict, list[dict]]:
     config = load_config(EXAMPLES / "files.yaml")
-    pipeline = Pipeline(config, redaction_key=KEY, compact_pending=compact)
+    records: list[Emission] = []
+    pipeline = Pipeline(
+        config.core(), redaction_key=KEY, send=records.append, compact_pending=compact
+    )
     files = config.source.files
     assert files is not None
-    records = []
-    for item in JsonlMerge(files.stable, files.dark, pipeline.decoder):
-        records += pipeline.accept(item, partition=0, wall_ms=1_000)
-    records += pipeline.close_all(1_000)
+    JsonlInput(files.stable, files.dark).run(pipeline, lambda: 1_000)
+    pipeline.close_all(1_000)
     return pipeline.summary.to_dict(), [orjson.loads(r.value) for r in records]
 
 
@@ -41,12 +44,12 @@ def test_compaction_changes_no_outcome_on_the_example_corpus():
 
 def test_pending_events_hold_no_parsed_body():
     config = parse_config({"source": {"kind": "files", "files": {"stable": "s", "dark": "d"}}})
-    pipeline = Pipeline(config, redaction_key=KEY)
+    pipeline = PipelineHarness(config, redaction_key=KEY)
     raw = orjson.dumps(
         {"request_id": "r", "status": 200, "body": {"big": ["x"] * 50}, "headers": {"A": "b"}}
     )
-    pipeline.process(raw, side="stable", partition=0, default_ts_ms=5, wall_ms=0)
-    (pending,) = pipeline.join.iter_pending()
+    pipeline.process(raw, side="stable", default_ts_ms=5)
+    (pending,) = pipeline.pipeline._join.iter_pending()
     assert pending.compacted and pending.body is None and pending.headers is None
     assert pending.raw == raw and pending.status == 200 and pending.ts_ms == 5
 

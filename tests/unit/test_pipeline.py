@@ -10,23 +10,24 @@ import pytest
 from prometheus_client import generate_latest
 
 from comparator.config.loader import parse_config
-from comparator.core.pipeline import Emission, Pipeline
+from comparator.core.pipeline import Emission
 from comparator.core.redact import RedactionError, Redactor
 from comparator.schema_files import load_schema
+from tests.pipeline_harness import PipelineHarness
 
 W, G, IDLE = 1000, 200, 500
 KEY = b"k" * 32
 MISMATCH_VALIDATOR = jsonschema.Draft202012Validator(load_schema("mismatch.v1.json"))
 
 
-def make_pipeline(**sections: Any) -> Pipeline:
+def make_pipeline(**sections: Any) -> PipelineHarness:
     doc: dict[str, Any] = {
         "source": {"kind": "files", "files": {"stable": "s", "dark": "d"}},
         "join": {"window_ms": W, "grace_ms": G, "idle_close_ms": IDLE, "max_pending": 1000},
     }
     for name, value in sections.items():
         doc[name] = {**doc.get(name, {}), **value}
-    return Pipeline(parse_config(doc), redaction_key=KEY)
+    return PipelineHarness(parse_config(doc), redaction_key=KEY)
 
 
 def event(rid: str, ts: int, **fields: Any) -> bytes:
@@ -35,16 +36,16 @@ def event(rid: str, ts: int, **fields: Any) -> bytes:
     return orjson.dumps(doc)
 
 
-def feed(p: Pipeline, side: str, raw: bytes, *, wall: int = 0, partition: int = 0):
+def feed(p: PipelineHarness, side: str, raw: bytes, *, wall: int = 0, partition: int = 0):
     return p.process(raw, side=side, partition=partition, default_ts_ms=0, wall_ms=wall)  # type: ignore[arg-type]
 
 
-def pair(p: Pipeline, rid: str, ts: int, stable: dict, dark: dict, *, wall: int = 0):
+def pair(p: PipelineHarness, rid: str, ts: int, stable: dict, dark: dict, *, wall: int = 0):
     first = feed(p, "stable", event(rid, ts, **stable), wall=wall)
     return first + feed(p, "dark", event(rid, ts + 1, **dark), wall=wall)
 
 
-def sample(p: Pipeline, name: str, **labels: str) -> float:
+def sample(p: PipelineHarness, name: str, **labels: str) -> float:
     value = p.metrics.registry.get_sample_value(name, labels)
     return 0.0 if value is None else value
 
@@ -67,7 +68,7 @@ def test_matching_pair_counts_a_match_and_emits_nothing():
     assert (p.summary.pairs, p.summary.matches, p.summary.mismatches) == (1, 1, 0)
     assert sample(p, "comparator_pairs_total", route="GET /x", outcome="match") == 1
     assert sample(p, "comparator_pairs_total", route="GET /x", outcome="mismatch") == 0
-    assert p.join.pending_count == 0
+    assert p.pending_count == 0
     assert sample(p, "comparator_pending_events") == 0
 
 
@@ -135,7 +136,7 @@ def test_orphan_is_emitted_at_close_all():
     assert dict(p.summary.orphans) == {"missing_dark": 1, "missing_stable": 1}
     assert sample(p, "comparator_orphans_total", route="GET /x", missing="missing_dark") == 1
     assert sample(p, "comparator_orphans_total", route="GET /x", missing="missing_stable") == 1
-    assert p.join.pending_count == 0 and sample(p, "comparator_pending_events") == 0
+    assert p.pending_count == 0 and sample(p, "comparator_pending_events") == 0
 
 
 def test_orphan_is_emitted_on_tick_after_idle():
@@ -164,7 +165,7 @@ def test_hold_idle_prevents_idle_closes():
     feed(p, "stable", event("a", 0), wall=0)
     p.hold_idle(5000)  # broker down until 5000: the idle clock restarts there
     assert p.tick(5000 + IDLE + 100) == []
-    assert p.join.pending_count == 1
+    assert p.pending_count == 1
     # once input resumes normally, idle close still works from the hold
     (record,) = records(p.tick(5000 + W + G))
     assert record["kinds"] == ["missing_dark"]
@@ -248,7 +249,7 @@ def test_late_events_are_counted_and_emit_nothing():
     assert feed(p, "dark", event("old", 10_000 - W - G)) == []
     assert p.summary.late == 1
     assert sample(p, "comparator_late_events_total", side="dark") == 1
-    assert p.join.pending_count == 1  # the late one is not pending
+    assert p.pending_count == 1  # the late one is not pending
     assert p.summary.events["dark"] == 1
     # not an orphan either
     out = p.close_all(0)
@@ -320,9 +321,9 @@ class FailingRedactor(Redactor):
         raise RedactionError("boom")
 
 
-def _install(p: Pipeline, redactor: Redactor) -> None:
-    p.redactor = redactor
-    p.records.redactor = redactor
+def _install(p: PipelineHarness, redactor: Redactor) -> None:
+    p.pipeline.redactor = redactor
+    p.records.builder.redactor = redactor
 
 
 def test_redaction_failure_drops_the_record_and_counts_it():

@@ -15,12 +15,13 @@ from comparator.config.loader import parse_config
 from comparator.core.compare.pair_comparer import compare_pair
 from comparator.core.events.decoder import EventDecoder, parse_timestamp
 from comparator.core.events.response_event import SourcePosition
-from comparator.core.pipeline import Emission, Pipeline
+from comparator.core.pipeline import Emission
+from tests.pipeline_harness import PipelineHarness
 
 KEY = b"k" * 32
 
 
-def make_pipeline(compare: Any = compare_pair, **limits: int) -> Pipeline:
+def make_pipeline(compare: Any = compare_pair, **limits: int) -> PipelineHarness:
     config = parse_config(
         {
             "source": {"kind": "files", "files": {"stable": "s", "dark": "d"}},
@@ -28,19 +29,11 @@ def make_pipeline(compare: Any = compare_pair, **limits: int) -> Pipeline:
             "limits": limits or {"max_event_bytes": 1_048_576, "max_depth": 64},
         }
     )
-    failures: list[tuple[str, str]] = []
-    pipeline = Pipeline(
-        config, redaction_key=KEY, compare=compare, on_failure=lambda *k: failures.append(k)
-    )
-    pipeline.failures_heard = failures  # type: ignore[attr-defined]
-    return pipeline
+    return PipelineHarness(config, redaction_key=KEY, compare=compare)
 
 
-def feed(p: Pipeline, side: str, raw: bytes, offset: int = 0) -> list[Emission]:
-    decoded = p.decoder.decode(
-        raw, side=side, default_ts_ms=0, position=SourcePosition(side, 0, offset)
-    )
-    return p.accept(decoded, partition=0, wall_ms=0)
+def feed(p: PipelineHarness, side: str, raw: bytes, offset: int = 0) -> list[Emission]:
+    return p.process(raw, side=side, position=SourcePosition(side, 0, offset))
 
 
 def event(rid: str, ts: int = 1000, **fields: Any) -> bytes:
@@ -116,19 +109,19 @@ def test_a_comparison_that_raises_dead_letters_both_events_and_the_worker_goes_o
         "comparator_processing_failures_total", {"stage": "compare"}
     )
     assert metric == 2
-    assert p.failures_heard == [("compare", "RecursionError")]  # type: ignore[attr-defined]
+    assert p.heard.failures == [("compare", "RecursionError")]
     feed(p, "stable", event("ok", ts=1001))
     feed(p, "dark", event("ok", ts=1001))
     assert p.summary.pairs == 1
     feed(p, "stable", event("boom2", ts=1002))
-    p.compare = lambda *a: (_ for _ in ()).throw(RecursionError())  # type: ignore[assignment]
+    p.pipeline.compare = lambda *a: (_ for _ in ()).throw(RecursionError())  # type: ignore[assignment]
     feed(p, "dark", event("boom2", ts=1002))
     assert p.summary.processing_failures == {"compare": 4}
-    assert len(p.failures_heard) == 1  # type: ignore[attr-defined]  (logged once per kind)
+    assert len(p.heard.failures) == 1  # logged once per kind
 
 
 def test_a_record_that_cannot_be_encoded_becomes_a_fallback_dead_letter(monkeypatch):
-    import comparator.core.pipeline as pipeline_module
+    import comparator.core.outputs.record_publisher as pipeline_module
 
     def refuse(record):  # type: ignore[no-untyped-def]
         raise TypeError("Integer exceeds 64-bit range")

@@ -14,8 +14,8 @@ from confluent_kafka.admin import AdminClient
 
 from comparator.app.demo.live_view import LiveView
 from comparator.app.demo.synthetic_gateway import DEMO_RULES, SyntheticGateway
-from comparator.app.kafka.start import build_worker, serve_ops
-from comparator.app.kafka.worker import KafkaWorker
+from comparator.app.kafka.run_loop import RunLoop
+from comparator.app.kafka.start import build_worker, preflight, serve_ops
 from comparator.app.ops.json_logging import configure_logging
 from comparator.config.loader import parse_config
 from comparator.config.settings import Config
@@ -118,12 +118,12 @@ def run_demo(
         plain=plain,
     )
 
-    def on_second(worker: KafkaWorker) -> None:
-        view.update(worker.pipeline.summary, pending=worker.pipeline.join.pending_count)
+    def on_second(worker: RunLoop) -> None:
+        view.update(worker.pipeline.summary, pending=worker.pipeline.pending_count)
 
     worker = build_worker(config, redaction_key=key, on_second=on_second)
     configure_logging(worker.pipeline.redactor.redact_text, level=logging.WARNING)
-    worker.preflight()
+    worker.input_partitions = preflight(config)
     server = serve_ops(config, worker)
     publisher = ResponsePublisher(
         bootstrap, stable_topic=kafka.stable_topic, dark_topic=kafka.dark_topic
@@ -148,7 +148,7 @@ def run_demo(
         if server is not None:
             server.stop()
     summary = worker.pipeline.summary
-    print(view.render_text(summary, pending=worker.pipeline.join.pending_count), flush=True)
+    print(view.render_text(summary, pending=worker.pipeline.pending_count), flush=True)
     print(
         f"mismatch records: topic {config.outputs.mismatches.topic}; "
         f"dead letters: topic {config.outputs.dead_letters.topic}",

@@ -1,24 +1,29 @@
-"""Starting a Kafka-mode worker: key, logs, preflight, ops endpoint, signals, the loop."""
+"""Starting a Kafka-mode worker: the pipeline, the engine's input driver, the outputs and the
+run loop; then logs, the topic preflight, the ops endpoint, signals, and the loop itself."""
 
 from __future__ import annotations
 
 import logging
+import shutil
 import signal
 import time
 from collections.abc import Callable
+from typing import Any
 
 from confluent_kafka import KafkaException
+from confluent_kafka.admin import AdminClient
 
-from comparator.app.kafka.worker import KafkaWorker
-from comparator.app.ops.json_logging import (
-    configure_logging,
-    log_label_overflow,
-    log_processing_failure,
-)
+from comparator.app.kafka.output_producer import OutputProducer
+from comparator.app.kafka.run_loop import RunLoop
+from comparator.app.ops.json_logging import OutcomeLog, configure_logging
 from comparator.app.ops.ops_server import OpsServer
 from comparator.config.settings import Config
 from comparator.core.outputs.metrics import ComparatorMetrics
-from comparator.core.pipeline import Pipeline
+from comparator.core.pipeline import PairCompare, Pipeline
+from comparator.io.kafka.client_settings import common_settings
+from comparator.io.kafka.confluent_driver import ConfluentDriver
+from comparator.io.kafka.input_driver import InputDriver
+from comparator.io.kafka.topic_preflight import check_input_topics, ensure_topics
 
 log = logging.getLogger("comparator.worker")
 
@@ -27,38 +32,78 @@ def build_worker(
     config: Config,
     *,
     redaction_key: bytes,
-    on_second: Callable[[KafkaWorker], None] | None = None,
-) -> KafkaWorker:
+    on_second: Callable[[RunLoop], None] | None = None,
+    align_buffer_limit: int | None = None,
+    compare: PairCompare | None = None,
+) -> RunLoop:
+    """The run loop of ``config``'s engine, with its pipeline, driver and outputs."""
+    outputs = OutputProducer(config)
+    extra: dict[str, Any] = {}
+    if align_buffer_limit is not None:
+        extra["align_buffer_limit"] = align_buffer_limit
+    if compare is not None:
+        extra["compare"] = compare
     pipeline = Pipeline(
-        config,
+        config.core(),
         redaction_key=redaction_key,
+        send=outputs.send,
         metrics=ComparatorMetrics(),
-        on_failure=log_processing_failure,
-        on_label_overflow=log_label_overflow,
+        observers=[OutcomeLog()],
+        commit_cuts=True,
+        **extra,
     )
+    driver: InputDriver
     if config.source.kafka.engine == "faust":
-        from comparator.app.kafka.faust_engine import FaustWorker, faust_app
+        from comparator.io.kafka.faust.app import faust_app
+        from comparator.io.kafka.faust.faust_driver import FaustDriver
 
-        return FaustWorker(config, pipeline, faust_app(config), on_second=on_second)
-    return KafkaWorker(config, pipeline, on_second=on_second)
+        driver = FaustDriver(config, faust_app(config), owns_app=True)
+    else:
+        driver = ConfluentDriver(config.source.kafka)
+    return RunLoop(config.source.kafka, pipeline, driver, outputs, on_second=on_second)
 
 
-def serve_ops(config: Config, worker: KafkaWorker) -> OpsServer | None:
+def preflight(config: Config, timeout_s: float = 10.0) -> int:
+    """Refuses to start on missing/mismatched input topics; creates output topics; returns
+    the input topics' partition count. When the cluster cannot be read, the exception carries
+    librdkafka's own reason when it gave one (a failed SASL authentication, a TLS handshake),
+    not only "Broker transport failure"."""
+    kafka = config.source.kafka
+    reasons: list[str] = []
+    admin = AdminClient(common_settings(kafka, lambda error: reasons.append(str(error))))
+    try:
+        partitions = check_input_topics(admin, kafka.stable_topic, kafka.dark_topic, timeout_s)
+    except KafkaException as exc:
+        admin.poll(0)  # the client's errors are served through its error callback
+        if not reasons:
+            raise
+        raise KafkaException(f"{exc.args[0]}; client: {reasons[-1]}") from exc
+    outputs = config.outputs
+    topics = [s.topic for s in (outputs.mismatches, outputs.dead_letters) if s.kind == "kafka"]
+    created = ensure_topics(admin, [t for t in topics if t], partitions=partitions)
+    if created:
+        log.info("created output topics", extra={"fields": {"topics": created}})
+    return partitions
+
+
+def serve_ops(config: Config, loop: RunLoop) -> OpsServer | None:
     address = config.metrics.host_port()
     if address is None:
         return None
     server = OpsServer(
         address[0],
         address[1],
-        worker.pipeline.metrics.registry,
-        is_live=worker.state.live,
-        is_ready=worker.state.ready,
+        loop.pipeline.metrics.registry,
+        is_live=loop.state.live,
+        is_ready=loop.state.ready,
     ).start()
     log.info("serving /metrics /healthz /readyz", extra={"fields": {"address": server.address}})
     return server
 
 
-def preflight_until_reachable(worker: KafkaWorker, *, give_up_after_s: float | None) -> bool:
+def preflight_until_reachable(
+    config: Config, loop: RunLoop, *, give_up_after_s: float | None
+) -> bool:
     """Topic preflight, retried while the cluster cannot be reached (a worker may start before
     its brokers). Missing or mismatched topics raise at once (exit 2). False if stopped or
     given up (``--max-idle``) before the cluster answered."""
@@ -66,8 +111,8 @@ def preflight_until_reachable(worker: KafkaWorker, *, give_up_after_s: float | N
     delay = 1.0
     while True:
         try:
-            worker.preflight()
-            worker.state.reached_cluster = True
+            loop.input_partitions = preflight(config)
+            loop.state.reached_cluster = True
             return True
         except KafkaException as exc:
             waited = time.monotonic() - started
@@ -80,7 +125,7 @@ def preflight_until_reachable(worker: KafkaWorker, *, give_up_after_s: float | N
             if give_up_after_s is not None and waited >= give_up_after_s:
                 log.error("giving up: the cluster did not answer within --max-idle")
                 return False
-            if worker.wait_stop(delay):
+            if loop.wait_stop(delay):
                 return False
             delay = min(delay * 2, 15.0)
 
@@ -91,32 +136,48 @@ def run_kafka(
     redaction_key: bytes,
     max_idle_s: float | None = None,
     install_signal_handlers: bool = True,
-) -> KafkaWorker:
-    worker = build_worker(config, redaction_key=redaction_key)
-    configure_logging(worker.pipeline.redactor.redact_text)
-    server = serve_ops(config, worker)  # /healthz answers (not ready) while we wait
+) -> RunLoop:
+    loop = build_worker(config, redaction_key=redaction_key)
+    configure_logging(loop.pipeline.redactor.redact_text)
+    faust = config.source.kafka.engine == "faust"
+    if faust:
+        route_library_logs(("faust", "aiokafka", "mode"))
+    server = serve_ops(config, loop)  # /healthz answers (not ready) while we wait
     if install_signal_handlers:
         for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda *_: worker.stop())
+            signal.signal(signum, lambda *_: loop.stop())
     try:
-        if not preflight_until_reachable(worker, give_up_after_s=max_idle_s):
-            return worker
-        worker.run(max_idle_s=max_idle_s)
+        if not preflight_until_reachable(config, loop, give_up_after_s=max_idle_s):
+            return loop
+        loop.run(max_idle_s=max_idle_s)
     finally:
         if server is not None:
             server.stop()
+        if faust:  # Faust's data folder is a temporary one
+            shutil.rmtree(loop.driver.app.conf.datadir, ignore_errors=True)  # type: ignore[attr-defined]
+    summary = loop.pipeline.summary
     log.info(
         "stopped",
         extra={
             "fields": {
-                "pairs": worker.pipeline.summary.pairs,
-                "mismatches": worker.pipeline.summary.mismatches,
-                "orphans": dict(worker.pipeline.summary.orphans),
-                "late": worker.pipeline.summary.late,
-                "consumed": worker.state.consumed,
-                "released_alone": worker.aligner.released_alone,
-                "paused": worker.aligner.pauses,
+                "pairs": summary.pairs,
+                "mismatches": summary.mismatches,
+                "orphans": dict(summary.orphans),
+                "late": summary.late,
+                "consumed": loop.state.consumed,
+                "released_alone": loop.pipeline.released_alone,
+                "paused": loop.pipeline.pauses,
             }
         },
     )
-    return worker
+    return loop
+
+
+def route_library_logs(names: tuple[str, ...]) -> None:
+    """The libraries' warnings go through the comparator's redacting JSON log handler."""
+    handlers = logging.getLogger("comparator").handlers
+    for name in names:
+        library = logging.getLogger(name)
+        library.handlers[:] = list(handlers)
+        library.setLevel(logging.WARNING)
+        library.propagate = False

@@ -80,10 +80,7 @@ class CommitCutTracker:
         if not settled:
             state.pending[request_id] = seq
             state.pending_order.append((seq, request_id))
-        for result in results:
-            kind = type(result)
-            if kind is Orphaned or kind is Evicted:
-                self._closed(state, result.event)  # type: ignore[union-attr]
+        self.closed(results)  # what the offer closed (evictions reach across partitions)
 
     def closed(self, results: Iterable[JoinResult]) -> None:
         """The join closed pending events (orphans from a tick, evictions)."""
@@ -94,11 +91,7 @@ class CommitCutTracker:
                 if event.position is not None:
                     state = self._partitions.get(event.position.partition)
                     if state is not None:
-                        self._closed(state, event)
-
-    @staticmethod
-    def _closed(state: _CutState, event: ResponseEvent) -> None:
-        state.pending.pop(event.request_id, None)
+                        state.pending.pop(event.request_id, None)
 
     def drop_partition(self, partition: int) -> None:
         self._partitions.pop(partition, None)

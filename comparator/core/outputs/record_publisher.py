@@ -56,7 +56,7 @@ class RecordPublisher:
     ) -> None:
         """``expand`` turns an event kept in its compact form while pending back into the
         full one; ``report`` takes the outcomes of publishing."""
-        self.records = records
+        self.builder = records
         self.sampler = sampler
         self._expand = expand
         self._send = send
@@ -83,7 +83,7 @@ class RecordPublisher:
             self._report(SampleDropped("rate_limited"))
             return
         try:
-            record = self.records.pair_record(
+            record = self.builder.pair_record(
                 stable,
                 dark,
                 outcome.comparison,
@@ -104,7 +104,7 @@ class RecordPublisher:
         if event.compacted:
             event = self._expand(event)
         try:
-            record = self.records.orphan_record(
+            record = self.builder.orphan_record(
                 Orphaned(event, outcome.missing, outcome.stream_time_ms),
                 route=outcome.route,
                 rules_digest=outcome.rules_digest,
@@ -122,7 +122,7 @@ class RecordPublisher:
 
     def _dead_letter(self, invalid: InvalidEvent, wall_ms: int) -> None:
         try:
-            record = self.records.dead_letter(invalid, wall_ms=wall_ms)
+            record = self.builder.dead_letter(invalid, wall_ms=wall_ms)
         except RedactionError:
             self._report(SampleDropped("dead_letter_redaction_failed"))
             return
@@ -136,7 +136,7 @@ class RecordPublisher:
         path that cannot fail on what the message holds."""
         event = failed.event
         request_id = event.request_id if type(event) is ResponseEvent else None
-        value = self.records.fallback_dead_letter(
+        value = self.builder.fallback_dead_letter(
             stage=failed.stage,
             error=failed.error,
             side=event.side,

@@ -21,7 +21,8 @@ ROUTE_KEY = "comparator.route"  # set in the ASGI scope / WSGI environ to name t
 
 
 class Publisher(Protocol):
-    """What the middlewares need: ``comparator.io.gateway.publisher.ResponsePublisher`` or a stand-in."""
+    """What the middlewares need: a ``ResponsePublisher`` (``comparator.io.gateway.publisher``)
+    or a stand-in."""
 
     def publish(self, side: Side, event: Mapping[str, Any]) -> None: ...
 

@@ -9,7 +9,7 @@ import faust
 from faust.types.auth import CredentialsT
 
 from comparator.config.aiokafka_security import AiokafkaSecurity, aiokafka_security
-from comparator.config.settings import Config
+from comparator.config.settings import Config, KafkaSourceConfig
 from comparator.io.kafka.faust.read_committed import ReadCommittedApp
 
 
@@ -60,10 +60,9 @@ def faust_app(config: Config, **settings: Any) -> faust.App:
     return ReadCommittedApp(kafka.group_id, **options)
 
 
-def input_topics(app: faust.App, config: Config) -> faust.TopicT:
+def input_topics(app: faust.App, kafka: KafkaSourceConfig) -> faust.TopicT:
     """The stable and dark topics as one Faust topic of raw bytes, never acked by Faust (the
-    engine commits its own commit cut)."""
-    kafka = config.source.kafka
+    run loop's checkpoint commits the commit cut itself)."""
     return app.topic(
         kafka.stable_topic,
         kafka.dark_topic,

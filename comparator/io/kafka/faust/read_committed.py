@@ -23,7 +23,7 @@ from faust.types.enums import ProcessingGuarantee
 
 # mode's services log through their class's module logger, which for these subclasses is this
 # module's: keep Faust's "Starting..."/"Stopping..." lines out of the comparator's INFO log, as
-# Faust's own loggers are (FaustWorker.run sets them to WARNING)
+# Faust's own loggers are (comparator run sets them to WARNING: start.route_library_logs)
 logging.getLogger(__name__).setLevel(logging.WARNING)
 
 

@@ -1,0 +1,139 @@
+"""Where Kafka mode's records go: an idempotent producer for Kafka outputs, JSONL files for
+file outputs, with every Kafka record tracked until the broker acknowledges it.
+
+Each record handed to the producer gets a sequence number; :meth:`OutputProducer.acked_through`
+says whether every record up to a number is acknowledged, which is what the
+:class:`~comparator.app.kafka.checkpoint.Checkpoint` waits for before it commits the input
+offsets that caused them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from functools import partial
+
+from confluent_kafka import KafkaError, KafkaException, Message, Producer
+
+from comparator.config.settings import Config
+from comparator.core.outcomes import Output
+from comparator.core.outputs.record_publisher import Emission
+from comparator.io.files.jsonl_sink import JsonlSink, open_file_sink
+from comparator.io.kafka.client_settings import producer_settings
+
+log = logging.getLogger("comparator.kafka")
+
+
+class OutputProducer:
+    def __init__(self, config: Config) -> None:
+        outputs = config.outputs
+        self.topics: dict[str, str | None] = {
+            "mismatches": outputs.mismatches.topic if outputs.mismatches.kind == "kafka" else None,
+            "dead_letters": outputs.dead_letters.topic
+            if outputs.dead_letters.kind == "kafka"
+            else None,
+        }
+        self._kafka = config.source.kafka
+        self._config = config
+        self.producer: Producer | None = None
+        self.file_sinks: dict[str, JsonlSink] = {}
+        self.on_refused: Callable[[Output], None] | None = None  # Pipeline.output_refused
+        self.produced_seq = 0  # records handed to the producer so far
+        self._outstanding: set[int] = set()  # their sequence numbers not yet acknowledged
+        self.in_flight = 0
+        self.delivery_failures = 0
+
+    def open(self, on_error: Callable[[KafkaError], None]) -> None:
+        """``on_error`` hears the producer's errors (served by :meth:`poll`)."""
+        if self.producer is not None:
+            return
+        self.producer = Producer(producer_settings(self._kafka, on_error))
+        outputs = self._config.outputs
+        for name, sink in (
+            ("mismatches", outputs.mismatches),
+            ("dead_letters", outputs.dead_letters),
+        ):
+            if sink.kind == "file":
+                self.file_sinks[name] = open_file_sink(sink, name)
+
+    def send(self, emission: Emission) -> None:
+        topic = self.topics[emission.output]
+        if topic is None:
+            self.file_sinks[emission.output].publish(emission.key, emission.value)
+        elif not self._produce(topic, emission) and self.on_refused is not None:
+            self.on_refused(emission.output)
+
+    def _produce(self, topic: str, emission: Emission) -> bool:
+        """Hands one record to the producer (waiting while its queue is full), tracked until
+        the broker acknowledges it. False if the producer refused it outright (larger than
+        ``message.max.bytes``): it is dropped and counted, never retried for ever."""
+        producer = self.producer
+        assert producer is not None
+        self.produced_seq += 1
+        seq = self.produced_seq
+        on_delivery = partial(self._on_delivery, seq)
+        while True:
+            try:
+                producer.produce(topic, emission.value, emission.key, on_delivery=on_delivery)
+                break
+            except BufferError:
+                producer.poll(0.1)  # local queue full: wait for deliveries
+            except KafkaException as exc:
+                log.warning(
+                    "output record refused by the producer; dropped and counted",
+                    extra={
+                        "fields": {
+                            "output": emission.output,
+                            "bytes": len(emission.value),
+                            "error": str(exc),
+                        }
+                    },
+                )
+                return False
+        self.in_flight += 1
+        self._outstanding.add(seq)
+        return True
+
+    def _on_delivery(self, seq: int, error: KafkaError | None, message: Message) -> None:
+        self.in_flight -= 1
+        self._outstanding.discard(seq)
+        if error is not None:
+            self.delivery_failures += 1
+            log.error("output not delivered", extra={"fields": {"error": str(error)}})
+
+    def acked_through(self, seq: int) -> bool:
+        """Every record up to sequence number ``seq`` is acknowledged."""
+        return not self._outstanding or min(self._outstanding) > seq
+
+    def poll(self) -> None:
+        """Serves delivery reports (and the producer's errors)."""
+        if self.producer is not None:
+            self.producer.poll(0)
+
+    def flush_files(self) -> None:
+        for sink in self.file_sinks.values():
+            sink.flush()
+
+    def flush(self, timeout_s: float) -> bool:
+        """Writes the files and waits up to ``timeout_s`` for every Kafka record to be
+        acknowledged; True if none is left in flight."""
+        self.flush_files()
+        if self.producer is None:
+            return True
+        remaining = self.producer.flush(timeout_s)
+        return remaining == 0 and self.in_flight <= 0
+
+    def broker_answers(self, topic: str, timeout_s: float) -> bool:
+        if self.producer is None:
+            return True
+        try:
+            self.producer.list_topics(topic, timeout=timeout_s)
+        except Exception:
+            return False
+        return True
+
+    def close(self) -> None:
+        if self.producer is not None:
+            self.producer.flush(10.0)
+        for sink in self.file_sinks.values():
+            sink.close()

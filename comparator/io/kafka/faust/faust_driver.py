@@ -1,0 +1,641 @@
+"""The faust-streaming input driver: a Faust agent (aiokafka underneath) in the consumer group,
+behind the same :class:`~comparator.io.kafka.input_driver.InputDriver` interface as the native
+one.
+
+Faust runs on its own thread and event loop; the run loop runs on another. The agent admits
+each message through :class:`OffsetContinuity` and puts it, as an
+:class:`~comparator.io.kafka.input_driver.InputRecord`, on a bounded queue that :meth:`poll`
+drains. Faust's rebalance hooks put a notice on the same queue, after the messages that came
+before them, and wait until the run loop has handled it (a revocation is committed before Faust
+goes on). Everything the run loop asks of Faust (pause, resume, commit) is scheduled on Faust's
+loop.
+
+How the guarantees are kept on Faust (evidence: docs/decisions/0012-faust-engine.md):
+
+* **Offsets.** The input topics are declared with ``acks=False``: Faust never tracks, acks or
+  commits their messages itself (its ack-based commit would commit any contiguous run of acked
+  offsets and knows nothing of pending events or pairs). The run loop's checkpoint commits
+  through the consumer's ``_commit`` (:meth:`FaustDriver.commit`). ``stream_wait_empty`` has
+  nothing to wait for, so rebalances cannot hang.
+* **Co-partitioning.** Faust uses its own co-partitioning assignor only when the app has
+  changelog tables or ``table_standby_replicas > 0``; otherwise aiokafka's round-robin
+  assignor, which splits partition N of the two topics across workers. The app forces
+  ``table_standby_replicas >= 1`` and the driver checks every assignment it receives: a
+  partition number assigned for one topic and not the other stops the worker (exit 1) rather
+  than join wrongly.
+* **Every offset, once, in order.** Faust's stream skips messages it reads while its flow is
+  suspended, and does not seek back partitions without a committed offset: each assigned
+  partition's start is read from the group's committed offsets (or the log start), and
+  :class:`OffsetContinuity` accepts only the next offset; holes are checked against the log
+  and sought back (``seek_wait``, in aiokafka's thread), stalls below the high watermark too.
+* **Failures** (not co-partitioned, a group it cannot join, committed offsets unreadable):
+  :attr:`FaustDriver.failure` is set and the run loop stops (``comparator run`` exits 1 with
+  the reason); a team's app that mounted the comparator is crashed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import queue
+import threading
+import time
+from collections.abc import Coroutine, Iterable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+import faust
+from confluent_kafka import Consumer, KafkaError, TopicPartition
+from faust.types import TP
+
+from comparator.config.settings import Config
+from comparator.io.kafka.client_settings import consumer_settings
+from comparator.io.kafka.confluent_driver import group_backlog
+from comparator.io.kafka.faust.app import input_topics
+from comparator.io.kafka.faust.offset_continuity import Delivery, OffsetContinuity
+from comparator.io.kafka.faust.read_committed import reads_committed
+from comparator.io.kafka.input_driver import (
+    DriverListener,
+    Fetched,
+    InputRecord,
+    PartitionEnd,
+    PartitionKey,
+)
+
+log = logging.getLogger("comparator.kafka")
+
+# A partition with unread offsets below its high watermark and no progress for this long is
+# sought back to its expected offset (OffsetContinuity.stalled).
+STALL_S = 5.0
+COMMIT_TIMEOUT_S = 10.0
+# How long the agent waits to fill a batch (``take_events``). Measured with bench/run.py
+# --faust (30,000 requests, latency at a common ~4,600 events/s): 50 ms gave p50 58 ms / p99
+# 142 ms, 5 ms gave p50 28 ms / p99 66 ms, 1 ms no better (p50 27 ms); throughput was the
+# same within noise (9,199 / 9,336 / 8,312 events/s). docs/performance.md.
+BATCH_WINDOW_S = 0.005
+# Without input for this long, the broker is probed (FaustDriver._probe_if_quiet).
+QUIET_PROBE_S = 2.0
+# A partition is sought back again (messages queued before its last seek arrived) at most
+# this often.
+RESEEK_INTERVAL_S = 0.05
+# Messages handed over but not yet taken by the run loop; past it the agent waits.
+QUEUE_LIMIT = 20_000
+# How long a rebalance hook waits for the run loop to handle it.
+HOOK_TIMEOUT_S = 60.0
+
+
+@dataclass(slots=True)
+class _Notice:
+    """A group change or failure for the run loop, handled inside ``poll``; ``done`` is set
+    once it was (the Faust hook that sent it waits for that)."""
+
+    kind: str  # assigned, revoked, wake
+    starts: dict[PartitionKey, int | None] = field(default_factory=dict)
+    keys: list[PartitionKey] = field(default_factory=list)
+    done: threading.Event = field(default_factory=threading.Event)
+
+
+class CopartitioningError(RuntimeError):
+    """An assignment gave this worker partition N of one input topic and not of the other."""
+
+
+class FaustDriver:
+    def __init__(self, config: Config, app: faust.App, *, owns_app: bool) -> None:
+        """``owns_app``: ``comparator run`` (the driver starts and stops the app on its own
+        thread); False when mounted on a team's app, which runs it."""
+        self.kafka = config.source.kafka
+        self.app = app
+        self.owns_app = owns_app
+        self.failure: Exception | None = None
+        self.preflight: Any = None  # mounted: called once before the first assignment
+        self._sides = {self.kafka.stable_topic, self.kafka.dark_topic}
+        self._listener: DriverListener | None = None
+        self._queue: queue.Queue[Fetched | _Notice] = queue.Queue()
+        self._held: _Notice | None = None
+        self.continuity = OffsetContinuity()  # Faust's thread only
+        self._paused: set[PartitionKey] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._stopping: asyncio.Event | None = None
+        self._reader: Consumer | None = None  # committed offsets, log starts, log questions
+        self._reader_lock = threading.Lock()  # the reader is used from several threads
+        self._stall_probed: dict[PartitionKey, int] = {}  # offset the log was asked at
+        self._reseek_wanted: set[PartitionKey] = set()  # sought back, stale ones came
+        self._last_seek_at: dict[PartitionKey, float] = {}
+        self._moved: dict[PartitionKey, tuple[int, float]] = {}  # offset, since
+        self._housekeeping: Future[None] | None = None
+        self._last_input_at = 0.0
+        self._assigned_at = 0.0
+        self._last_quiet_probe = 0.0
+        self._mounted = False
+
+    # -- mounting on the app (before it starts) --------------------------------------------
+
+    def mount(self) -> None:
+        if self._mounted:
+            return
+        self._mounted = True
+        app = self.app
+        if self._reader is None:  # never subscribes: not a member of the group
+            settings = consumer_settings(self.kafka)
+            settings["group.id"] = str(app.conf.id)  # Faust's group is the app id
+            # what Faust's consumer reads (read_committed.py)
+            settings["isolation.level"] = (
+                "read_committed" if reads_committed(app) else "read_uncommitted"
+            )
+            self._reader = Consumer(settings)
+        topic = input_topics(app, self.kafka)
+
+        async def comparator(stream: Any) -> None:
+            async for events in stream.take_events(1000, within=BATCH_WINDOW_S):
+                await self._on_messages([event.message for event in events])
+
+        app.agent(topic, name=f"comparator-{self.kafka.group_id}")(comparator)
+        app.timer(0.1)(self._on_timer)
+        app.on_partitions_revoked.connect(self._on_revoked)
+        app.on_partitions_assigned.connect(self._on_assigned)
+
+    # -- InputDriver -----------------------------------------------------------------------
+
+    def start(self, listener: DriverListener) -> None:
+        self._listener = listener
+        self.mount()
+        if self.owns_app:
+            started = threading.Event()
+            self._thread = threading.Thread(
+                target=self._run_app, args=(started,), name="faust", daemon=True
+            )
+            self._thread.start()
+            started.wait(10.0)
+
+    def attach(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Mounted: the team's app runs on ``loop``."""
+        self._loop = loop
+
+    def poll(self, max_records: int, timeout_s: float) -> list[Fetched]:
+        out: list[Fetched] = []
+        if self._held is not None:
+            notice, self._held = self._held, None
+            self._handle(notice)
+        try:
+            item = self._queue.get(timeout=timeout_s)
+        except queue.Empty:
+            return out
+        while True:
+            if type(item) is _Notice:
+                if out:
+                    self._held = item  # records before it are handled first
+                    break
+                self._handle(item)
+            else:
+                out.append(item)  # type: ignore[arg-type]
+                if len(out) >= max_records:
+                    break
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+        if out:
+            self._last_input_at = time.monotonic()
+        return out
+
+    def _handle(self, notice: _Notice) -> None:
+        listener = self._listener
+        assert listener is not None
+        try:
+            if notice.kind == "assigned":
+                listener.assigned(notice.starts)
+            elif notice.kind == "revoked":
+                listener.revoked(notice.keys)
+        finally:
+            notice.done.set()
+
+    def pause(self, keys: Iterable[PartitionKey]) -> None:
+        keys = list(keys)
+        self._paused.update(keys)
+        tps = {TP(topic, number) for topic, number in keys}
+        self._call_soon(lambda: self.app.consumer.pause_partitions(tps))
+
+    def resume(self, keys: Iterable[PartitionKey]) -> None:
+        """Only partitions still assigned: Faust's resume makes any partition it is given
+        active, and it has forgotten revoked ones itself."""
+        keys = list(keys)
+        self._paused.difference_update(keys)
+
+        def resume() -> None:
+            ours = self.continuity.positions()
+            tps = {TP(t, n) for t, n in keys if (t, n) in ours}
+            if tps:
+                self.app.consumer.resume_partitions(tps)
+
+        self._call_soon(resume)
+
+    def cached_end(self, key: PartitionKey) -> int:
+        """The high watermark Faust's consumer cached from its last fetch response."""
+        try:
+            high = self.app.consumer.highwater(TP(*key))
+        except Exception:  # aiokafka, mid-rebalance: not assigned
+            return -1
+        return -1 if high is None else int(high)
+
+    def ask_end(self, key: PartitionKey, timeout_s: float) -> int | None:
+        """Fresh from the broker through the offsets reader; None if it is busy (a log
+        question on Faust's executor) or closed, or did not answer."""
+        if not self._reader_lock.acquire(blocking=False):
+            return None
+        try:
+            if self._reader is None:
+                return None
+            _, high = self._reader.get_watermark_offsets(
+                TopicPartition(*key), timeout=timeout_s, cached=False
+            )
+        except Exception as exc:
+            log.info("partition end unknown", extra={"fields": {"error": str(exc)}})
+            return None
+        finally:
+            self._reader_lock.release()
+        return None if high < 0 else int(high)
+
+    def backlog(
+        self, keys: list[PartitionKey], timeout_s: float
+    ) -> dict[PartitionKey, tuple[int, int]] | None:
+        with self._reader_lock:
+            if self._reader is None:
+                return None
+            return group_backlog(self._reader, keys, timeout_s)
+
+    def commit(self, offsets: dict[PartitionKey, int], *, wait: bool) -> bool:
+        """Through Faust's consumer, on its loop, with a time limit (aiokafka retries a
+        retriable commit failure without end)."""
+        tps = {TP(topic, number): offset for (topic, number), offset in offsets.items()}
+
+        async def commit() -> bool:
+            return bool(await asyncio.wait_for(self.app.consumer._commit(tps), COMMIT_TIMEOUT_S))
+
+        future = self._submit(commit())
+        if future is None:
+            return False
+        if not wait:
+            future.add_done_callback(_log_commit_failure)
+            return True
+        try:
+            return bool(future.result(COMMIT_TIMEOUT_S + 1.0))
+        except Exception as exc:
+            log.warning("commit failed", extra={"fields": {"error": repr(exc)}})
+            return False
+
+    def broker_answers(self, timeout_s: float) -> bool:
+        with self._reader_lock:
+            if self._reader is None:
+                return False
+            try:
+                self._reader.list_topics(self.kafka.stable_topic, timeout=timeout_s)
+            except Exception:
+                return False
+        return True
+
+    def every_second(self, now: float) -> None:
+        """The quiet-input probe here; the group and stall checks on Faust's loop."""
+        self._probe_if_quiet(now)
+        if self._housekeeping is None or self._housekeeping.done():
+            self._housekeeping = self._submit(self._check_group_and_stalls())
+
+    def close(self) -> bool:
+        """``comparator run``: stops the app (leaving the group) and its thread. Mounted:
+        nothing (the team's app stops itself). Then the offsets reader."""
+        finished = True
+        if self.owns_app and self._thread is not None:
+            if self._loop is not None and self._stopping is not None:
+                self._loop.call_soon_threadsafe(self._stopping.set)
+            self._thread.join(30.0)
+            finished = not self._thread.is_alive()
+        with self._reader_lock:
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
+        return finished
+
+    # -- Faust's thread: running the app ---------------------------------------------------
+
+    def _run_app(self, started: threading.Event) -> None:
+        try:
+            asyncio.run(self._serve(started))
+        except BaseException as exc:  # the app's own error: the run loop stops with it
+            if self.failure is None:
+                self.failure = RuntimeError(f"the faust app stopped: {exc!r}")
+            self._wake()
+
+    async def _serve(self, started: threading.Event) -> None:
+        """Starts the app, runs until ``close``, stops it. Faust's start returns once the
+        first assignment is in; until then a failure to join the group must still stop it."""
+        self._loop = asyncio.get_running_loop()
+        self._stopping = asyncio.Event()
+        started.set()
+        self.app.finalize()
+        starting = asyncio.ensure_future(self.app.start())
+        try:
+            while not starting.done() and not self._stopping.is_set():
+                await asyncio.wait({starting}, timeout=0.1)
+                await self._check_group()
+            if starting.done():
+                starting.result()  # the start's own error, if any
+            while not self._stopping.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), 0.1)
+                if self.app.should_stop or self.app.crashed:
+                    raise RuntimeError(f"the faust app stopped: {self.app.crash_reason!r}")
+        finally:
+            if not starting.done():
+                starting.cancel()
+                await asyncio.wait({starting}, timeout=10)
+            await self.app.stop()
+
+    def _call_soon(self, call: Any) -> None:
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(call)
+
+    def _submit(self, coroutine: Coroutine[Any, Any, Any]) -> Future[Any] | None:
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            coroutine.close()
+            return None
+        return asyncio.run_coroutine_threadsafe(coroutine, loop)
+
+    def _wake(self) -> None:
+        self._queue.put(_Notice("wake"))
+
+    # -- Faust's thread: messages ------------------------------------------------------------
+
+    async def _on_messages(self, messages: list[Any]) -> None:
+        """The offsets that are next in their partition (``OffsetContinuity``) go to the
+        queue. A partition whose next offset was skipped by Faust is sought back to it;
+        repeats, messages queued before such a seek and messages of partitions not (or no
+        longer) ours are dropped."""
+        now = time.monotonic()
+        continuity = self.continuity
+        admit = continuity.admit
+        accepted: list[InputRecord] = []
+        seeks: set[PartitionKey] = set()
+        holes: set[PartitionKey] = set()
+        for message in messages:
+            key = (message.topic, message.partition)
+            verdict = admit(key, message.offset)
+            if verdict is Delivery.ACCEPT:
+                ts = message.timestamp
+                accepted.append(
+                    InputRecord(
+                        message.topic,
+                        message.partition,
+                        message.offset,
+                        int(ts * 1000) if ts else None,
+                        message.value or b"",
+                    )
+                )
+            elif verdict is Delivery.SEEK:
+                seeks.add(key)
+            elif verdict is Delivery.VERIFY:
+                holes.add(key)
+        if accepted:
+            await self._put_records(accepted)
+        loop = asyncio.get_running_loop()
+        for key in holes:  # ask the log whether the hole is in it or Faust skipped it
+            expected = continuity.seek_offset(key)
+            if expected is None:
+                continue  # revoked while an earlier question was out
+            first = None
+            try:
+                first = await loop.run_in_executor(None, self._first_offset_at, key, expected)
+            except Exception as exc:  # unanswered: seek back to the expected offset
+                log.warning("log not readable", extra={"fields": {"error": str(exc)}})
+            target = continuity.log_answer(key, first)  # always: it ends the question
+            if target is not None:
+                why = "offsets skipped by faust" if target == expected else "a hole in the log"
+                await self._seek_back(key, target, why)
+        self._reseek_wanted.update(seeks - holes)
+        await self._reseek_due(now)
+
+    async def _put_records(self, records: list[InputRecord]) -> None:
+        """Onto the queue, waiting while the run loop has ``QUEUE_LIMIT`` records to take."""
+        while self._queue.qsize() >= QUEUE_LIMIT:
+            await asyncio.sleep(0.005)
+        for record in records:
+            self._queue.put(record)
+
+    async def _on_timer(self) -> None:
+        await self._reseek_due(time.monotonic())
+
+    async def _reseek_due(self, now: float) -> None:
+        """Messages queued before a seek back keep arriving, batch after batch, and only a
+        seek made after the last of them holds. Seeking again at every batch (every 5 ms
+        under a backlog) stormed aiokafka with seeks; waiting for them to stop never ends
+        while the partition flows (they cannot be told from fresh ones). So a partition is
+        sought again at most every ``RESEEK_INTERVAL_S``; the timer makes the seeks that
+        are still due."""
+        for key in list(self._reseek_wanted):
+            if now - self._last_seek_at.get(key, float("-inf")) < RESEEK_INTERVAL_S:
+                continue
+            self._reseek_wanted.discard(key)
+            offset = self.continuity.seek_offset(key)
+            if offset is not None:
+                await self._seek_back(key, offset, "re-seeking after a hole")
+
+    async def _seek_back(self, key: PartitionKey, offset: int, why: str) -> None:
+        self._last_seek_at[key] = time.monotonic()
+        topic, partition = key
+        log.info(why, extra={"fields": {"partition": f"{topic}[{partition}]", "offset": offset}})
+        try:  # seek_wait runs in aiokafka's thread (Faust's ``seek`` does not: it races
+            # the fetcher) and resets Faust's read offset, below which it drops messages
+            await self.app.consumer.seek_wait({TP(topic, partition): offset})
+        except Exception as exc:  # revoked meanwhile: the next assignment starts afresh
+            log.warning("seek failed", extra={"fields": {"error": str(exc)}})
+
+    # -- Faust's thread: the group -----------------------------------------------------------
+
+    async def _on_revoked(self, sender: Any, revoked: set[TP], **_: Any) -> None:
+        ours = [(tp.topic, tp.partition) for tp in revoked if tp.topic in self._sides]
+        if not ours:
+            return
+        await self._tell(_Notice("revoked", keys=ours))
+        for key in ours:
+            self.continuity.forget(key)
+            self._paused.discard(key)
+
+    async def _on_assigned(self, sender: Any, assigned: set[TP], **_: Any) -> None:
+        ours = [tp for tp in assigned if tp.topic in self._sides]
+        stable = {tp.partition for tp in ours if tp.topic == self.kafka.stable_topic}
+        dark = {tp.partition for tp in ours if tp.topic == self.kafka.dark_topic}
+        if stable != dark:
+            await self._fail(
+                CopartitioningError(
+                    f"not co-partitioned: stable partitions {sorted(stable)}, dark {sorted(dark)}"
+                ),
+                "partitions not co-partitioned; stopping",
+            )
+            return
+        loop = asyncio.get_running_loop()
+        try:
+            if self.preflight is not None:  # mounted on a team's app: nothing checked the topics
+                check, self.preflight = self.preflight, None
+                await loop.run_in_executor(None, check)
+            starts = await loop.run_in_executor(None, self._start_offsets, ours)
+        except Exception as exc:
+            await self._fail(RuntimeError(str(exc)), "cannot start consuming; stopping")
+            return
+        for key, offset in starts.items():
+            for leftover in (self._stall_probed, self._moved, self._last_seek_at):
+                leftover.pop(key, None)  # a previous assignment's (an await can outlive one)
+            self._reseek_wanted.discard(key)
+            self.continuity.expect(key, offset)
+        self._assigned_at = time.monotonic()
+        await self._tell(_Notice("assigned", starts=dict(starts.items())), wait=False)
+
+    async def _tell(self, notice: _Notice, *, wait: bool = True) -> None:
+        self._queue.put(notice)
+        if wait:
+            loop = asyncio.get_running_loop()
+            if not await loop.run_in_executor(None, notice.done.wait, HOOK_TIMEOUT_S):
+                log.warning(
+                    "the run loop did not handle a group change in time",
+                    extra={"fields": {"change": notice.kind, "waited_s": HOOK_TIMEOUT_S}},
+                )
+
+    async def _fail(self, failure: Exception, message: str) -> None:
+        """Stops comparing: the run loop stops with ``failure``; a team's app that mounted
+        the comparator is crashed (Faust stops it) rather than left consuming."""
+        self.failure = failure
+        log.error(message, extra={"fields": {"error": str(failure)}})
+        self._wake()
+        if not self.owns_app:
+            await self.app.crash(failure)
+
+    async def _check_group_and_stalls(self) -> None:
+        await self._check_group()
+        await self._check_stalls()
+
+    async def _check_group(self) -> None:
+        """Fails the worker on a fatal error of its consumer-group membership: an
+        inconsistent assignment protocol (another kind of member in the group), an invalid
+        session timeout, a group it may not join. aiokafka gives up rejoining and keeps the
+        error for the next ``getmany``, which Faust's fetcher never calls (it reads aiokafka's
+        fetcher directly), so without this the app would wait for an assignment for ever.
+        Reads aiokafka's private attributes; if they move, this check finds nothing."""
+        if self.failure is not None:
+            return
+        thread = getattr(self.app.consumer, "_thread", None)
+        coordinator = getattr(getattr(thread, "_consumer", None), "_coordinator", None)
+        error = getattr(coordinator, "_pending_exception", None)
+        task = getattr(coordinator, "_coordination_task", None)
+        if error is None and task is not None and task.done() and not task.cancelled():
+            error = task.exception()
+        if error is not None:
+            await self._fail(
+                RuntimeError(f"cannot join consumer group {self.kafka.group_id!r}: {error}"),
+                "consumer group membership failed; stopping",
+            )
+
+    async def _check_stalls(self) -> None:
+        """A partition that has not moved for ``STALL_S`` seconds while its high watermark
+        says there is more is sought back to its expected offset (a run skipped at the end
+        of what was read has no later offset to reveal it); unless the rest is not data (a
+        commit marker): then it is read to its end (a ``PartitionEnd`` for the run loop).
+        Partitions paused for alignment are not stalled."""
+        now = time.monotonic()
+        loop = asyncio.get_running_loop()
+        paused = set(self._paused)
+        for key, offset in self.continuity.positions().items():
+            if key in paused:  # held back for alignment: not moving is what it should do
+                self._moved.pop(key, None)
+                continue
+            last = self._moved.get(key)
+            if last is None or last[0] != offset:
+                self._moved[key] = last = (offset, now)
+            if now - last[1] < STALL_S:
+                continue
+            high = self.cached_end(key)
+            if high <= offset:
+                continue
+            if self._stall_probed.get(key) != offset:
+                try:
+                    first, end = await loop.run_in_executor(None, self._log_at, key, offset)
+                except Exception as exc:
+                    log.warning("log not readable", extra={"fields": {"error": str(exc)}})
+                    first, end = None, None
+                answered = first is not None or end is not None
+                if answered and self.continuity.seek_offset(key) == offset:  # still ours
+                    self._stall_probed[key] = offset  # answered: once per expected offset
+                if end is not None and self.continuity.log_end(key, offset, end):
+                    self._queue.put(PartitionEnd(key[0], key[1], end))
+                    continue
+            if self.continuity.stalled(key, high):
+                await self._seek_back(key, offset, "partition stalled below its end; seeking back")
+
+    def _probe_if_quiet(self, now: float) -> None:
+        """aiokafka reports no outage to us: after ``QUIET_PROBE_S`` without input the broker
+        is asked for metadata, and no answer is an outage."""
+        if now - max(self._last_input_at, self._assigned_at) < QUIET_PROBE_S:
+            return
+        if now - self._last_quiet_probe < QUIET_PROBE_S:
+            return
+        self._last_quiet_probe = now
+        if not self.broker_answers(1.0) and self._listener is not None:
+            self._listener.broker_down("no metadata from the broker (quiet input probe)")
+
+    # -- the offsets reader (executor threads) ------------------------------------------------
+
+    def _first_offset_at(self, key: PartitionKey, offset: int) -> int | None:
+        """The first offset the log has at or after ``offset`` (None if none came within a
+        few seconds)."""
+        return self._log_at(key, offset)[0]
+
+    def _log_at(self, key: PartitionKey, offset: int) -> tuple[int | None, int | None]:
+        """What the offsets reader (it reads what Faust reads) finds from ``offset``: (the
+        first offset it hands over, None), or (None, the partition's end) if it reached the
+        end first, or (None, None) if neither came within a few seconds."""
+        with self._reader_lock:
+            reader = self._reader
+            if reader is None:  # closed meanwhile (shutdown)
+                return None, None
+            reader.assign([TopicPartition(key[0], key[1], offset)])
+            try:
+                deadline = time.monotonic() + 5.0
+                while time.monotonic() < deadline:
+                    for message in reader.consume(1, timeout=0.5):
+                        error = message.error()
+                        if error is None:
+                            return int(message.offset()), None
+                        if error.code() == KafkaError._PARTITION_EOF:
+                            return None, int(message.offset())
+                return None, None
+            finally:
+                reader.unassign()
+
+    def _start_offsets(self, tps: list[TP]) -> dict[PartitionKey, int]:
+        """Where each partition's reading starts: the group's committed offset, or the log
+        start when there is none (``auto.offset.reset: earliest``)."""
+        starts: dict[PartitionKey, int] = {}
+        with self._reader_lock:
+            reader = self._reader
+            if reader is None:
+                raise RuntimeError("the offsets reader is closed")
+            wanted = [TopicPartition(tp.topic, tp.partition) for tp in tps]
+            for tp in reader.committed(wanted, 10):
+                if tp.error is not None:
+                    raise RuntimeError(str(tp.error))
+                offset = tp.offset
+                if offset < 0:
+                    offset, _ = reader.get_watermark_offsets(
+                        TopicPartition(tp.topic, tp.partition), timeout=10, cached=False
+                    )
+                starts[(tp.topic, tp.partition)] = offset
+        return starts
+
+
+def _log_commit_failure(future: Future[Any]) -> None:
+    try:
+        if not future.result():
+            log.warning("commit failed", extra={"fields": {"error": "not committed"}})
+    except Exception as exc:
+        log.warning("commit failed", extra={"fields": {"error": repr(exc)}})
