@@ -48,7 +48,7 @@ metrics_page(app, comparator)
 # The team's own agents and timers live beside it, on the same app and group.
 @app.timer(5.0)
 async def report() -> None:
-    summary = comparator.core.pipeline.summary
+    summary = comparator.pipeline.summary
     print(f"comparator: {summary.pairs} pairs, {summary.mismatches} mismatches", flush=True)
 
 

@@ -126,7 +126,7 @@ def run(
 
 def _run_kafka(config: Config, max_idle: float | None) -> None:
     from comparator.app.kafka.start import run_kafka
-    from comparator.app.kafka.worker import WorkerFailed
+    from comparator.app.kafka.worker_state import WorkerFailed
 
     try:
         key, _ = redaction_key_from_env(config.redaction.key_env, required=True)

@@ -518,3 +518,17 @@ def test_every_summary_field_moves_when_it_should():
             }
         },
     }
+
+
+def test_summary_lists_fields_by_count_then_name_whatever_the_set_order():
+    """Fields of a pair come as a set, whose order varies with the hash seed: equal counts
+    are listed by name, so the summary is the same on every run."""
+    from comparator.core.outputs.summary import Summary
+
+    listed = []
+    for insertion in (["$.z", "$.b", "$.m", "$.a"], ["$.a", "$.m", "$.b", "$.z"]):
+        summary = Summary()
+        for field in insertion:
+            summary.route("r").fields[field] += 2 if field in ("$.z", "$.m") else 1
+        listed.append(list(summary.to_dict()["routes"]["r"]["fields"]))
+    assert listed == [["$.m", "$.z", "$.a", "$.b"]] * 2

@@ -156,8 +156,14 @@ class Summary:
                     else 0.0,
                     "orphans": tally.orphans,
                     "latency_regressions": tally.latency_regressions,
-                    "fields": dict(tally.fields.most_common()),
+                    "fields": dict(sorted(tally.fields.items(), key=_by_count_then_name)),
                 }
                 for route, tally in sorted(self.routes.items())
             },
         }
+
+
+def _by_count_then_name(item: tuple[str, int]) -> tuple[int, str]:
+    """Most frequent first; equal counts by name, so the summary does not depend on the
+    order in which a set of fields was iterated (which varies with the hash seed)."""
+    return (-item[1], item[0])

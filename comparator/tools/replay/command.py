@@ -21,10 +21,9 @@ from comparator.tools.command_line.command_support import (
     optional_config,
     time_option,
 )
+from comparator.tools.command_line.raw_input_options import raw_input_from_options
 from comparator.tools.replay.replay import ReplayResult, replay_raw, replay_records
 from comparator.tools.reruns.rerun_pipelines import default_config, load_rules_file
-from comparator.tools.sources.kafka_reader import OffsetSpec
-from comparator.tools.sources.raw_input import FileInput, KafkaRangeInput, RawInput
 from comparator.tools.sources.record_source import open_record_source, tool_redactor
 from comparator.tools.views.record_filter import RecordFilter
 
@@ -118,43 +117,6 @@ def replay_command(
 
 def _rules(config: Any) -> dict[str, Any]:
     return dict(config.rules) if config is not None else {}
-
-
-def raw_input_from_options(
-    config: Any,
-    stable: Path | None,
-    dark: Path | None,
-    from_ms: int | None,
-    to_ms: int | None,
-    offsets: tuple[str, ...],
-) -> RawInput:
-    if (stable is None) != (dark is None):
-        fail("give both --stable and --dark")
-    kafka_range = from_ms is not None or to_ms is not None or bool(offsets)
-    if stable is not None and dark is not None:
-        if kafka_range:
-            fail("--from-time, --to-time and --offsets select a range of the Kafka topics")
-        return FileInput(stable, dark)
-    if config is None:
-        fail("give --config (its source), or --stable and --dark files")
-    if config.source.kind == "files":
-        if kafka_range:
-            fail("--from-time, --to-time and --offsets select a range of the Kafka topics")
-        return FileInput(config.source.files.stable, config.source.files.dark)
-    by_side: dict[str, dict[int, tuple[int, int | None]]] | None = None
-    if offsets:
-        if from_ms is not None or to_ms is not None:
-            fail("give either --offsets or --from-time/--to-time")
-        by_side = {"stable": {}, "dark": {}}
-        for text in offsets:
-            try:
-                spec = OffsetSpec.parse(text)
-            except ValueError as exc:
-                fail(f"--offsets {exc}")
-            by_side[spec.side][spec.partition] = (spec.start, spec.end)
-        if not by_side["stable"] or not by_side["dark"]:
-            fail("--offsets needs ranges of both sides (stable:P:START-END and dark:P:START-END)")
-    return KafkaRangeInput(config.source.kafka, from_ms=from_ms, to_ms=to_ms, offsets=by_side)
 
 
 def _has_new(report: dict[str, Any]) -> bool:

@@ -19,7 +19,7 @@ from comparator.tools.command_line.command_support import (
     optional_config,
     time_option,
 )
-from comparator.tools.replay.command import raw_input_from_options
+from comparator.tools.command_line.raw_input_options import raw_input_from_options
 from comparator.tools.reruns.rerun_pipelines import (
     analysis_config,
     default_config,

@@ -161,8 +161,7 @@ class FaustDriver:
 
     def start(self, listener: DriverListener) -> None:
         self._listener = listener
-        self.mount()
-        if self.owns_app:
+        if self.owns_app:  # mounted on Faust's thread: agents bind to the loop they are made on
             started = threading.Event()
             self._thread = threading.Thread(
                 target=self._run_app, args=(started,), name="faust", daemon=True
@@ -332,6 +331,7 @@ class FaustDriver:
         first assignment is in; until then a failure to join the group must still stop it."""
         self._loop = asyncio.get_running_loop()
         self._stopping = asyncio.Event()
+        self.mount()
         started.set()
         self.app.finalize()
         starting = asyncio.ensure_future(self.app.start())
