@@ -1,7 +1,7 @@
 """deploy/grafana: the dashboards are well-formed Grafana dashboard JSON, every panel query is
 valid PromQL (parsed by promtool) over series that exist, and the provisioning files agree with
 the dashboards. (Each query is also evaluated against a real Prometheus in
-tests/integration/test_prometheus_e2e.py.)"""
+tests/broker/test_prometheus_e2e.py.)"""
 
 from __future__ import annotations
 

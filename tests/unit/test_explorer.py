@@ -1,4 +1,4 @@
-"""The explorer's server in-process (the browser test is tests/integration/
+"""The explorer's server in-process (the browser test is tests/broker/
 test_explorer_browser.py): pages and JSON on known records, filters, read-only, Host check,
 escaping, no planted secret."""
 

@@ -1,6 +1,6 @@
 """The faust engine's parts that need no broker: config, app settings, credentials, mounting,
 the driver's per-offset admission, its hand-over to the run loop and its commits. Against a
-broker: tests/integration (engine-parametrised suites and test_faust_engine_kafka.py)."""
+broker: tests/broker (engine-parametrised suites and test_faust_engine_kafka.py)."""
 
 from __future__ import annotations
 

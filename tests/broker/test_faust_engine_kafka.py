@@ -21,7 +21,7 @@ from comparator.app.kafka.faust_engine import FaustDriver
 from comparator.app.kafka.run_loop import RunLoop
 from comparator.app.kafka.start import build_worker, preflight
 from comparator.config.loader import load_config
-from tests.integration.kafka_support import (
+from tests.broker.kafka_support import (
     REDACTION_KEY,
     REPO_ROOT,
     NativeHolder,
@@ -39,7 +39,7 @@ from tests.integration.kafka_support import (
     worker_env,
     write_kafka_config,
 )
-from tests.integration.test_kafka_worker import FAST_JOIN, workload
+from tests.broker.test_kafka_worker import FAST_JOIN, workload
 
 pytestmark = pytest.mark.kafka
 

@@ -10,7 +10,7 @@ from collections import Counter
 import orjson
 import pytest
 
-from tests.integration.kafka_support import (
+from tests.broker.kafka_support import (
     ENGINES,
     create_topics,
     produce_lines,

@@ -23,7 +23,7 @@ from confluent_kafka import Consumer, TopicPartition
 from comparator.app.cli import main
 from comparator.app.file_run import run_files
 from comparator.config.loader import load_config
-from tests.integration.kafka_support import (
+from tests.broker.kafka_support import (
     REPO_ROOT,
     committed_offsets,
     create_topics,

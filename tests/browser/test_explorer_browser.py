@@ -18,7 +18,7 @@ import pytest
 
 from comparator.app.file_run import run_files
 from comparator.config.loader import load_config
-from tests.integration.headless_browser import HeadlessChromium, count_color, png_pixels
+from tests.browser.headless_browser import HeadlessChromium, count_color, png_pixels
 from tests.tool_corpus import REDACTION_KEY, Corpus, assert_no_secret, write_corpus
 
 REPO = Path(__file__).resolve().parents[2]

@@ -19,7 +19,7 @@ import pytest
 from confluent_kafka.admin import AdminClient
 
 from bench.backlog import Backlog, SideProducer, fill, lost_pairs
-from tests.integration.kafka_support import (
+from tests.broker.kafka_support import (
     ENGINES,
     committed_offsets,
     create_topics,

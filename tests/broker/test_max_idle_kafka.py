@@ -12,7 +12,7 @@ from confluent_kafka import Consumer, TopicPartition
 
 from comparator.app.kafka.start import build_worker
 from comparator.config.loader import load_config
-from tests.integration.kafka_support import (
+from tests.broker.kafka_support import (
     ENGINES,
     REDACTION_KEY,
     REPO_ROOT,
@@ -29,7 +29,7 @@ from tests.integration.kafka_support import (
     worker_env,
     write_kafka_config,
 )
-from tests.integration.test_kafka_worker import workload
+from tests.broker.test_kafka_worker import workload
 
 pytestmark = pytest.mark.kafka
 
@@ -100,7 +100,7 @@ class FaustHolder:
         with log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 [
-                    *(sys.executable, "-m", "tests.integration.faust_group_holder"),
+                    *(sys.executable, "-m", "tests.broker.faust_group_holder"),
                     *(str(setup.config_path), "worker", "-l", "warn", "--without-web"),
                 ],
                 cwd=REPO_ROOT,

@@ -2,7 +2,7 @@
 the partitions it is given and never finishes its first event, so it commits nothing. Tests
 start it before a comparator and kill it to hand the partitions over.
 
-    python -m tests.integration.faust_group_holder CONFIG worker -l warn
+    python -m tests.broker.faust_group_holder CONFIG worker -l warn
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from comparator.io.kafka.faust.app import faust_app, input_topics
 
 config = load_config(sys.argv.pop(1))
 app = faust_app(config, datadir=tempfile.mkdtemp(prefix="group-holder-"))
-topic = input_topics(app, config)
+topic = input_topics(app, config.source.kafka)
 
 
 @app.agent(topic)

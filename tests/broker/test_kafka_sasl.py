@@ -22,7 +22,7 @@ import pytest
 import yaml
 from confluent_kafka.admin import AdminClient
 
-from tests.integration.kafka_support import (
+from tests.broker.kafka_support import (
     ENGINES,
     WorkerSetup,
     committed_offsets,
@@ -34,10 +34,10 @@ from tests.integration.kafka_support import (
     wait_exit,
     write_kafka_config,
 )
-from tests.integration.test_kafka_worker import FAST_JOIN, WORKLOAD_RULES, workload
+from tests.broker.test_kafka_worker import FAST_JOIN, WORKLOAD_RULES, workload
 
 if TYPE_CHECKING:
-    from tests.integration.conftest import KafkaSasl
+    from tests.broker.conftest import KafkaSasl
 
 pytestmark = pytest.mark.kafka
 

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from comparator.app.demo.synthetic_gateway import CARDS, IBANS
-from tests.integration.kafka_support import (
+from tests.broker.kafka_support import (
     COMPARATOR,
     REPO_ROOT,
     free_port,

@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from bench.workload import generate
-from tests.integration.kafka_support import (
+from tests.broker.kafka_support import (
     COMPARATOR,
     ENGINES,
     REPO_ROOT,

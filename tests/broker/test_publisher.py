@@ -6,7 +6,7 @@ import pytest
 from confluent_kafka import Consumer
 
 from comparator.io.gateway.publisher import ResponsePublisher
-from tests.integration.kafka_support import create_topics
+from tests.broker.kafka_support import create_topics
 
 pytestmark = pytest.mark.kafka
 

@@ -12,7 +12,7 @@ Through Prometheus's HTTP API it asserts that:
 - every query of every dashboard panel and variable evaluates without error, and returns data
   (all except the consumer-lag panel, which reads a lag exporter that is not part of this test).
 
-It lives under tests/integration/ to share the session's broker with the other Kafka tests.
+It lives under tests/broker/ to share the session's broker with the other Kafka tests.
 """
 
 from __future__ import annotations
@@ -33,6 +33,14 @@ import orjson
 import pytest
 import yaml
 
+from tests.broker.kafka_support import (
+    create_topics,
+    free_port,
+    http_get,
+    start_worker,
+    wait_until,
+    write_kafka_config,
+)
 from tests.deploy.support import (
     LABEL_VALUES,
     RULES_FILE,
@@ -40,14 +48,6 @@ from tests.deploy.support import (
     require_tool,
     substitute_grafana_variables,
     variable_queries,
-)
-from tests.integration.kafka_support import (
-    create_topics,
-    free_port,
-    http_get,
-    start_worker,
-    wait_until,
-    write_kafka_config,
 )
 
 pytestmark = pytest.mark.kafka

@@ -11,7 +11,7 @@ import time
 import orjson
 import pytest
 
-from tests.integration.kafka_support import (
+from tests.broker.kafka_support import (
     ENGINES,
     LiveTraffic,
     create_topics,

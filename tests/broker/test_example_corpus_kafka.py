@@ -19,7 +19,7 @@ import json
 import pytest
 import yaml
 
-from tests.integration.kafka_support import (
+from tests.broker.kafka_support import (
     ENGINES,
     create_topics,
     produce_lines,
@@ -28,7 +28,7 @@ from tests.integration.kafka_support import (
     wait_exit,
     write_kafka_config,
 )
-from tests.integration.test_example_corpus import EXAMPLES, leaks
+from tests.unit.test_example_corpus import EXAMPLES, leaks
 
 pytestmark = pytest.mark.kafka
 

@@ -11,7 +11,7 @@ from collections import Counter
 import pytest
 from confluent_kafka import Producer
 
-from tests.integration.kafka_support import (
+from tests.broker.kafka_support import (
     ENGINES,
     committed_offsets,
     create_topics,
@@ -22,7 +22,7 @@ from tests.integration.kafka_support import (
     wait_exit,
     write_kafka_config,
 )
-from tests.integration.test_kafka_worker import FAST_JOIN, workload
+from tests.broker.test_kafka_worker import FAST_JOIN, workload
 
 pytestmark = pytest.mark.kafka
 
