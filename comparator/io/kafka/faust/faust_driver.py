@@ -286,13 +286,21 @@ class FaustDriver:
             return False
 
     def broker_answers(self, timeout_s: float) -> bool:
-        with self._reader_lock:
+        return self._reader_answers(timeout_s) is True
+
+    def _reader_answers(self, timeout_s: float) -> bool | None:
+        """Whether the cluster answers a metadata request of the offsets reader; None if the
+        reader stayed busy (a log question on Faust's executor) for ``timeout_s``."""
+        if not self._reader_lock.acquire(timeout=timeout_s):
+            return None
+        try:
             if self._reader is None:
-                return False
-            try:
-                self._reader.list_topics(self.kafka.stable_topic, timeout=timeout_s)
-            except Exception:
-                return False
+                return None
+            self._reader.list_topics(self.kafka.stable_topic, timeout=timeout_s)
+        except Exception:
+            return False
+        finally:
+            self._reader_lock.release()
         return True
 
     def every_second(self, now: float) -> None:
@@ -580,7 +588,7 @@ class FaustDriver:
         if now - self._last_quiet_probe < QUIET_PROBE_S:
             return
         self._last_quiet_probe = now
-        if not self.broker_answers(1.0) and self._listener is not None:
+        if self._reader_answers(1.0) is False and self._listener is not None:
             self._listener.broker_down("no metadata from the broker (quiet input probe)")
 
     # -- the offsets reader (executor threads) ------------------------------------------------
