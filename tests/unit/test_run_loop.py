@@ -440,3 +440,25 @@ def test_shutdown_does_not_wait_forever_for_a_close_caught_in_a_rebalance(monkey
     driver.consumer = Blocking()  # type: ignore[assignment]
     assert driver.close() is not blocks
     release_close.set()
+
+
+def test_a_worker_waiting_for_its_brokers_stays_live(monkeypatch):
+    """The preflight retries while the cluster cannot be reached; /healthz must not call
+    that stalled (a liveness probe would restart a worker that is only waiting)."""
+    import comparator.app.kafka.start as start
+
+    attempts = []
+
+    def unreachable_then_up(config):  # type: ignore[no-untyped-def]
+        attempts.append(1)
+        if len(attempts) < 3:
+            raise KafkaException("Broker transport failure")
+        return 4
+
+    monkeypatch.setattr(start, "preflight", unreachable_then_up)
+    w = loop()
+    monkeypatch.setattr(w, "wait_stop", lambda delay: False)
+    w.state.last_loop_at = -1e9  # long ago
+    assert start.preflight_until_reachable(config(), w, give_up_after_s=None)
+    assert w.input_partitions == 4 and len(attempts) == 3
+    assert w.state.live()

@@ -110,6 +110,7 @@ def preflight_until_reachable(
     started = time.monotonic()
     delay = 1.0
     while True:
+        loop.state.last_loop_at = time.monotonic()  # waiting for the brokers is not stalled
         try:
             loop.input_partitions = preflight(config)
             loop.state.reached_cluster = True

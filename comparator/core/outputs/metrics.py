@@ -122,8 +122,8 @@ class ComparatorMetrics:
         )
         self.processing_failures = Counter(
             p + "processing_failures",
-            "Messages whose handling failed at a stage (decode, join, compare, record, "
-            "dead_letter); each became an 'unprocessable' dead letter and the worker went on.",
+            "Messages whose handling failed at a stage (dead_letter, join, compare, record, "
+            "publish); each became an 'unprocessable' dead letter and the worker went on.",
             ["stage"],
             registry=r,
         )
