@@ -429,7 +429,8 @@ def _diff_list(
                 return True
         elif _diff(a[i], b[i], child, render_index(path, i), element_field, local):
             found = True
-    for longer, change in ((a, "removed"), (b, "added")):
+    ends: tuple[tuple[list[Any], Change], ...] = ((a, "removed"), (b, "added"))
+    for longer, change in ends:
         for i in range(common, len(longer)):
             if state.index(i).info.ignored:
                 continue

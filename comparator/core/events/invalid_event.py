@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import Any, Literal, final, get_args
 
 from comparator.core.events.response_event import Side, SourcePosition
 
@@ -27,6 +27,7 @@ INPUT_REASONS: tuple[InvalidReason, ...] = tuple(r for r in INVALID_REASONS if r
 NOT_PARSED = object()
 
 
+@final  # told apart from ResponseEvent by exact type (type(item) is InvalidEvent)
 @dataclass(slots=True)
 class InvalidEvent:
     """``reason`` is machine-readable (a metric label); ``detail`` says what exactly was wrong.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, final
 
 Side = Literal["stable", "dark"]
 SIDES: tuple[Side, Side] = ("stable", "dark")
@@ -22,6 +22,7 @@ class SourcePosition:
     offset: int  # Kafka offset, or 1-based line number in file mode
 
 
+@final  # told apart from InvalidEvent by exact type (type(item) is ResponseEvent)
 @dataclass(slots=True)
 class ResponseEvent:
     """One side's response to one request, validated against the v1 event contract.

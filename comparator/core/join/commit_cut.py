@@ -69,13 +69,12 @@ class CommitCutTracker:
         request_id = event.request_id
         settled = False  # its own fate was given (else it is pending now)
         for result in results:
-            kind = type(result)
-            if kind is Paired:
+            if type(result) is Paired:
                 partner_seq = state.pending.pop(request_id, None)
                 if partner_seq is not None:
                     _remember_straddle(state, seq, partner_seq)
                 settled = True
-            elif (kind is Late or kind is Duplicate) and result.event is event:  # type: ignore[union-attr]
+            elif (type(result) is Late or type(result) is Duplicate) and result.event is event:
                 settled = True
         if not settled:
             state.pending[request_id] = seq
@@ -85,9 +84,8 @@ class CommitCutTracker:
     def closed(self, results: Iterable[JoinResult]) -> None:
         """The join closed pending events (orphans from a tick, evictions)."""
         for result in results:
-            kind = type(result)
-            if kind is Orphaned or kind is Evicted:
-                event: ResponseEvent = result.event  # type: ignore[union-attr]
+            if type(result) is Orphaned or type(result) is Evicted:
+                event = result.event
                 if event.position is not None:
                     state = self._partitions.get(event.position.partition)
                     if state is not None:

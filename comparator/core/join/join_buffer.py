@@ -29,6 +29,7 @@ from comparator.core.join.join_result import (
     Evicted,
     JoinResult,
     Late,
+    Missing,
     Orphaned,
     Paired,
 )
@@ -149,10 +150,15 @@ class JoinBuffer:
             state.first_event = event
         elif state.events_seen == 2:
             first, state.first_event = state.first_event, None
-            if skew and stream_time is not None and event.ts_ms < stream_time - skew:
+            if (
+                skew
+                and first is not None  # always: the first event set it
+                and stream_time is not None
+                and event.ts_ms < stream_time - skew
+            ):
                 # the partition's first event was the outlier: nothing was closed because of
                 # it yet, so stream time starts again from this one
-                results.append(ClockSkewed(first))  # type: ignore[arg-type]
+                results.append(ClockSkewed(first))
                 state.stream_time = stream_time = None
         if stream_time is not None and stream_time >= deadline:
             results.append(Late(event))
@@ -191,13 +197,13 @@ class JoinBuffer:
             if state.ahead_run < SKEW_CONFIRM_EVENTS:
                 results.insert(0, ClockSkewed(event))  # stream time stays where it is
             else:  # the whole partition moved there: a real jump (traffic after a gap)
-                state.stream_time = max(state.ahead_min, stream_time)
+                stream_time = state.stream_time = max(state.ahead_min, stream_time)
                 state.ahead_run = 0
         else:
             state.ahead_run = 0
             if stream_time is None or ts > stream_time:
-                state.stream_time = ts
-        state.stream_time_at_arrival = state.stream_time  # type: ignore[assignment]
+                stream_time = state.stream_time = ts
+        state.stream_time_at_arrival = stream_time
         self._close_expired(state, results)
         if self._pending_total > self.max_pending:
             self._evict(results)
@@ -331,5 +337,5 @@ def _restart_idle_clock(state: _PartitionState, wall_ms: int) -> None:
 
 
 def _orphan(event: ResponseEvent, stream_time: int) -> Orphaned:
-    missing = "missing_dark" if event.side == "stable" else "missing_stable"
+    missing: Missing = "missing_dark" if event.side == "stable" else "missing_stable"
     return Orphaned(event, missing, stream_time)

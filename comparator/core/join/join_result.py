@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, final
 
 from comparator.core.events.response_event import ResponseEvent
 
 Missing = Literal["missing_dark", "missing_stable"]
 
 
+@final
 @dataclass(slots=True, frozen=True)
 class Paired:
     """Both sides of a request arrived within the window: compare them."""
@@ -18,6 +19,7 @@ class Paired:
     dark: ResponseEvent
 
 
+@final
 @dataclass(slots=True, frozen=True)
 class Orphaned:
     """A pending event whose partner did not arrive before stream time passed its deadline."""
@@ -27,6 +29,7 @@ class Orphaned:
     stream_time_ms: int
 
 
+@final
 @dataclass(slots=True, frozen=True)
 class Late:
     """An event that arrived after stream time had already passed its own deadline."""
@@ -34,6 +37,7 @@ class Late:
     event: ResponseEvent
 
 
+@final
 @dataclass(slots=True, frozen=True)
 class Duplicate:
     """A second event for a side and request already pending or already compared."""
@@ -41,6 +45,7 @@ class Duplicate:
     event: ResponseEvent
 
 
+@final
 @dataclass(slots=True, frozen=True)
 class Evicted:
     """A pending event closed early because ``max_pending`` was reached."""
@@ -48,6 +53,7 @@ class Evicted:
     event: ResponseEvent
 
 
+@final
 @dataclass(slots=True, frozen=True)
 class ClockSkewed:
     """The event's time is implausibly far ahead (``max_clock_skew_ms`` past the partition's
@@ -57,4 +63,6 @@ class ClockSkewed:
     event: ResponseEvent
 
 
+# final: consumers dispatch on the exact type (``type(result) is Paired``), which mypy narrows
+# in both branches only for final classes
 JoinResult = Paired | Orphaned | Late | Duplicate | Evicted | ClockSkewed

@@ -63,6 +63,9 @@ class _PartitionQueues(Generic[T]):
     def side(self, side: Side) -> _SideQueue[T]:
         return self.stable if side == "stable" else self.dark
 
+    def sides(self) -> tuple[tuple[Side, _SideQueue[T]], tuple[Side, _SideQueue[T]]]:
+        return (("stable", self.stable), ("dark", self.dark))
+
 
 class StreamAligner(Generic[T]):
     def __init__(self, *, buffer_limit: int = DEFAULT_BUFFER_LIMIT, max_skew_ms: int = 0) -> None:
@@ -177,22 +180,22 @@ class StreamAligner(Generic[T]):
         pause: list[tuple[int, Side]] = []
         resume: list[tuple[int, Side]] = []
         for partition, queues in self._partitions.items():
-            for side, queue in (("stable", queues.stable), ("dark", queues.dark)):
+            for side, queue in queues.sides():
                 size = len(queue.items)
                 if not queue.paused and size >= self.buffer_limit:
                     queue.paused = True
                     self.pauses += 1
-                    pause.append((partition, side))  # type: ignore[arg-type]
+                    pause.append((partition, side))
                 elif queue.paused and size <= self.resume_at:
                     queue.paused = False
-                    resume.append((partition, side))  # type: ignore[arg-type]
+                    resume.append((partition, side))
         return pause, resume
 
     def paused(self) -> list[tuple[int, Side]]:
         return [
-            (partition, side)  # type: ignore[misc]
+            (partition, side)
             for partition, queues in self._partitions.items()
-            for side, queue in (("stable", queues.stable), ("dark", queues.dark))
+            for side, queue in queues.sides()
             if queue.paused
         ]
 

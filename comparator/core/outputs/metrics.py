@@ -166,42 +166,39 @@ class ComparatorMetrics:
     # -- outcomes ---------------------------------------------------------------------------
 
     def observe(self, outcome: Outcome) -> None:
-        kind = type(outcome)
-        if kind is Received:
-            self.count_event(outcome.side)  # type: ignore[union-attr]
-        elif kind is Compared:
-            compared: Compared = outcome  # type: ignore[assignment]
-            self._count_response(compared.route, compared.stable)
-            self._count_response(compared.route, compared.dark)
-            self.count_comparison(compared.route, compared.comparison, compared.fields)
-        elif kind is Orphan:
-            orphan: Orphan = outcome  # type: ignore[assignment]
-            self._count_response(orphan.route, orphan.event)
-            self.orphans.labels(orphan.route, orphan.missing).inc()
-        elif kind is LateEvent:
-            late: LateEvent = outcome  # type: ignore[assignment]
-            self._count_response(late.route, late.event)
-            self.late_events.labels(late.event.side).inc()
-        elif kind is EvictedEvent:
-            evicted: EvictedEvent = outcome  # type: ignore[assignment]
-            self._count_response(evicted.route, evicted.event)
+        # type(outcome) is X, repeated: as cheap as one type() kept in a local (Python 3.11
+        # specialises the call), cheaper than a match statement, and mypy narrows it
+        if type(outcome) is Received:
+            self.count_event(outcome.side)
+        elif type(outcome) is Compared:
+            self._count_response(outcome.route, outcome.stable)
+            self._count_response(outcome.route, outcome.dark)
+            self.count_comparison(outcome.route, outcome.comparison, outcome.fields)
+        elif type(outcome) is Orphan:
+            self._count_response(outcome.route, outcome.event)
+            self.orphans.labels(outcome.route, outcome.missing).inc()
+        elif type(outcome) is LateEvent:
+            self._count_response(outcome.route, outcome.event)
+            self.late_events.labels(outcome.event.side).inc()
+        elif type(outcome) is EvictedEvent:
+            self._count_response(outcome.route, outcome.event)
             self.evicted.inc()
-        elif kind is DuplicateEvent:
-            self.duplicates.labels(outcome.side).inc()  # type: ignore[union-attr]
-        elif kind is SkewedEvent:
-            self.clock_skew_events.labels(outcome.side).inc()  # type: ignore[union-attr]
-        elif kind is Invalid:
-            self.invalid_events.labels(outcome.event.reason).inc()  # type: ignore[union-attr]
-        elif kind is Failed:
-            self.processing_failures.labels(outcome.stage).inc()  # type: ignore[union-attr]
-        elif kind is LabelFolded:
-            self.label_overflow.labels(outcome.label).inc()  # type: ignore[union-attr]
-        elif kind is SamplePublished:
+        elif type(outcome) is DuplicateEvent:
+            self.duplicates.labels(outcome.side).inc()
+        elif type(outcome) is SkewedEvent:
+            self.clock_skew_events.labels(outcome.side).inc()
+        elif type(outcome) is Invalid:
+            self.invalid_events.labels(outcome.event.reason).inc()
+        elif type(outcome) is Failed:
+            self.processing_failures.labels(outcome.stage).inc()
+        elif type(outcome) is LabelFolded:
+            self.label_overflow.labels(outcome.label).inc()
+        elif type(outcome) is SamplePublished:
             self.samples_published.inc()
-        elif kind is SampleDropped:
-            self.samples_dropped.labels(outcome.reason).inc()  # type: ignore[union-attr]
-        elif kind is OutputRefused:
-            if outcome.output == "mismatches":  # type: ignore[union-attr]
+        elif type(outcome) is SampleDropped:
+            self.samples_dropped.labels(outcome.reason).inc()
+        elif type(outcome) is OutputRefused:
+            if outcome.output == "mismatches":
                 self.samples_dropped.labels("too_large").inc()
             else:
                 self.processing_failures.labels("publish").inc()
@@ -291,19 +288,19 @@ class HotPathCollector(Collector):
         pairs = CounterMetricFamily(
             p + "pairs", "Compared pairs by route and outcome.", labels=["route", "outcome"]
         )
-        for labels, value in list(self.pairs.items()):
-            pairs.add_metric(list(labels), value)
+        for pair_labels, value in list(self.pairs.items()):
+            pairs.add_metric(list(pair_labels), value)
         yield pairs
         latency = HistogramMetricFamily(
             p + "response_latency_seconds",
             "Response latency reported by the gateway, by route and side.",
             labels=["route", "side"],
         )
-        for labels, histogram in list(self.latency.items()):
+        for latency_labels, histogram in list(self.latency.items()):
             counts = list(histogram.counts)
             cumulative, buckets = 0, []
             for bound, count in zip((*LATENCY_BUCKETS, float("inf")), counts, strict=True):
                 cumulative += count
                 buckets.append(("+Inf" if bound == float("inf") else str(bound), cumulative))
-            latency.add_metric(list(labels), buckets, histogram.sum)
+            latency.add_metric(list(latency_labels), buckets, histogram.sum)
         yield latency

@@ -65,15 +65,16 @@ class RecordPublisher:
     def observe(self, outcome: Outcome, wall_ms: int) -> None:
         """Raises what building a record raised (other than a redaction refusal, which drops
         the record): the pipeline turns it into a ``record`` failure of the outcome's events."""
-        kind = type(outcome)
-        if kind is Compared:
-            self._compared(outcome, wall_ms)  # type: ignore[arg-type]
-        elif kind is Orphan:
-            self._orphan(outcome, wall_ms)  # type: ignore[arg-type]
-        elif kind is Invalid:
-            self._dead_letter(outcome.event, wall_ms)  # type: ignore[union-attr]
-        elif kind is Failed:
-            self._fallback_dead_letter(outcome, wall_ms)  # type: ignore[arg-type]
+        # type(outcome) is X, repeated: as cheap as one type() kept in a local (Python 3.11
+        # specialises the call), cheaper than a match statement, and mypy narrows it
+        if type(outcome) is Compared:
+            self._compared(outcome, wall_ms)
+        elif type(outcome) is Orphan:
+            self._orphan(outcome, wall_ms)
+        elif type(outcome) is Invalid:
+            self._dead_letter(outcome.event, wall_ms)
+        elif type(outcome) is Failed:
+            self._fallback_dead_letter(outcome, wall_ms)
 
     def _compared(self, outcome: Compared, wall_ms: int) -> None:
         if not outcome.comparison.kinds:

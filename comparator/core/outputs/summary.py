@@ -67,39 +67,38 @@ class Summary:
         return tally
 
     def observe(self, outcome: Outcome) -> None:
-        kind = type(outcome)
-        if kind is Received:
-            self.events[outcome.side] += 1  # type: ignore[union-attr]
-        elif kind is Compared:
-            compared: Compared = outcome  # type: ignore[assignment]
-            self.add_comparison(compared.route, compared.comparison, compared.fields)
-        elif kind is Orphan:
-            orphan: Orphan = outcome  # type: ignore[assignment]
-            self.orphans[orphan.missing] += 1
-            self.route(orphan.route).orphans += 1
-        elif kind is DuplicateEvent:
+        # type(outcome) is X, repeated: as cheap as one type() kept in a local (Python 3.11
+        # specialises the call), cheaper than a match statement, and mypy narrows it
+        if type(outcome) is Received:
+            self.events[outcome.side] += 1
+        elif type(outcome) is Compared:
+            self.add_comparison(outcome.route, outcome.comparison, outcome.fields)
+        elif type(outcome) is Orphan:
+            self.orphans[outcome.missing] += 1
+            self.route(outcome.route).orphans += 1
+        elif type(outcome) is DuplicateEvent:
             self.duplicates += 1
-        elif kind is LateEvent:
+        elif type(outcome) is LateEvent:
             self.late += 1
-        elif kind is SkewedEvent:
+        elif type(outcome) is SkewedEvent:
             self.clock_skewed += 1
-        elif kind is EvictedEvent:
+        elif type(outcome) is EvictedEvent:
             self.evicted += 1
-        elif kind is Invalid:
+        elif type(outcome) is Invalid:
             self.invalid += 1
-            self.invalid_reasons[outcome.event.reason] += 1  # type: ignore[union-attr]
-        elif kind is Failed:
-            self.processing_failures[outcome.stage] += 1  # type: ignore[union-attr]
-        elif kind is LabelFolded:
-            self.labels_folded[outcome.label] += 1  # type: ignore[union-attr]
-        elif kind is SamplePublished:
+            self.invalid_reasons[outcome.event.reason] += 1
+        elif type(outcome) is Failed:
+            self.processing_failures[outcome.stage] += 1
+        elif type(outcome) is LabelFolded:
+            self.labels_folded[outcome.label] += 1
+        elif type(outcome) is SamplePublished:
             self.samples_published += 1
-        elif kind is SampleDropped:
-            self.samples_dropped[outcome.reason] += 1  # type: ignore[union-attr]
-        elif kind is DeadLetterPublished:
+        elif type(outcome) is SampleDropped:
+            self.samples_dropped[outcome.reason] += 1
+        elif type(outcome) is DeadLetterPublished:
             self.dead_letters_published += 1
-        elif kind is OutputRefused:
-            if outcome.output == "mismatches":  # type: ignore[union-attr]
+        elif type(outcome) is OutputRefused:
+            if outcome.output == "mismatches":
                 self.samples_dropped["too_large"] += 1
             else:
                 self.processing_failures["publish"] += 1

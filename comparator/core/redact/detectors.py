@@ -29,9 +29,15 @@ Span = tuple[int, int]
 class Detector(Protocol):
     """Finds sensitive substrings of a string."""
 
-    name: str
-    # A regular expression every string holding a finding matches (None: no such shortcut).
-    hint: str | None
+    # read-only members: the detectors set them as class attributes
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def hint(self) -> str | None:
+        """A regular expression every string holding a finding matches (None: no such
+        shortcut)."""
+        ...
 
     def find(self, text: str, budget: ScanBudget | None = None) -> list[Span]:
         """Return the (start, end) spans of ``text`` that are sensitive, examining candidates
@@ -257,7 +263,9 @@ class JwtDetector:
                 # A later "eyJ" in the same base64url run would fail the same way (the rest of
                 # the match depends only on what follows the run): skip the run. Keeps this
                 # linear on long base64 blobs.
-                pos = _B64URL_RUN.match(text, pos).end()  # type: ignore[union-attr]
+                run = _B64URL_RUN.match(text, pos)
+                assert run is not None  # a run of none matches too
+                pos = run.end()
             pos = _next_jwt_start(text, pos)
         return spans
 
@@ -484,8 +492,10 @@ class KeyValueDetector:
             if not budget.spend(1, keyword_start):
                 break
             left = _NAME_RUN.match(reversed_text, size - keyword_start)
-            start = max(floor, keyword_start - (left.end() - left.start()))  # type: ignore[union-attr]
-            end = _NAME_RUN.match(text, keyword_end).end()  # type: ignore[union-attr]
+            right = _NAME_RUN.match(text, keyword_end)
+            assert left is not None and right is not None  # a run of none matches too
+            start = max(floor, keyword_start - (left.end() - left.start()))
+            end = right.end()
             floor = end
             name = text[start:end]
             if not self._is_secret_name(name):
@@ -520,11 +530,11 @@ def _value_at(text: str, pos: int, to_end_of_line: bool) -> Span | None:
         return None
     first = text[pos]
     if first == '"':
-        return _DOUBLE_QUOTED.match(text, pos).span(1)  # type: ignore[union-attr]
+        return _quoted(_DOUBLE_QUOTED, text, pos)
     if first == "'":
-        return _SINGLE_QUOTED.match(text, pos).span(1)  # type: ignore[union-attr]
+        return _quoted(_SINGLE_QUOTED, text, pos)
     if text.startswith('\\"', pos):
-        return _ESCAPED_QUOTED.match(text, pos).span(1)  # type: ignore[union-attr]
+        return _quoted(_ESCAPED_QUOTED, text, pos)
     token = _TOKEN_LOOKALIKE.match(text, pos)
     if token is None and first in "[{":
         end = _structure_end(text, pos)
@@ -538,6 +548,14 @@ def _value_at(text: str, pos: int, to_end_of_line: bool) -> Span | None:
     if to_end_of_line:
         return (pos, _end_of_line(text, pos))
     return (pos, run.end())
+
+
+def _quoted(pattern: re.Pattern[str], text: str, pos: int) -> Span:
+    """The span of the quoted value at ``pos``, which opens with ``pattern``'s quote (the
+    pattern matches there, closing quote or not)."""
+    quoted = pattern.match(text, pos)
+    assert quoted is not None
+    return quoted.span(1)
 
 
 def _structure_end(text: str, start: int) -> int:

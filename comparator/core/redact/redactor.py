@@ -290,9 +290,9 @@ class Redactor:
                 )
             return result
         if isinstance(value, list | tuple):
-            live = state is not None and state.live
+            live = state if state is not None and state.live else None
             return [
-                self._walk_allowed(item, state.index(i) if live else None, hits, budget)  # type: ignore[union-attr]
+                self._walk_allowed(item, live.index(i) if live is not None else None, hits, budget)
                 for i, item in enumerate(value)
             ]
         if value is None:
@@ -370,7 +370,7 @@ class Redactor:
         if not isinstance(name, str) or not isinstance(value, str):
             raise RedactionError("header names and values must be strings")
         if self._allow is not None and not self._allow.allows_header(name):
-            return self._unlisted(value)  # type: ignore[no-any-return]
+            return self._unlisted(value)
         hits: list[str] = []
         result = self._header_value(name, value, hits, ScanBudget(self._scan_budget))
         self._report(hits)
@@ -513,8 +513,9 @@ class Redactor:
 
     def _scan_string(self, text: str, hits: list[str], budget: ScanBudget) -> str:
         encoded = may_be_encoded(text)
-        hinted = self._any_hint is not None and len(text) <= _UNION_HINT_MAX_CHARS
-        if hinted and not encoded and self._any_hint.search(text) is None:  # type: ignore[union-attr]
+        any_hint = self._any_hint if len(text) <= _UNION_HINT_MAX_CHARS else None
+        hinted = any_hint is not None
+        if any_hint is not None and not encoded and any_hint.search(text) is None:
             return text
         budget.start_string()
         if hinted and not budget.spend(STRING_UNITS, 0):
