@@ -13,6 +13,7 @@ from comparator.app.gc_tuning import tune_gc_for_streaming
 from comparator.app.ops.json_logging import OutcomeLog
 from comparator.config.config_error import ConfigError
 from comparator.config.settings import Config
+from comparator.core.compare.pair_comparer import compare_pair
 from comparator.core.outputs.metrics import ComparatorMetrics
 from comparator.core.outputs.record_publisher import Emission
 from comparator.core.outputs.summary import Summary
@@ -54,14 +55,13 @@ def run_files(
     def send(emission: Emission) -> None:
         sinks[emission.output].publish(emission.key, emission.value)
 
-    extra = {} if compare is None else {"compare": compare}
     pipeline = Pipeline(
         config.core(),
         redaction_key=redaction_key,
         send=send,
         metrics=metrics,
         observers=[OutcomeLog()],
-        **extra,
+        compare=compare_pair if compare is None else compare,
     )
     source = JsonlInput(files.stable, files.dark)
     tune_gc_for_streaming()
@@ -75,10 +75,13 @@ def run_files(
     def released(count: int) -> None:
         nonlocal next_report, released_total
         before, released_total = released_total, released_total + count
-        due = on_progress is not None and before >> 10 != released_total >> 10
-        if due and clock() >= next_report:
+        if (
+            on_progress is not None
+            and before >> 10 != released_total >> 10
+            and clock() >= next_report
+        ):
             next_report = clock() + progress_every_s
-            on_progress(_progress(source, pipeline, started, clock))  # type: ignore[misc]
+            on_progress(_progress(source, pipeline, started, clock))
 
     try:
         source.run(pipeline, wall_ms, released)

@@ -7,8 +7,9 @@ Every problem is reported as a :class:`ConfigError` naming the key (``join.windo
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import jsonschema
 import yaml
@@ -57,11 +58,13 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     silently) and keys that are not strings (an unquoted ``1:`` route key)."""
 
 
-def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False):  # type: ignore[no-untyped-def]
+def _construct_mapping(
+    loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False
+) -> dict[Hashable, Any]:
     loader.flatten_mapping(node)
     seen: set[Any] = set()
     for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+        key = loader.construct_object(key_node, deep=deep)
         where = f"line {key_node.start_mark.line + 1}"
         if not isinstance(key, str):
             raise ConfigError("(yaml)", f"{where}: a key must be a string, not {quote(key)}")
@@ -73,7 +76,7 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bo
 
 _UniqueKeyLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _construct_mapping,  # type: ignore[arg-type]
+    _construct_mapping,
 )
 
 
@@ -259,7 +262,8 @@ def _describe(error: jsonschema.ValidationError) -> str:
     if validator == "required":
         return error.message.replace("is a required property", "is required")
     if validator == "enum":
-        allowed = ", ".join(repr(v) for v in error.validator_value)
+        # the schema's enum list (validator_value is unset only for errors made by hand)
+        allowed = ", ".join(repr(v) for v in cast(list[Any], error.validator_value))
         return f"{error.instance!r} is not one of {allowed}"
     if validator == "type":
         return f"{error.instance!r} is not of type {error.validator_value}"

@@ -19,6 +19,7 @@ from comparator.app.kafka.start import build_worker, preflight, serve_ops
 from comparator.app.ops.json_logging import configure_logging
 from comparator.config.loader import parse_config
 from comparator.config.settings import Config
+from comparator.core.events.response_event import SIDES
 from comparator.io.gateway.publisher import ResponsePublisher
 from comparator.io.kafka.topic_preflight import ensure_topics
 
@@ -68,9 +69,9 @@ class GatewayThread(threading.Thread):
         for request in self.gateway.requests():
             if self.stop_event.is_set():
                 break
-            for side, event in (("stable", request.stable), ("dark", request.dark)):
+            for side, event in zip(SIDES, (request.stable, request.dark), strict=True):
                 if event is not None:
-                    self.publisher.publish(side, event)  # type: ignore[arg-type]
+                    self.publisher.publish(side, event)
                     self.published += 1
             if rng.random() < 0.002:  # a gateway bug: a truncated event (goes to dead letters)
                 raw = orjson.dumps(request.stable)[:40]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.live import Live
 from rich.table import Table
 from rich.text import Text
@@ -75,7 +75,7 @@ class LiveView:
             f"latency regressions {summary.latency_regressions:,}   "
             f"records {summary.samples_published:,}"
         )
-        lines = [table, totals]
+        lines: list[RenderableType] = [table, totals]
         if self.metrics_url:
             lines.append(Text(f"metrics: {self.metrics_url}   {extra}", style="dim"))
         return Group(*lines)

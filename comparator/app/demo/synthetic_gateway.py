@@ -87,7 +87,7 @@ class SyntheticGateway:
         rng = self.rng
         order_id = rng.randrange(10_000, 99_999)
         skus = rng.sample(range(1000), rng.randrange(1, 4))
-        items = [
+        items: list[dict[str, Any]] = [
             {
                 "sku": f"SKU-{sku:04d}",
                 "qty": rng.randrange(1, 4),
@@ -151,7 +151,7 @@ class SyntheticGateway:
             "status": 200,
             "headers": headers,
         }
-        stable = {**base, "body": {**body, "meta": self._meta("stable")}}
+        stable: dict[str, Any] = {**base, "body": {**body, "meta": self._meta("stable")}}
         dark_body = {**body, "meta": self._meta("dark")}
         if rng.random() < 0.02:
             del dark_body["loyalty_tier"]
@@ -166,8 +166,12 @@ class SyntheticGateway:
     def _render(self, request_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
         rng = self.rng
         text = f"<h1>Invoice {rng.randrange(10**5)}</h1>\n<p>Thank you</p>"
-        base = {"route": "POST /v1/render", "method": "POST", "path": "/v1/render",
-                "headers": {"content-type": "text/html"}}  # fmt: skip
+        base: dict[str, Any] = {
+            "route": "POST /v1/render",
+            "method": "POST",
+            "path": "/v1/render",
+            "headers": {"content-type": "text/html"},
+        }
         stable = {**base, "status": 200, "body_text": text}
         if rng.random() < 0.01:
             dark = {**base, "error": {"type": "timeout", "message": "upstream timed out after 2s"}}

@@ -8,7 +8,7 @@ import shutil
 import signal
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
@@ -24,6 +24,9 @@ from comparator.io.kafka.client_settings import common_settings
 from comparator.io.kafka.confluent_driver import ConfluentDriver
 from comparator.io.kafka.input_driver import InputDriver
 from comparator.io.kafka.topic_preflight import check_input_topics, ensure_topics
+
+if TYPE_CHECKING:  # faust is an optional extra: imported only when the engine is faust
+    from comparator.io.kafka.faust.faust_driver import FaustDriver
 
 log = logging.getLogger("comparator.worker")
 
@@ -155,7 +158,8 @@ def run_kafka(
         if server is not None:
             server.stop()
         if faust:  # Faust's data folder is a temporary one
-            shutil.rmtree(loop.driver.app.conf.datadir, ignore_errors=True)  # type: ignore[attr-defined]
+            driver = cast("FaustDriver", loop.driver)  # build_worker's driver for faust
+            shutil.rmtree(driver.app.conf.datadir, ignore_errors=True)
     summary = loop.pipeline.summary
     log.info(
         "stopped",

@@ -54,7 +54,8 @@ class OpsServer:
         self.is_ready = is_ready
         self.httpd = ThreadingHTTPServer((host, port), Handler)
         self.httpd.daemon_threads = True
-        self.address = f"{self.httpd.server_address[0]}:{self.httpd.server_address[1]}"
+        bound_host, bound_port = self.httpd.server_address[:2]
+        self.address = f"{bound_host!s}:{bound_port}"
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     def start(self) -> OpsServer:

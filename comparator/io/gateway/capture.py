@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 import orjson
 
-from comparator.core.events.response_event import Side
+from comparator.core.events.response_event import SIDES, Side
 
 log = logging.getLogger("comparator.io.gateway")
 
@@ -28,9 +28,10 @@ class Publisher(Protocol):
 
 
 def check_side(side: str) -> Side:
-    if side not in ("stable", "dark"):
-        raise ValueError(f"side must be 'stable' or 'dark', not {side!r}")
-    return side  # type: ignore[return-value]
+    for known in SIDES:
+        if side == known:
+            return known
+    raise ValueError(f"side must be 'stable' or 'dark', not {side!r}")
 
 
 class CapturedResponse:

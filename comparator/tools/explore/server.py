@@ -59,7 +59,7 @@ class ExplorerServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
-        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else str(host)  # an IP socket: a str
         return f"http://{shown}:{port}/"
 
     def start(self) -> None:

@@ -327,7 +327,8 @@ def _side_event(record: dict[str, Any], side: Side) -> ResponseEvent | None:
     headers = doc.get("headers")
     ts = doc.get("ts")
     if not isinstance(ts, int):
-        ts = record.get("event_time") if isinstance(record.get("event_time"), int) else 0
+        event_time = record.get("event_time")
+        ts = event_time if isinstance(event_time, int) else 0
     return ResponseEvent(
         request_id=str(record.get("request_id")),
         side=side,

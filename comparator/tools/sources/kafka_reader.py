@@ -156,22 +156,29 @@ class RangeReader:
             consumer.assign(todo)
         while not self.finished:
             for message in consumer.consume(batch, timeout=timeout_s):
-                key = (message.topic(), message.partition())
+                topic, partition, offset = message.topic(), message.partition(), message.offset()
+                error = message.error()
+                if topic is None or partition is None:
+                    # an error of the client, of no partition (the callers report it, as they
+                    # reported the KeyError of looking its range up)
+                    raise RuntimeError(f"reading: {error}")
+                key = (topic, partition)
                 if key in self.done:
                     continue
                 limit = self.ranges[key].end
-                error = message.error()
                 if error is not None:
                     if error.code() == KafkaError._PARTITION_EOF:
-                        if limit is not None and message.offset() >= limit:
+                        # an end of partition has an offset (the end)
+                        if limit is not None and offset is not None and offset >= limit:
                             self._finish(key)
                         continue
-                    raise RuntimeError(f"reading {key[0]}[{key[1]}]: {error}")
-                if limit is not None and message.offset() >= limit:
+                    raise RuntimeError(f"reading {topic}[{partition}]: {error}")
+                assert offset is not None  # a message read from a partition has one
+                if limit is not None and offset >= limit:
                     self._finish(key)
                     continue
                 yield message
-                if limit is not None and message.offset() + 1 >= limit:
+                if limit is not None and offset + 1 >= limit:
                     self._finish(key)
 
     def hold(self, key: tuple[str, int], held: bool) -> None:

@@ -14,14 +14,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from comparator.config.settings import KafkaSourceConfig
-from comparator.core.events.response_event import Side, SourcePosition
+from comparator.core.events.response_event import SIDES, Side, SourcePosition
 from comparator.core.pipeline import FeedTarget
 from comparator.io.files.jsonl_input import JsonlInput
 from comparator.tools.command_line.time_arg import format_time_ms
 
 
 class RawInput(ABC):
-    description: str
+    @property
+    @abstractmethod
+    def description(self) -> str:
+        """What is read, as the tools' reports name it."""
+        ...
 
     @abstractmethod
     def run(self, target: FeedTarget, wall_ms: Callable[[], int]) -> None:
@@ -36,7 +40,7 @@ class FileInput(RawInput):
     dark: Path
 
     @property
-    def description(self) -> str:  # type: ignore[override]
+    def description(self) -> str:
         return f"files {self.stable} + {self.dark}"
 
     def run(self, target: FeedTarget, wall_ms: Callable[[], int]) -> None:
@@ -57,7 +61,7 @@ class KafkaRangeInput(RawInput):
     offsets: dict[str, dict[int, tuple[int, int | None]]] | None = None
 
     @property
-    def description(self) -> str:  # type: ignore[override]
+    def description(self) -> str:
         topics = f"kafka {self.kafka.stable_topic} + {self.kafka.dark_topic}"
         if self.offsets is not None:
             spans = [
@@ -97,13 +101,15 @@ class KafkaRangeInput(RawInput):
         try:
             mark_done()
             for message in reader.messages():
-                topic = message.topic()
+                topic, partition, offset = message.topic(), message.partition(), message.offset()
+                # a message read from a partition has all three
+                assert topic is not None and partition is not None and offset is not None
                 target.feed(
                     message.value() or b"",
                     side=sides[topic],
-                    partition=message.partition(),
+                    partition=partition,
                     default_ts_ms=message_time_ms(message),
-                    position=SourcePosition(topic, message.partition(), message.offset()),
+                    position=SourcePosition(topic, partition, offset),
                 )
                 mark_done()
                 target.release(wall_ms())
@@ -113,8 +119,8 @@ class KafkaRangeInput(RawInput):
                 for number, held_side in resume:
                     reader.hold((topics[held_side], number), False)
             for partition in {p for _, p in reader.ranges}:
-                for side in ("stable", "dark"):
-                    target.side_caught_up(partition, side)  # type: ignore[arg-type]
+                for side in SIDES:
+                    target.side_caught_up(partition, side)
             target.release(wall_ms())
         finally:
             reader.close()
