@@ -16,13 +16,15 @@ A revocation or the shutdown commits at once (:meth:`Checkpoint.commit_now`), wa
 acknowledgements. After a crash, pairs between the committed offsets and the crash point are
 compared again; their records are keyed and deterministic, so replays are recognisable.
 
-Exactly-once outputs would be a second kind of checkpoint with the same two entry points:
-produce in a transaction, send the cut with ``send_offsets_to_transaction``, commit it.
+Exactly-once outputs would be a second kind of checkpoint (:class:`Checkpointing`) with the
+same entry points: produce in a transaction, send the cut with ``send_offsets_to_transaction``,
+commit it.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Protocol
 
 from comparator.app.kafka.input_progress import InputProgress
 from comparator.app.kafka.output_producer import OutputProducer
@@ -33,6 +35,19 @@ from comparator.io.kafka.input_driver import InputDriver, PartitionKey
 log = logging.getLogger("comparator.kafka")
 
 FLUSH_TIMEOUT_S = 5.0
+
+
+class Checkpointing(Protocol):
+    """What the run loop asks of a checkpoint, whatever its delivery guarantee."""
+
+    def periodic(self) -> None:
+        """Every ``commit_interval_s``; must not block the loop."""
+
+    def commit_now(self, partitions: set[int] | None = None) -> bool:
+        """Revocation (``partitions``) or shutdown (all): commit what is safe, waiting."""
+
+    def forget(self) -> None:
+        """Partitions changed hands."""
 
 
 class Checkpoint:

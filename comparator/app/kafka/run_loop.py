@@ -24,7 +24,7 @@ from collections.abc import Callable
 from confluent_kafka import KafkaError
 
 from comparator.app.gc_tuning import tune_gc_for_streaming
-from comparator.app.kafka.checkpoint import Checkpoint
+from comparator.app.kafka.checkpoint import Checkpoint, Checkpointing
 from comparator.app.kafka.idle_stop import IdleStop
 from comparator.app.kafka.input_progress import READING_HOLD_LIMIT_S, InputProgress
 from comparator.app.kafka.output_producer import OutputProducer
@@ -65,7 +65,9 @@ class RunLoop:
         self._stop = threading.Event()
         self.sides: dict[str, Side] = {kafka.stable_topic: "stable", kafka.dark_topic: "dark"}
         self.progress = InputProgress(driver, self.sides)
-        self.checkpoint = Checkpoint(pipeline, self.progress, outputs, driver, self.state)
+        self.checkpoint: Checkpointing = Checkpoint(
+            pipeline, self.progress, outputs, driver, self.state
+        )
         outputs.on_refused = pipeline.output_refused
 
     def stop(self) -> None:
