@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import faust
@@ -76,7 +77,10 @@ def comparator_agent(
         if thread.is_alive():
             await asyncio.get_running_loop().run_in_executor(None, thread.join, STOP_TIMEOUT_S)
 
-    app.on_before_shutdown.connect(stop_comparator)
+    # mode's handler type accepts no function that names its parameters (not even
+    # (sender, *args, **kwargs)): the handler goes in as a plain coroutine function
+    on_shutdown: Callable[..., Awaitable[None]] = stop_comparator
+    app.on_before_shutdown.connect(on_shutdown)
     return loop
 
 

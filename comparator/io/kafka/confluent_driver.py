@@ -145,7 +145,10 @@ class ConfluentDriver:
             return False
         partitions = [TopicPartition(t, p, o) for (t, p), o in offsets.items()]
         try:
-            consumer.commit(offsets=partitions, asynchronous=not wait)
+            if wait:
+                consumer.commit(offsets=partitions, asynchronous=False)
+            else:
+                consumer.commit(offsets=partitions, asynchronous=True)
         except Exception as exc:  # broker down, rebalance in progress: the next one retries
             log.warning("commit failed", extra={"fields": {"error": str(exc)}})
             return False
@@ -189,14 +192,20 @@ def _delivery(message: Message) -> Fetched | None:
         if error.code() == KafkaError._PARTITION_EOF:
             # the end is past control records (a transaction's commit marker is the last
             # offset of its partition) that are never handed over: read to it
-            return PartitionEnd(message.topic(), message.partition(), message.offset())
+            topic, partition, offset = message.topic(), message.partition(), message.offset()
+            assert topic is not None and partition is not None and offset is not None  # set
+            return PartitionEnd(topic, partition, offset)
         log.warning("consume error", extra={"fields": {"error": str(error)}})
         return None
+    topic, partition, offset = message.topic(), message.partition(), message.offset()
+    # a message read from a partition has all three (librdkafka leaves them unset only on
+    # errors of the client, handled above)
+    assert topic is not None and partition is not None and offset is not None
     ts_type, ts = message.timestamp()
     return InputRecord(
-        message.topic(),
-        message.partition(),
-        message.offset(),
+        topic,
+        partition,
+        offset,
         ts if ts_type != 0 and ts > 0 else None,
         message.value() or b"",
     )

@@ -41,10 +41,10 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Coroutine, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast, final
 
 import faust
 from confluent_kafka import Consumer, KafkaError, TopicPartition
@@ -63,6 +63,9 @@ from comparator.io.kafka.input_driver import (
     PartitionEnd,
     PartitionKey,
 )
+
+if TYPE_CHECKING:
+    from faust.transport.consumer import Consumer as TransportConsumer
 
 log = logging.getLogger("comparator.kafka")
 
@@ -86,6 +89,7 @@ QUEUE_LIMIT = 20_000
 HOOK_TIMEOUT_S = 60.0
 
 
+@final  # poll tells it from a Fetched by exact type
 @dataclass(slots=True)
 class _Notice:
     """A group change or failure for the run loop, handled inside ``poll``; ``done`` is set
@@ -114,7 +118,7 @@ class FaustDriver:
         self._listener: DriverListener | None = None
         self._queue: queue.Queue[Fetched | _Notice] = queue.Queue()
         self._held: _Notice | None = None
-        self.continuity = OffsetContinuity()  # Faust's thread only
+        self.continuity: OffsetContinuity[PartitionKey] = OffsetContinuity()  # Faust's thread
         self._paused: set[PartitionKey] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -154,8 +158,13 @@ class FaustDriver:
 
         app.agent(topic, name=f"comparator-{self.kafka.group_id}")(comparator)
         app.timer(0.1)(self._on_timer)
-        app.on_partitions_revoked.connect(self._on_revoked)
-        app.on_partitions_assigned.connect(self._on_assigned)
+        # Faust calls them as it documents, (sender, partitions, signal=...); mode's handler
+        # type accepts no function that names its parameters (not even (sender, *args,
+        # **kwargs)): they go in as plain coroutine functions
+        on_revoked: Callable[..., Awaitable[None]] = self._on_revoked
+        on_assigned: Callable[..., Awaitable[None]] = self._on_assigned
+        app.on_partitions_revoked.connect(on_revoked)
+        app.on_partitions_assigned.connect(on_assigned)
 
     # -- InputDriver -----------------------------------------------------------------------
 
@@ -189,7 +198,7 @@ class FaustDriver:
                     break
                 self._handle(item)
             else:
-                out.append(item)  # type: ignore[arg-type]
+                out.append(item)
                 if len(out) >= max_records:
                     break
             try:
@@ -271,7 +280,9 @@ class FaustDriver:
         tps = {TP(topic, number): offset for (topic, number), offset in offsets.items()}
 
         async def commit() -> bool:
-            return bool(await asyncio.wait_for(self.app.consumer._commit(tps), COMMIT_TIMEOUT_S))
+            # a transport Consumer (ConsumerT, the app's type for it, has no _commit)
+            consumer = cast("TransportConsumer", self.app.consumer)
+            return bool(await asyncio.wait_for(consumer._commit(tps), COMMIT_TIMEOUT_S))
 
         future = self._submit(commit())
         if future is None:
@@ -612,10 +623,13 @@ class FaustDriver:
                 while time.monotonic() < deadline:
                     for message in reader.consume(1, timeout=0.5):
                         error = message.error()
+                        at = message.offset()
                         if error is None:
-                            return int(message.offset()), None
+                            assert at is not None  # a message read from a partition has one
+                            return at, None
                         if error.code() == KafkaError._PARTITION_EOF:
-                            return None, int(message.offset())
+                            assert at is not None  # the partition's end
+                            return None, at
                 return None, None
             finally:
                 reader.unassign()

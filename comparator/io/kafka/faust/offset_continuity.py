@@ -41,6 +41,9 @@ from __future__ import annotations
 from collections.abc import Hashable
 from dataclasses import dataclass
 from enum import Enum
+from typing import Generic, TypeVar
+
+K = TypeVar("K", bound=Hashable)  # what names a partition (the driver's (topic, partition))
 
 
 class Delivery(Enum):
@@ -58,25 +61,25 @@ class _Expected:
     stall_sought_at: int | None = None  # the expected offset a stall seek was made for
 
 
-class OffsetContinuity:
+class OffsetContinuity(Generic[K]):
     def __init__(self) -> None:
-        self._partitions: dict[Hashable, _Expected] = {}
+        self._partitions: dict[K, _Expected] = {}
         self.holes_sought = 0  # seeks back over offsets the log has but Faust skipped
         self.log_gaps_accepted = 0  # holes that are in the log itself
         self.dropped = 0  # repeats, and messages delivered above a hole
 
-    def expect(self, key: Hashable, offset: int) -> None:
+    def expect(self, key: K, offset: int) -> None:
         self._partitions[key] = _Expected(offset)
 
-    def forget(self, key: Hashable) -> None:
+    def forget(self, key: K) -> None:
         self._partitions.pop(key, None)
 
-    def seek_offset(self, key: Hashable) -> int | None:
+    def seek_offset(self, key: K) -> int | None:
         """The expected next offset (None: not, or no longer, a partition of ours)."""
         expected = self._partitions.get(key)
         return None if expected is None else expected.next
 
-    def admit(self, key: Hashable, offset: int) -> Delivery:
+    def admit(self, key: K, offset: int) -> Delivery:
         expected = self._partitions.get(key)
         if expected is None:
             self.dropped += 1  # not a partition we were told to expect (not ours)
@@ -94,7 +97,7 @@ class OffsetContinuity:
         expected.stale_above = offset
         return Delivery.VERIFY
 
-    def log_answer(self, key: Hashable, first: int | None) -> int | None:
+    def log_answer(self, key: K, first: int | None) -> int | None:
         """The log's first offset at or after ``seek_offset(key)`` (None if it could not be
         read): returns the offset to seek the partition to (None: not ours any more)."""
         expected = self._partitions.get(key)
@@ -108,7 +111,7 @@ class OffsetContinuity:
             self.holes_sought += 1
         return expected.next
 
-    def log_end(self, key: Hashable, probed_from: int, end: int) -> bool:
+    def log_end(self, key: K, probed_from: int, end: int) -> bool:
         """A reader that reads what Faust reads found nothing to hand over from
         ``probed_from`` to ``end``, the partition's end (commit markers, aborted records): if
         ``probed_from`` is still the expected offset, expect ``end`` next. Returns whether it
@@ -123,7 +126,7 @@ class OffsetContinuity:
         self.log_gaps_accepted += 1
         return True
 
-    def stalled(self, key: Hashable, high: int) -> bool:
+    def stalled(self, key: K, high: int) -> bool:
         """True (seek back to ``seek_offset(key)``) if offsets below ``high``, the
         partition's high watermark, are still to come and no seek was made for them yet.
         Call it for partitions that have handed over nothing for a while."""
@@ -142,6 +145,6 @@ class OffsetContinuity:
         self.holes_sought += 1
         return True
 
-    def positions(self) -> dict[Hashable, int]:
+    def positions(self) -> dict[K, int]:
         """The expected next offset of every partition."""
         return {key: expected.next for key, expected in self._partitions.items()}

@@ -14,7 +14,7 @@ committed transactions only if it runs with ``processing_guarantee="exactly_once
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 import aiokafka
 import faust
@@ -52,7 +52,8 @@ class ReadCommittedApp(faust.App):
 
 def reads_committed(app: faust.App) -> bool:
     """Whether ``app``'s consumer skips aborted transactions."""
-    return (
-        isinstance(app, ReadCommittedApp)
-        or app.conf.processing_guarantee == ProcessingGuarantee.EXACTLY_ONCE
-    )
+    if isinstance(app, ReadCommittedApp):
+        return True
+    # the setting holds a ProcessingGuarantee (Faust types its enum settings as the class)
+    guarantee = cast(ProcessingGuarantee, app.conf.processing_guarantee)
+    return guarantee == ProcessingGuarantee.EXACTLY_ONCE
