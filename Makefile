@@ -19,18 +19,20 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/comparator demo $(DEMO_ARGS)
 
-test: $(STAMP)
+# lint first: the style and type checks take seconds and fail before the suite starts
+test: lint
 	scripts/install-test-tools
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
 	TEST_WORKERS=$(TEST_WORKERS) scripts/run-tests $(PYTEST_ARGS)
 
 fuzz: $(STAMP)
 	FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60) fuzz/run
 
+# ruff, then mypy over the package ([tool.mypy] in pyproject.toml; incremental, its cache in
+# .mypy_cache)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy comparator
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
@@ -45,4 +47,4 @@ kafka-stop:
 	scripts/kafka-local stop
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis

@@ -33,7 +33,7 @@ from comparator.config.settings import KafkaSourceConfig
 from comparator.core.events.response_event import Side, SourcePosition
 from comparator.core.pipeline import Pipeline
 from comparator.io.kafka.confluent_driver import is_outage
-from comparator.io.kafka.input_driver import InputDriver, InputRecord, PartitionKey
+from comparator.io.kafka.input_driver import Fetched, InputDriver, InputRecord, PartitionKey
 
 log = logging.getLogger("comparator.kafka")
 
@@ -120,7 +120,7 @@ class RunLoop:
         if self.driver.failure is not None:
             raise WorkerFailed(str(self.driver.failure)) from self.driver.failure
 
-    def _take(self, deliveries: list, wall_ms: int, now: float) -> bool:
+    def _take(self, deliveries: list[Fetched], wall_ms: int, now: float) -> bool:
         """Feeds records to the pipeline; returns True if any was data."""
         feed = self.pipeline.feed
         progress = self.progress
