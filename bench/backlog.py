@@ -10,7 +10,7 @@ is a request id missing from it (the way to count across several workers). Witho
 pair matches, and one worker's summary counts them.
 
 Used by the benchmark's catch-up row (``bench/run.py``) and the integration tests
-(``tests/integration/test_backlog_alignment.py``).
+(``tests/broker/test_backlog_alignment.py``).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ The app's id is the consumer group of every agent on it, the comparator's includ
 ``table_standby_replicas >= 1`` (Faust's co-partitioning assignor), or ``comparator_agent``
 refuses to mount. The comparator commits its input offsets itself, after its outputs are
 acknowledged; its metrics are at ``/metrics`` on the app's web server.
-tests/integration/test_faust_engine_kafka.py runs this file against a real broker.
+tests/broker/test_faust_engine_kafka.py runs this file against a real broker.
 """
 
 from __future__ import annotations

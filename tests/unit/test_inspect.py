@@ -19,9 +19,9 @@ from click.testing import CliRunner
 from comparator.app.cli import main
 from comparator.app.file_run import run_files
 from comparator.config.loader import load_config
-from comparator.tools.command_line.time_arg import parse_time_ms
 from comparator.tools.views.record_filter import RecordFilter, field_matches
 from comparator.tools.views.side_by_side import fold, side_by_side
+from comparator.tools.views.time_arg import parse_time_ms
 from tests.tool_corpus import REDACTION_KEY, T0, Corpus, assert_no_secret, write_corpus
 
 ORDERS = "GET /v1/orders/{id}"

@@ -11,7 +11,7 @@ import click
 from comparator.config.config_error import ConfigError
 from comparator.config.loader import load_config
 from comparator.config.settings import Config
-from comparator.tools.command_line.time_arg import parse_time_ms
+from comparator.tools.views.time_arg import parse_time_ms
 
 EXIT_USAGE = 2
 

@@ -11,10 +11,10 @@ from html import escape
 from typing import Any
 from urllib.parse import urlencode
 
-from comparator.tools.command_line.time_arg import format_time_ms
 from comparator.tools.explore.store import RecordStore, route_views, top_fields
 from comparator.tools.views.record_filter import RecordFilter, differences
 from comparator.tools.views.side_by_side import fold, short_value, side_by_side
+from comparator.tools.views.time_arg import format_time_ms
 
 PAGE_SIZE = 50
 KINDS = ("status", "body", "headers", "error", "missing_dark", "missing_stable")

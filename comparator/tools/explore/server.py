@@ -18,10 +18,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
-from comparator.tools.command_line.time_arg import parse_time_ms
 from comparator.tools.explore import pages
 from comparator.tools.explore.store import RecordStore, route_views, top_fields
 from comparator.tools.views.record_filter import RecordFilter
+from comparator.tools.views.time_arg import parse_time_ms
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (

@@ -30,10 +30,10 @@ from comparator.tools.command_line.command_support import (
     optional_config,
     time_option,
 )
-from comparator.tools.command_line.time_arg import format_time_ms
 from comparator.tools.sources.record_source import RecordSource, open_record_source, tool_redactor
 from comparator.tools.views.record_filter import RecordFilter, differences
 from comparator.tools.views.side_by_side import fold, short_value, side_by_side
+from comparator.tools.views.time_arg import format_time_ms
 
 _MARK = {"same": " ", "changed": "~", "removed": "-", "added": "+"}
 _STYLE = {"same": "", "changed": "yellow", "removed": "red", "added": "green"}

@@ -17,7 +17,7 @@ from comparator.config.settings import KafkaSourceConfig
 from comparator.core.events.response_event import SIDES, Side, SourcePosition
 from comparator.core.pipeline import FeedTarget
 from comparator.io.files.jsonl_input import JsonlInput
-from comparator.tools.command_line.time_arg import format_time_ms
+from comparator.tools.views.time_arg import format_time_ms
 
 
 class RawInput(ABC):
