@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from comparator.config.settings import Config
-from comparator.core.outcomes import Failed, LabelFolded, Outcome
+from comparator.core.outcomes import Failed, Handlers, LabelFolded
 from comparator.core.outputs.record_publisher import Emission
 from comparator.core.pipeline import Pipeline
 from comparator.core.settings import CoreSettings
@@ -23,15 +23,18 @@ class HeardOnce:
         self.failures: list[tuple[str, str]] = []
         self.folds: list[tuple[str, int]] = []
 
-    def observe(self, outcome: Outcome) -> None:
-        if type(outcome) is Failed:
-            key = (outcome.stage, type(outcome.error).__name__)
-            if key not in self.failures:
-                self.failures.append(key)
-        elif type(outcome) is LabelFolded:
-            fold = (outcome.label, outcome.limit)
-            if fold not in self.folds:
-                self.folds.append(fold)
+    def handlers(self) -> Handlers:
+        return {Failed: self._failed, LabelFolded: self._folded}
+
+    def _failed(self, outcome: Failed) -> None:
+        key = (outcome.stage, type(outcome.error).__name__)
+        if key not in self.failures:
+            self.failures.append(key)
+
+    def _folded(self, outcome: LabelFolded) -> None:
+        fold = (outcome.label, outcome.limit)
+        if fold not in self.folds:
+            self.folds.append(fold)
 
 
 class PipelineHarness:

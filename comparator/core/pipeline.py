@@ -18,7 +18,7 @@ In Kafka mode (``commit_cuts=True``) the pipeline also answers which offsets are
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from comparator.core.compare.comparison import Comparison
 from comparator.core.compare.pair_comparer import compare_pair
@@ -45,6 +45,7 @@ from comparator.core.outcomes import (
     DuplicateEvent,
     EvictedEvent,
     Failed,
+    Handlers,
     Invalid,
     LabelFolded,
     LateEvent,
@@ -94,8 +95,13 @@ class FeedTarget(Protocol):
     def flow_changes(self) -> tuple[list[tuple[int, Side]], list[tuple[int, Side]]]: ...
 
 
+NO_FIELDS: frozenset[str] = frozenset()
+
+
 class OutcomeObserver(Protocol):
-    def observe(self, outcome: Outcome) -> None: ...
+    """Hears outcomes: one handler per kind of outcome it cares about."""
+
+    def handlers(self) -> Handlers: ...
 
 
 class _CompareFailed(Exception):
@@ -164,7 +170,13 @@ class Pipeline:
             send=send,
             report=self._count,
         )
-        self._counters: tuple[OutcomeObserver, ...] = (self.summary, self.metrics, *observers)
+        # per kind of outcome, the handlers of every observer that registered one, in order
+        # (summary, metrics, then the application's): one lookup per outcome
+        self._routes: dict[type[Outcome], tuple[Callable[[Any], None], ...]] = {}
+        everyone: tuple[OutcomeObserver, ...] = (self.summary, self.metrics, *observers)
+        for observer in everyone:
+            for kind, handler in observer.handlers().items():
+                self._routes[kind] = (*self._routes.get(kind, ()), handler)
         self._labels: dict[str, str] = {}
         self._route_labels = LabelLimiter(limits.max_route_labels)
         self._field_labels = LabelLimiter(limits.max_field_labels)
@@ -377,7 +389,12 @@ class Pipeline:
         except Exception as exc:
             raise _CompareFailed(exc) from exc
         route = self._route_label(stable.route)
-        fields = frozenset(self._field_label(route, d.field) for d in comparison.differences)
+        differences = comparison.differences
+        fields = (
+            frozenset([self._field_label(route, d.field) for d in differences])
+            if differences
+            else NO_FIELDS
+        )
         return Compared(route, stable, dark, comparison, fields, rules.digest)
 
     def _observe(
@@ -404,8 +421,8 @@ class Pipeline:
         self.records.observe(failed, wall_ms)
 
     def _count(self, outcome: Outcome) -> None:
-        for observer in self._counters:
-            observer.observe(outcome)
+        for handler in self._routes.get(type(outcome), ()):
+            handler(outcome)
 
     # -- labels ----------------------------------------------------------------------------
 

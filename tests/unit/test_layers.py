@@ -11,8 +11,9 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "comparator"
 LAYERS = {"core": 0, "config": 1, "io": 2, "tools": 3, "app": 4}
-# Deprecated import paths kept for gateways written against 0.1: they re-export comparator.io.
-COMPAT = {"comparator.publisher": 2, "comparator.gateway": 2}
+# Deprecated import paths kept for gateways and Faust apps written against 0.1: they re-export
+# comparator.io.gateway and comparator.app.kafka.faust_engine.
+COMPAT = {"comparator.publisher": 2, "comparator.gateway": 2, "comparator.runtime": 4}
 # Modules every layer may use: the package's version, the shipped JSON Schemas.
 SHARED = {"comparator", "comparator.schema_files"}
 
@@ -110,6 +111,25 @@ def test_the_checks_see_a_violation_when_there_is_one(tmp_path: Path):
     assert imports(probe) == {"comparator.app.cli"}
     assert rank("comparator.core.join.join_buffer") == 0 < rank("comparator.app.cli")  # type: ignore[operator]
     with pytest.raises(AssertionError, match="not in a layer"):
-        rank("comparator.runtime.kafka_run")
+        rank("comparator.transports.kafka.client_settings")
     assert find_cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == [["a", "b", "c", "a"]]
     assert find_cycles({"a": {"b"}, "b": {"c"}}) == []
+
+
+def test_the_deprecated_import_paths_still_give_the_public_names():
+    """Gateways and Faust apps written against 0.1 keep importing what they imported."""
+    from comparator.app.kafka.faust_engine import comparator_agent
+    from comparator.gateway.asgi import ResponseEventMiddleware as OldAsgi
+    from comparator.gateway.wsgi import ResponseEventMiddleware as OldWsgi
+    from comparator.io.gateway.asgi import ResponseEventMiddleware as Asgi
+    from comparator.io.gateway.publisher import ResponsePublisher
+    from comparator.io.gateway.wsgi import ResponseEventMiddleware as Wsgi
+    from comparator.publisher import ResponsePublisher as OldPublisher
+    from comparator.runtime.faust_engine import comparator_agent as old_agent
+
+    assert (OldAsgi, OldWsgi, OldPublisher, old_agent) == (
+        Asgi,
+        Wsgi,
+        ResponsePublisher,
+        comparator_agent,
+    )

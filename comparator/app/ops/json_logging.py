@@ -10,7 +10,7 @@ from collections.abc import Callable
 import orjson
 
 from comparator.app.ops.repeated_log_filter import RepeatedLogFilter
-from comparator.core.outcomes import Failed, LabelFolded, Outcome
+from comparator.core.outcomes import Failed, Handlers, LabelFolded
 
 
 class JsonLogFormatter(logging.Formatter):
@@ -55,24 +55,24 @@ class OutcomeLog:
         self._seen: set[tuple[str, str]] = set()
         self._log = logging.getLogger("comparator.worker")
 
-    def observe(self, outcome: Outcome) -> None:
-        # type(outcome) is X, repeated: as cheap as one type() kept in a local (Python 3.11
-        # specialises the call), and mypy narrows it
-        key: tuple[str, str]
-        if type(outcome) is Failed:
-            key = (outcome.stage, type(outcome.error).__name__)
-            if key not in self._seen:
-                self._seen.add(key)
-                self._log.warning(
-                    "a message could not be handled; sent to dead letters (logged once per kind)",
-                    extra={"fields": {"stage": key[0], "error": key[1]}},
-                )
-        elif type(outcome) is LabelFolded:
-            key = ("label", outcome.label)
-            if key not in self._seen:
-                self._seen.add(key)
-                self._log.warning(
-                    f"more than {outcome.limit} distinct {outcome.label} label values; further "
-                    "ones are counted as '(other)'",
-                    extra={"fields": {"label": outcome.label, "limit": outcome.limit}},
-                )
+    def handlers(self) -> Handlers:
+        return {Failed: self._failed, LabelFolded: self._folded}
+
+    def _failed(self, outcome: Failed) -> None:
+        key = (outcome.stage, type(outcome.error).__name__)
+        if key not in self._seen:
+            self._seen.add(key)
+            self._log.warning(
+                "a message could not be handled; sent to dead letters (logged once per kind)",
+                extra={"fields": {"stage": key[0], "error": key[1]}},
+            )
+
+    def _folded(self, outcome: LabelFolded) -> None:
+        key = ("label", outcome.label)
+        if key not in self._seen:
+            self._seen.add(key)
+            self._log.warning(
+                f"more than {outcome.limit} distinct {outcome.label} label values; further "
+                "ones are counted as '(other)'",
+                extra={"fields": {"label": outcome.label, "limit": outcome.limit}},
+            )

@@ -68,6 +68,7 @@ class CommitCutTracker:
         positions.append((seq, position.offset))
         request_id = event.request_id
         settled = False  # its own fate was given (else it is pending now)
+        closes = False
         for result in results:
             if type(result) is Paired:
                 partner_seq = state.pending.pop(request_id, None)
@@ -76,10 +77,13 @@ class CommitCutTracker:
                 settled = True
             elif (type(result) is Late or type(result) is Duplicate) and result.event is event:
                 settled = True
+            elif type(result) is Orphaned or type(result) is Evicted:
+                closes = True
         if not settled:
             state.pending[request_id] = seq
             state.pending_order.append((seq, request_id))
-        self.closed(results)  # what the offer closed (evictions reach across partitions)
+        if closes:
+            self.closed(results)  # what the offer closed (evictions reach across partitions)
 
     def closed(self, results: Iterable[JoinResult]) -> None:
         """The join closed pending events (orphans from a tick, evictions)."""

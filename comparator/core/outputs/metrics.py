@@ -27,11 +27,11 @@ from comparator.core.outcomes import (
     DuplicateEvent,
     EvictedEvent,
     Failed,
+    Handlers,
     Invalid,
     LabelFolded,
     LateEvent,
     Orphan,
-    Outcome,
     OutputRefused,
     Received,
     SampleDropped,
@@ -165,43 +165,73 @@ class ComparatorMetrics:
 
     # -- outcomes ---------------------------------------------------------------------------
 
-    def observe(self, outcome: Outcome) -> None:
-        # type(outcome) is X, repeated: as cheap as one type() kept in a local (Python 3.11
-        # specialises the call), cheaper than a match statement, and mypy narrows it
-        if type(outcome) is Received:
-            self.count_event(outcome.side)
-        elif type(outcome) is Compared:
-            self._count_response(outcome.route, outcome.stable)
-            self._count_response(outcome.route, outcome.dark)
-            self.count_comparison(outcome.route, outcome.comparison, outcome.fields)
-        elif type(outcome) is Orphan:
-            self._count_response(outcome.route, outcome.event)
-            self.orphans.labels(outcome.route, outcome.missing).inc()
-        elif type(outcome) is LateEvent:
-            self._count_response(outcome.route, outcome.event)
-            self.late_events.labels(outcome.event.side).inc()
-        elif type(outcome) is EvictedEvent:
-            self._count_response(outcome.route, outcome.event)
-            self.evicted.inc()
-        elif type(outcome) is DuplicateEvent:
-            self.duplicates.labels(outcome.side).inc()
-        elif type(outcome) is SkewedEvent:
-            self.clock_skew_events.labels(outcome.side).inc()
-        elif type(outcome) is Invalid:
-            self.invalid_events.labels(outcome.event.reason).inc()
-        elif type(outcome) is Failed:
-            self.processing_failures.labels(outcome.stage).inc()
-        elif type(outcome) is LabelFolded:
-            self.label_overflow.labels(outcome.label).inc()
-        elif type(outcome) is SamplePublished:
-            self.samples_published.inc()
-        elif type(outcome) is SampleDropped:
-            self.samples_dropped.labels(outcome.reason).inc()
-        elif type(outcome) is OutputRefused:
-            if outcome.output == "mismatches":
-                self.samples_dropped.labels("too_large").inc()
-            else:
-                self.processing_failures.labels("publish").inc()
+    def handlers(self) -> Handlers:
+        """Which metrics each kind of outcome moves (:class:`OutcomeObserver`)."""
+        return {
+            Received: self._received,
+            Compared: self._compared,
+            Orphan: self._orphan,
+            LateEvent: self._late,
+            EvictedEvent: self._evicted,
+            DuplicateEvent: self._duplicate,
+            SkewedEvent: self._skewed,
+            Invalid: self._invalid,
+            Failed: self._failed,
+            LabelFolded: self._folded,
+            SamplePublished: self._sample_published,
+            SampleDropped: self._sample_dropped,
+            OutputRefused: self._output_refused,
+        }
+
+    def _received(self, outcome: Received) -> None:
+        events = self.hot.events
+        side = outcome.side
+        events[side] = events.get(side, 0) + 1
+
+    def _compared(self, outcome: Compared) -> None:
+        route = outcome.route
+        self._count_response(route, outcome.stable)
+        self._count_response(route, outcome.dark)
+        self.count_comparison(route, outcome.comparison, outcome.fields)
+
+    def _orphan(self, outcome: Orphan) -> None:
+        self._count_response(outcome.route, outcome.event)
+        self.orphans.labels(outcome.route, outcome.missing).inc()
+
+    def _late(self, outcome: LateEvent) -> None:
+        self._count_response(outcome.route, outcome.event)
+        self.late_events.labels(outcome.event.side).inc()
+
+    def _evicted(self, outcome: EvictedEvent) -> None:
+        self._count_response(outcome.route, outcome.event)
+        self.evicted.inc()
+
+    def _duplicate(self, outcome: DuplicateEvent) -> None:
+        self.duplicates.labels(outcome.side).inc()
+
+    def _skewed(self, outcome: SkewedEvent) -> None:
+        self.clock_skew_events.labels(outcome.side).inc()
+
+    def _invalid(self, outcome: Invalid) -> None:
+        self.invalid_events.labels(outcome.event.reason).inc()
+
+    def _failed(self, outcome: Failed) -> None:
+        self.processing_failures.labels(outcome.stage).inc()
+
+    def _folded(self, outcome: LabelFolded) -> None:
+        self.label_overflow.labels(outcome.label).inc()
+
+    def _sample_published(self, outcome: SamplePublished) -> None:
+        self.samples_published.inc()
+
+    def _sample_dropped(self, outcome: SampleDropped) -> None:
+        self.samples_dropped.labels(outcome.reason).inc()
+
+    def _output_refused(self, outcome: OutputRefused) -> None:
+        if outcome.output == "mismatches":
+            self.samples_dropped.labels("too_large").inc()
+        else:
+            self.processing_failures.labels("publish").inc()
 
     def _count_response(self, route: str, event: ResponseEvent) -> None:
         self.count_response(

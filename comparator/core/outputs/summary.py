@@ -13,11 +13,11 @@ from comparator.core.outcomes import (
     DuplicateEvent,
     EvictedEvent,
     Failed,
+    Handlers,
     Invalid,
     LabelFolded,
     LateEvent,
     Orphan,
-    Outcome,
     OutputRefused,
     Received,
     SampleDropped,
@@ -66,42 +66,71 @@ class Summary:
             tally = self.routes[route] = RouteTally()
         return tally
 
-    def observe(self, outcome: Outcome) -> None:
-        # type(outcome) is X, repeated: as cheap as one type() kept in a local (Python 3.11
-        # specialises the call), cheaper than a match statement, and mypy narrows it
-        if type(outcome) is Received:
-            self.events[outcome.side] += 1
-        elif type(outcome) is Compared:
-            self.add_comparison(outcome.route, outcome.comparison, outcome.fields)
-        elif type(outcome) is Orphan:
-            self.orphans[outcome.missing] += 1
-            self.route(outcome.route).orphans += 1
-        elif type(outcome) is DuplicateEvent:
-            self.duplicates += 1
-        elif type(outcome) is LateEvent:
-            self.late += 1
-        elif type(outcome) is SkewedEvent:
-            self.clock_skewed += 1
-        elif type(outcome) is EvictedEvent:
-            self.evicted += 1
-        elif type(outcome) is Invalid:
-            self.invalid += 1
-            self.invalid_reasons[outcome.event.reason] += 1
-        elif type(outcome) is Failed:
-            self.processing_failures[outcome.stage] += 1
-        elif type(outcome) is LabelFolded:
-            self.labels_folded[outcome.label] += 1
-        elif type(outcome) is SamplePublished:
-            self.samples_published += 1
-        elif type(outcome) is SampleDropped:
-            self.samples_dropped[outcome.reason] += 1
-        elif type(outcome) is DeadLetterPublished:
-            self.dead_letters_published += 1
-        elif type(outcome) is OutputRefused:
-            if outcome.output == "mismatches":
-                self.samples_dropped["too_large"] += 1
-            else:
-                self.processing_failures["publish"] += 1
+    def handlers(self) -> Handlers:
+        """What each kind of outcome adds to the counts (:class:`OutcomeObserver`)."""
+        return {
+            Received: self._received,
+            Compared: self._compared,
+            Orphan: self._orphan,
+            DuplicateEvent: self._duplicate,
+            LateEvent: self._late,
+            SkewedEvent: self._skewed,
+            EvictedEvent: self._evicted,
+            Invalid: self._invalid,
+            Failed: self._failed,
+            LabelFolded: self._folded,
+            SamplePublished: self._sample_published,
+            SampleDropped: self._sample_dropped,
+            DeadLetterPublished: self._dead_letter_published,
+            OutputRefused: self._output_refused,
+        }
+
+    def _received(self, outcome: Received) -> None:
+        self.events[outcome.side] += 1
+
+    def _compared(self, outcome: Compared) -> None:
+        self.add_comparison(outcome.route, outcome.comparison, outcome.fields)
+
+    def _orphan(self, outcome: Orphan) -> None:
+        self.orphans[outcome.missing] += 1
+        self.route(outcome.route).orphans += 1
+
+    def _duplicate(self, outcome: DuplicateEvent) -> None:
+        self.duplicates += 1
+
+    def _late(self, outcome: LateEvent) -> None:
+        self.late += 1
+
+    def _skewed(self, outcome: SkewedEvent) -> None:
+        self.clock_skewed += 1
+
+    def _evicted(self, outcome: EvictedEvent) -> None:
+        self.evicted += 1
+
+    def _invalid(self, outcome: Invalid) -> None:
+        self.invalid += 1
+        self.invalid_reasons[outcome.event.reason] += 1
+
+    def _failed(self, outcome: Failed) -> None:
+        self.processing_failures[outcome.stage] += 1
+
+    def _folded(self, outcome: LabelFolded) -> None:
+        self.labels_folded[outcome.label] += 1
+
+    def _sample_published(self, outcome: SamplePublished) -> None:
+        self.samples_published += 1
+
+    def _sample_dropped(self, outcome: SampleDropped) -> None:
+        self.samples_dropped[outcome.reason] += 1
+
+    def _dead_letter_published(self, outcome: DeadLetterPublished) -> None:
+        self.dead_letters_published += 1
+
+    def _output_refused(self, outcome: OutputRefused) -> None:
+        if outcome.output == "mismatches":
+            self.samples_dropped["too_large"] += 1
+        else:
+            self.processing_failures["publish"] += 1
 
     def add_comparison(
         self, route: str, comparison: Comparison, fields: frozenset[str] | set[str]

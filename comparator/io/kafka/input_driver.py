@@ -13,14 +13,12 @@ partitions change hands, whichever thread the client library runs on.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 PartitionKey = tuple[str, int]  # (topic, partition)
 
 
-@dataclass(slots=True, frozen=True)
-class InputRecord:
+class InputRecord(NamedTuple):
     topic: str
     partition: int
     offset: int
@@ -28,8 +26,7 @@ class InputRecord:
     value: bytes
 
 
-@dataclass(slots=True, frozen=True)
-class PartitionEnd:
+class PartitionEnd(NamedTuple):
     """The partition is read to ``offset`` (the offset after its last one; control records
     such as a transaction's commit marker, which no consumer hands over, are included)."""
 

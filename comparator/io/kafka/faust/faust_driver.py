@@ -47,15 +47,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast, final
 
 import faust
-from confluent_kafka import Consumer, KafkaError, TopicPartition
 from faust.types import TP
 
 from comparator.config.settings import Config
-from comparator.io.kafka.client_settings import consumer_settings
-from comparator.io.kafka.confluent_driver import group_backlog
 from comparator.io.kafka.faust.app import input_topics
 from comparator.io.kafka.faust.offset_continuity import Delivery, OffsetContinuity
-from comparator.io.kafka.faust.read_committed import reads_committed
+from comparator.io.kafka.faust.offsets_reader import OffsetsReader
 from comparator.io.kafka.input_driver import (
     DriverListener,
     Fetched,
@@ -101,6 +98,18 @@ class _Notice:
     done: threading.Event = field(default_factory=threading.Event)
 
 
+@dataclass(slots=True)
+class _PartitionWatch:
+    """What the driver watches of one assigned partition (Faust's thread only), created on
+    assignment and dropped with it; where reading must go on is ``OffsetContinuity``'s."""
+
+    moved_offset: int | None = None  # the expected offset last observed ...
+    moved_at: float = 0.0  # ... and since when
+    stall_probed: int | None = None  # the expected offset the log was asked about
+    last_seek_at: float = float("-inf")
+    reseek_wanted: bool = False  # sought back, and messages queued before the seek came
+
+
 class CopartitioningError(RuntimeError):
     """An assignment gave this worker partition N of one input topic and not of the other."""
 
@@ -123,12 +132,8 @@ class FaustDriver:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._stopping: asyncio.Event | None = None
-        self._reader: Consumer | None = None  # committed offsets, log starts, log questions
-        self._reader_lock = threading.Lock()  # the reader is used from several threads
-        self._stall_probed: dict[PartitionKey, int] = {}  # offset the log was asked at
-        self._reseek_wanted: set[PartitionKey] = set()  # sought back, stale ones came
-        self._last_seek_at: dict[PartitionKey, float] = {}
-        self._moved: dict[PartitionKey, tuple[int, float]] = {}  # offset, since
+        self._reader: OffsetsReader | None = None  # created when mounted
+        self._watch: dict[PartitionKey, _PartitionWatch] = {}  # Faust's thread only
         self._housekeeping: Future[None] | None = None
         self._last_input_at = 0.0
         self._assigned_at = 0.0
@@ -142,14 +147,8 @@ class FaustDriver:
             return
         self._mounted = True
         app = self.app
-        if self._reader is None:  # never subscribes: not a member of the group
-            settings = consumer_settings(self.kafka)
-            settings["group.id"] = str(app.conf.id)  # Faust's group is the app id
-            # what Faust's consumer reads (read_committed.py)
-            settings["isolation.level"] = (
-                "read_committed" if reads_committed(app) else "read_uncommitted"
-            )
-            self._reader = Consumer(settings)
+        if self._reader is None:
+            self._reader = OffsetsReader(self.kafka, app)
         topic = input_topics(app, self.kafka)
 
         async def comparator(stream: Any) -> None:
@@ -251,28 +250,12 @@ class FaustDriver:
     def ask_end(self, key: PartitionKey, timeout_s: float) -> int | None:
         """Fresh from the broker through the offsets reader; None if it is busy (a log
         question on Faust's executor) or closed, or did not answer."""
-        if not self._reader_lock.acquire(blocking=False):
-            return None
-        try:
-            if self._reader is None:
-                return None
-            _, high = self._reader.get_watermark_offsets(
-                TopicPartition(*key), timeout=timeout_s, cached=False
-            )
-        except Exception as exc:
-            log.info("partition end unknown", extra={"fields": {"error": str(exc)}})
-            return None
-        finally:
-            self._reader_lock.release()
-        return None if high < 0 else int(high)
+        return None if self._reader is None else self._reader.end(key, timeout_s)
 
     def backlog(
         self, keys: list[PartitionKey], timeout_s: float
     ) -> dict[PartitionKey, tuple[int, int]] | None:
-        with self._reader_lock:
-            if self._reader is None:
-                return None
-            return group_backlog(self._reader, keys, timeout_s)
+        return None if self._reader is None else self._reader.backlog(keys, timeout_s)
 
     def commit(self, offsets: dict[PartitionKey, int], *, wait: bool) -> bool:
         """Through Faust's consumer, on its loop, with a time limit (aiokafka retries a
@@ -297,22 +280,7 @@ class FaustDriver:
             return False
 
     def broker_answers(self, timeout_s: float) -> bool:
-        return self._reader_answers(timeout_s) is True
-
-    def _reader_answers(self, timeout_s: float) -> bool | None:
-        """Whether the cluster answers a metadata request of the offsets reader; None if the
-        reader stayed busy (a log question on Faust's executor) for ``timeout_s``."""
-        if not self._reader_lock.acquire(timeout=timeout_s):
-            return None
-        try:
-            if self._reader is None:
-                return None
-            self._reader.list_topics(self.kafka.stable_topic, timeout=timeout_s)
-        except Exception:
-            return False
-        finally:
-            self._reader_lock.release()
-        return True
+        return self._reader is not None and self._reader.answers(timeout_s) is True
 
     def every_second(self, now: float) -> None:
         """The quiet-input probe here; the group and stall checks on Faust's loop."""
@@ -329,10 +297,8 @@ class FaustDriver:
                 self._loop.call_soon_threadsafe(self._stopping.set)
             self._thread.join(30.0)
             finished = not self._thread.is_alive()
-        with self._reader_lock:
-            if self._reader is not None:
-                self._reader.close()
-                self._reader = None
+        if self._reader is not None:
+            self._reader.close()
         return finished
 
     # -- Faust's thread: running the app ---------------------------------------------------
@@ -425,15 +391,18 @@ class FaustDriver:
             if expected is None:
                 continue  # revoked while an earlier question was out
             first = None
+            reader = self._reader
             try:
-                first = await loop.run_in_executor(None, self._first_offset_at, key, expected)
+                if reader is not None:
+                    first = await loop.run_in_executor(None, reader.first_offset_at, key, expected)
             except Exception as exc:  # unanswered: seek back to the expected offset
                 log.warning("log not readable", extra={"fields": {"error": str(exc)}})
             target = continuity.log_answer(key, first)  # always: it ends the question
             if target is not None:
                 why = "offsets skipped by faust" if target == expected else "a hole in the log"
                 await self._seek_back(key, target, why)
-        self._reseek_wanted.update(seeks - holes)
+        for key in seeks - holes:
+            self._watch_of(key).reseek_wanted = True
         await self._reseek_due(now)
 
     async def _put_records(self, records: list[InputRecord]) -> None:
@@ -453,16 +422,16 @@ class FaustDriver:
         while the partition flows (they cannot be told from fresh ones). So a partition is
         sought again at most every ``RESEEK_INTERVAL_S``; the timer makes the seeks that
         are still due."""
-        for key in list(self._reseek_wanted):
-            if now - self._last_seek_at.get(key, float("-inf")) < RESEEK_INTERVAL_S:
+        for key, watch in list(self._watch.items()):
+            if not watch.reseek_wanted or now - watch.last_seek_at < RESEEK_INTERVAL_S:
                 continue
-            self._reseek_wanted.discard(key)
+            watch.reseek_wanted = False
             offset = self.continuity.seek_offset(key)
             if offset is not None:
                 await self._seek_back(key, offset, "re-seeking after a hole")
 
     async def _seek_back(self, key: PartitionKey, offset: int, why: str) -> None:
-        self._last_seek_at[key] = time.monotonic()
+        self._watch_of(key).last_seek_at = time.monotonic()
         topic, partition = key
         log.info(why, extra={"fields": {"partition": f"{topic}[{partition}]", "offset": offset}})
         try:  # seek_wait runs in aiokafka's thread (Faust's ``seek`` does not: it races
@@ -481,6 +450,7 @@ class FaustDriver:
         for key in ours:
             self.continuity.forget(key)
             self._paused.discard(key)
+            self._watch.pop(key, None)
 
     async def _on_assigned(self, sender: Any, assigned: set[TP], **_: Any) -> None:
         ours = [tp for tp in assigned if tp.topic in self._sides]
@@ -499,15 +469,17 @@ class FaustDriver:
             if self.preflight is not None:  # mounted on a team's app: nothing checked the topics
                 check, self.preflight = self.preflight, None
                 await loop.run_in_executor(None, check)
-            starts = await loop.run_in_executor(None, self._start_offsets, ours)
+            reader = self._reader
+            if reader is None:
+                raise RuntimeError("the offsets reader is closed")
+            keys = [(tp.topic, tp.partition) for tp in ours]
+            starts = await loop.run_in_executor(None, reader.start_offsets, keys)
         except Exception as exc:
             await self._fail(RuntimeError(str(exc)), "cannot start consuming; stopping")
             return
         for key, offset in starts.items():
-            for leftover in (self._stall_probed, self._moved, self._last_seek_at):
-                leftover.pop(key, None)  # a previous assignment's (an await can outlive one)
-            self._reseek_wanted.discard(key)
-            self.continuity.expect(key, offset)
+            self._watch[key] = _PartitionWatch()  # not a previous assignment's (an await
+            self.continuity.expect(key, offset)  # can outlive one)
         self._assigned_at = time.monotonic()
         await self._tell(_Notice("assigned", starts=dict(starts.items())), wait=False)
 
@@ -565,31 +537,38 @@ class FaustDriver:
         loop = asyncio.get_running_loop()
         paused = set(self._paused)
         for key, offset in self.continuity.positions().items():
+            watch = self._watch_of(key)
             if key in paused:  # held back for alignment: not moving is what it should do
-                self._moved.pop(key, None)
+                watch.moved_offset = None
                 continue
-            last = self._moved.get(key)
-            if last is None or last[0] != offset:
-                self._moved[key] = last = (offset, now)
-            if now - last[1] < STALL_S:
+            if watch.moved_offset != offset:
+                watch.moved_offset, watch.moved_at = offset, now
+            if now - watch.moved_at < STALL_S:
                 continue
             high = self.cached_end(key)
             if high <= offset:
                 continue
-            if self._stall_probed.get(key) != offset:
+            reader = self._reader
+            if watch.stall_probed != offset and reader is not None:
                 try:
-                    first, end = await loop.run_in_executor(None, self._log_at, key, offset)
+                    first, end = await loop.run_in_executor(None, reader.log_at, key, offset)
                 except Exception as exc:
                     log.warning("log not readable", extra={"fields": {"error": str(exc)}})
                     first, end = None, None
                 answered = first is not None or end is not None
                 if answered and self.continuity.seek_offset(key) == offset:  # still ours
-                    self._stall_probed[key] = offset  # answered: once per expected offset
+                    watch.stall_probed = offset  # answered: once per expected offset
                 if end is not None and self.continuity.log_end(key, offset, end):
                     self._queue.put(PartitionEnd(key[0], key[1], end))
                     continue
             if self.continuity.stalled(key, high):
                 await self._seek_back(key, offset, "partition stalled below its end; seeking back")
+
+    def _watch_of(self, key: PartitionKey) -> _PartitionWatch:
+        watch = self._watch.get(key)
+        if watch is None:
+            watch = self._watch[key] = _PartitionWatch()
+        return watch
 
     def _probe_if_quiet(self, now: float) -> None:
         """aiokafka reports no outage to us: after ``QUIET_PROBE_S`` without input the broker
@@ -599,60 +578,9 @@ class FaustDriver:
         if now - self._last_quiet_probe < QUIET_PROBE_S:
             return
         self._last_quiet_probe = now
-        if self._reader_answers(1.0) is False and self._listener is not None:
+        answers = None if self._reader is None else self._reader.answers(1.0)
+        if answers is False and self._listener is not None:
             self._listener.broker_down("no metadata from the broker (quiet input probe)")
-
-    # -- the offsets reader (executor threads) ------------------------------------------------
-
-    def _first_offset_at(self, key: PartitionKey, offset: int) -> int | None:
-        """The first offset the log has at or after ``offset`` (None if none came within a
-        few seconds)."""
-        return self._log_at(key, offset)[0]
-
-    def _log_at(self, key: PartitionKey, offset: int) -> tuple[int | None, int | None]:
-        """What the offsets reader (it reads what Faust reads) finds from ``offset``: (the
-        first offset it hands over, None), or (None, the partition's end) if it reached the
-        end first, or (None, None) if neither came within a few seconds."""
-        with self._reader_lock:
-            reader = self._reader
-            if reader is None:  # closed meanwhile (shutdown)
-                return None, None
-            reader.assign([TopicPartition(key[0], key[1], offset)])
-            try:
-                deadline = time.monotonic() + 5.0
-                while time.monotonic() < deadline:
-                    for message in reader.consume(1, timeout=0.5):
-                        error = message.error()
-                        at = message.offset()
-                        if error is None:
-                            assert at is not None  # a message read from a partition has one
-                            return at, None
-                        if error.code() == KafkaError._PARTITION_EOF:
-                            assert at is not None  # the partition's end
-                            return None, at
-                return None, None
-            finally:
-                reader.unassign()
-
-    def _start_offsets(self, tps: list[TP]) -> dict[PartitionKey, int]:
-        """Where each partition's reading starts: the group's committed offset, or the log
-        start when there is none (``auto.offset.reset: earliest``)."""
-        starts: dict[PartitionKey, int] = {}
-        with self._reader_lock:
-            reader = self._reader
-            if reader is None:
-                raise RuntimeError("the offsets reader is closed")
-            wanted = [TopicPartition(tp.topic, tp.partition) for tp in tps]
-            for tp in reader.committed(wanted, 10):
-                if tp.error is not None:
-                    raise RuntimeError(str(tp.error))
-                offset = tp.offset
-                if offset < 0:
-                    offset, _ = reader.get_watermark_offsets(
-                        TopicPartition(tp.topic, tp.partition), timeout=10, cached=False
-                    )
-                starts[(tp.topic, tp.partition)] = offset
-        return starts
 
 
 def _log_commit_failure(future: Future[Any]) -> None:
