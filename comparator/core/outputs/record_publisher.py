@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from comparator.core.events.invalid_event import InvalidEvent
 from comparator.core.events.response_event import ResponseEvent
@@ -80,37 +81,41 @@ class RecordPublisher:
         if not outcome.comparison.kinds:
             return
         stable, dark = outcome.stable, outcome.dark
-        if not self.sampler.allow(outcome.route, max(stable.ts_ms, dark.ts_ms)):
-            self._report(SampleDropped("rate_limited"))
-            return
-        try:
-            record = self.builder.pair_record(
+        self._sample(
+            outcome.route,
+            max(stable.ts_ms, dark.ts_ms),
+            lambda: self.builder.pair_record(
                 stable,
                 dark,
                 outcome.comparison,
                 route=outcome.route,
                 rules_digest=outcome.rules_digest,
                 wall_ms=wall_ms,
-            )
-        except RedactionError:
-            self._report(SampleDropped("redaction_failed"))
-            return
-        self._publish_sample(record)
+            ),
+        )
 
     def _orphan(self, outcome: Orphan, wall_ms: int) -> None:
-        if not self.sampler.allow(outcome.route, outcome.stream_time_ms):
-            self._report(SampleDropped("rate_limited"))
-            return
-        event = outcome.event
-        if event.compacted:
-            event = self._expand(event)
-        try:
-            record = self.builder.orphan_record(
+        def build() -> dict[str, Any]:
+            event = outcome.event
+            if event.compacted:
+                event = self._expand(event)
+            return self.builder.orphan_record(
                 Orphaned(event, outcome.missing, outcome.stream_time_ms),
                 route=outcome.route,
                 rules_digest=outcome.rules_digest,
                 wall_ms=wall_ms,
             )
+
+        self._sample(outcome.route, outcome.stream_time_ms, build)
+
+    def _sample(self, route: str, event_time_ms: int, build: Callable[[], dict[str, Any]]) -> None:
+        """A mismatch record, if the route's sample allows one at this event time and it can
+        be redacted; either way the outcome is reported."""
+        if not self.sampler.allow(route, event_time_ms):
+            self._report(SampleDropped("rate_limited"))
+            return
+        try:
+            record = build()
         except RedactionError:
             self._report(SampleDropped("redaction_failed"))
             return
