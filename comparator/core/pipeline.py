@@ -180,7 +180,6 @@ class Pipeline:
         self._labels: dict[str, str] = {}
         self._route_labels = LabelLimiter(limits.max_route_labels)
         self._field_labels = LabelLimiter(limits.max_field_labels)
-        self._wall_ms = 0
 
     # -- input -----------------------------------------------------------------------------
 
@@ -254,18 +253,10 @@ class Pipeline:
     def pending_count(self) -> int:
         return self._join.pending_count
 
-    @property
-    def forgotten_early(self) -> int:
-        return self._join.forgotten_early
-
-    def stream_time(self, partition: int) -> int | None:
-        return self._join.stream_time(partition)
-
     # -- progress --------------------------------------------------------------------------
 
     def release(self, wall_ms: int) -> int:
         """Everything aligned goes to the join; returns how many events went."""
-        self._wall_ms = wall_ms
         released = self._aligner.release()
         accept = self._accept
         for partition, item in released:
@@ -275,7 +266,6 @@ class Pipeline:
     def tick(self, wall_ms: int, still_reading: Callable[[int], bool] | None = None) -> None:
         """Lets idle partitions' stream time follow the wall clock (not those
         ``still_reading`` says have input on its way) and closes what expired."""
-        self._wall_ms = wall_ms
         results = self._join.tick(wall_ms, still_reading)
         if results:
             if self._cuts is not None:
@@ -290,7 +280,6 @@ class Pipeline:
     def close_all(self, wall_ms: int) -> None:
         """End of input: what is still buffered goes to the join (each side as far as it
         got), then every pending event closes as an orphan."""
-        self._wall_ms = wall_ms
         for partition, side in self._aligner.starved():
             self._aligner.set_caught_up(partition, side)
         self.release(wall_ms)

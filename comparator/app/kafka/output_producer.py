@@ -41,7 +41,6 @@ class OutputProducer:
         self.produced_seq = 0  # records handed to the producer so far
         self._outstanding: set[int] = set()  # their sequence numbers not yet acknowledged
         self.in_flight = 0
-        self.delivery_failures = 0
 
     def open(self, on_error: Callable[[KafkaError], None]) -> None:
         """``on_error`` hears the producer's errors (served by :meth:`poll`)."""
@@ -98,7 +97,6 @@ class OutputProducer:
         self.in_flight -= 1
         self._outstanding.discard(seq)
         if error is not None:
-            self.delivery_failures += 1
             log.error("output not delivered", extra={"fields": {"error": str(error)}})
 
     def acked_through(self, seq: int) -> bool:
@@ -122,15 +120,6 @@ class OutputProducer:
             return True
         remaining = self.producer.flush(timeout_s)
         return remaining == 0 and self.in_flight <= 0
-
-    def broker_answers(self, topic: str, timeout_s: float) -> bool:
-        if self.producer is None:
-            return True
-        try:
-            self.producer.list_topics(topic, timeout=timeout_s)
-        except Exception:
-            return False
-        return True
 
     def close(self) -> None:
         if self.producer is not None:

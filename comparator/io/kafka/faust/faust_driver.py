@@ -122,7 +122,7 @@ class FaustDriver:
         self.app = app
         self.owns_app = owns_app
         self.failure: Exception | None = None
-        self.preflight: Any = None  # mounted: called once before the first assignment
+        self.preflight: Callable[[], None] | None = None  # mounted: once, before assigning
         self._sides = {self.kafka.stable_topic, self.kafka.dark_topic}
         self._listener: DriverListener | None = None
         self._queue: queue.Queue[Fetched | _Notice] = queue.Queue()
@@ -337,7 +337,7 @@ class FaustDriver:
                 await asyncio.wait({starting}, timeout=10)
             await self.app.stop()
 
-    def _call_soon(self, call: Any) -> None:
+    def _call_soon(self, call: Callable[[], object]) -> None:
         loop = self._loop
         if loop is not None and not loop.is_closed():
             loop.call_soon_threadsafe(call)
