@@ -12,6 +12,7 @@ import pytest
 
 from tests.broker.kafka_support import (
     ENGINES,
+    WorkerSetup,
     create_topics,
     produce_lines,
     read_all,
@@ -52,6 +53,23 @@ POISON = {
 }
 
 
+def worker_evidence(setup: WorkerSetup, missing: set[str], orphans: list[dict]) -> str:
+    """What a failure needs to be understood without a rerun: which pairs, what the worker
+    counted and what it logged."""
+    summary = setup.summary_path.read_text() if setup.summary_path.exists() else "(none)"
+    log = setup.config_path.with_suffix(".log")
+    tail = log.read_text(errors="replace").splitlines()[-60:] if log.exists() else []
+    return "\n".join(
+        [
+            f"{len(missing)} pairs not compared, e.g. {sorted(missing)[:10]}",
+            f"{len(orphans)} orphans, e.g. {orphans[:3]}",
+            f"summary: {summary}",
+            "worker log (tail):",
+            *tail,
+        ]
+    )
+
+
 @pytest.mark.parametrize("engine", ENGINES)
 def test_poison_messages_neither_stop_the_worker_nor_cost_a_pair(
     kafka_bootstrap, kafka_admin, unique_topic_prefix, tmp_path, engine
@@ -78,8 +96,9 @@ def test_poison_messages_neither_stop_the_worker_nor_cost_a_pair(
     assert wait_exit(start_worker(setup, max_idle=8), timeout=300) == 0
     out = records(read_all(kafka_bootstrap, setup.mismatches))
     compared = {r["request_id"] for r in out if r["kinds"] == ["body"]}
-    assert {f"r{i}" for i in range(requests)} <= compared
-    assert not [r for r in out if r["kinds"][0].startswith("missing_")]
+    missing = {f"r{i}" for i in range(requests)} - compared
+    orphans = [r for r in out if r["kinds"][0].startswith("missing_")]
+    assert not missing and not orphans, worker_evidence(setup, missing, orphans)
 
     letters = records(read_all(kafka_bootstrap, setup.dead_letters))
     reasons = Counter(letter["reason"] for letter in letters)

@@ -37,6 +37,8 @@ FLAGS = (
     "--remote-debugging-port=0",
 )
 
+STARTUP_TIMEOUT_S = 120
+
 
 def chromium_path() -> str:
     for name in CHROMIUM_NAMES:
@@ -81,7 +83,10 @@ class HeadlessChromium:
 
     def _connect(self) -> ClientConnection:
         port_file = self.profile / "DevToolsActivePort"
-        deadline = time.monotonic() + 30
+        # generous: on a CI machine whose two cores also run the broker tests, chromium's
+        # first start has taken more than 30 s
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        targets: list[dict[str, Any]] = []
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise AssertionError(f"chromium exited: {self.log_tail()}")
@@ -99,7 +104,10 @@ class HeadlessChromium:
                     client = connect(pages[0]["webSocketDebuggerUrl"], max_size=None)
                     return client.__enter__()  # closed by close()
             time.sleep(0.1)
-        raise AssertionError(f"chromium's DevTools endpoint did not come up: {self.log_tail()}")
+        raise AssertionError(
+            f"chromium's DevTools endpoint did not offer a page in {STARTUP_TIMEOUT_S} s "
+            f"(port file written: {port_file.exists()}, targets: {targets}): {self.log_tail()}"
+        )
 
     def log_tail(self) -> str:
         self.log.flush()

@@ -108,7 +108,10 @@ class StreamAligner(Generic[T]):
             if skew and not first and ts_ms > queues.latest + skew:
                 queues.ahead_run += 1
                 if queues.ahead_run < SKEW_CONFIRM_EVENTS:
-                    ts_ms = max(queue.last_ts, queues.latest)  # keeps its place
+                    # keeps its place in its own side: not the partition's latest time, which
+                    # in a backlog can be the other side's, read far ahead (every event of
+                    # this side between the two would then reach the join late)
+                    ts_ms = queue.last_ts
                 else:
                     queues.ahead_run = 0
                     queues.latest = ts_ms
