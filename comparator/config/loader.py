@@ -250,9 +250,39 @@ def _check_semantics(document: dict[str, Any]) -> None:
     kafka = document.get("source", {}).get("kafka", {})
     if kafka.get("engine") == "faust":
         aiokafka_security(kafka.get("config", {}))  # refuses what aiokafka cannot do
+    if kafka.get("guarantee") == "exactly_once":
+        _check_exactly_once(document, kafka)
     listen = document.get("metrics", {}).get("listen")
     if listen is not None and not 0 < int(listen.rpartition(":")[2]) < 65536:
         raise ConfigError("metrics.listen", f"port out of range in {listen!r}")
+
+
+def _check_exactly_once(document: dict[str, Any], kafka: dict[str, Any]) -> None:
+    """Exactly-once outputs are Kafka transactions of the native engine (decision 0017)."""
+    if kafka.get("engine") == "faust":
+        raise ConfigError(
+            "source.kafka.guarantee",
+            "exactly_once needs engine: native (the faust engine commits through Faust's "
+            "own consumer, outside any transaction of ours)",
+        )
+    if document.get("source", {}).get("kind") == "files":
+        raise ConfigError(
+            "source.kafka.guarantee", "exactly_once applies to Kafka mode (source.kind: kafka)"
+        )
+    outputs = document.get("outputs", {})
+    for name in ("mismatches", "dead_letters"):
+        if outputs.get(name, {}).get("kind", "kafka") != "kafka":
+            raise ConfigError(
+                f"outputs.{name}.kind",
+                "exactly_once needs Kafka outputs: a file is outside the transaction",
+            )
+    for name in ("transactional.id", "transaction.timeout.ms"):
+        if name in kafka.get("config", {}):
+            raise ConfigError(
+                f"source.kafka.config.{name}",
+                "set by the comparator under exactly_once (see transactional_id and "
+                "transaction_timeout_ms)",
+            )
 
 
 def _describe(error: jsonschema.ValidationError) -> str:

@@ -38,6 +38,10 @@ class KafkaSourceConfig:
     dark_topic: str = "responses.dark"
     config: dict[str, Any] = field(default_factory=dict)
     engine: Literal["native", "faust"] = "native"
+    guarantee: Literal["at_least_once", "exactly_once"] = "at_least_once"
+    commit_interval_ms: int = 1000
+    transactional_id: str | None = None
+    transaction_timeout_ms: int = 60_000
 
 
 @dataclass(frozen=True, slots=True)

@@ -114,11 +114,16 @@ def produce_lines(
     return count
 
 
-def read_all(bootstrap: str, topic: str, *, timeout_s: float = 60.0) -> list[bytes]:
+def read_all(
+    bootstrap: str, topic: str, *, timeout_s: float = 60.0, isolation: str = "read_committed"
+) -> list[bytes]:
     """Every message of a topic (all partitions) up to each partition's end as of now.
 
     Reads by assignment up to the high watermarks taken at the start, so a slow fetch on a
-    loaded machine cannot end the read early (an idle timeout could)."""
+    loaded machine cannot end the read early (an idle timeout could). A partition is done when
+    the read position reaches its end: in a transactional topic the last offsets are commit
+    markers, never delivered, and ``read_committed`` (librdkafka's default) waits there until
+    an open transaction ends."""
     from confluent_kafka import TopicPartition
 
     consumer = Consumer(
@@ -126,6 +131,7 @@ def read_all(bootstrap: str, topic: str, *, timeout_s: float = 60.0) -> list[byt
             "bootstrap.servers": bootstrap,
             "group.id": f"reader-{time.monotonic_ns()}",
             "enable.auto.commit": False,
+            "isolation.level": isolation,
         }
     )
     try:
@@ -152,8 +158,10 @@ def read_all(bootstrap: str, topic: str, *, timeout_s: float = 60.0) -> list[byt
                 partition = message.partition()
                 if partition in remaining and message.offset() < remaining[partition]:
                     values.append(message.value())
-                    if message.offset() + 1 >= remaining[partition]:
-                        del remaining[partition]
+            positions = consumer.position([TopicPartition(topic, p) for p in remaining])
+            for tp in positions:
+                if tp.offset >= remaining[tp.partition]:
+                    del remaining[tp.partition]
         return values
     finally:
         consumer.close()
@@ -182,6 +190,7 @@ def write_kafka_config(
     sampling: int = 1_000_000,
     name: str = "worker",
     engine: str = "native",
+    kafka: dict[str, Any] | None = None,
 ) -> WorkerSetup:
     port = free_port()
     setup = WorkerSetup(
@@ -218,6 +227,7 @@ def write_kafka_config(
         document["limits"] = limits
     if engine != "native":
         document["source"]["kafka"]["engine"] = engine
+    document["source"]["kafka"].update(kafka or {})
     setup.config_path.write_text(yaml.safe_dump(document))
     return setup
 

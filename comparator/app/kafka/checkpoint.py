@@ -16,9 +16,8 @@ A revocation or the shutdown commits at once (:meth:`Checkpoint.commit_now`), wa
 acknowledgements. After a crash, pairs between the committed offsets and the crash point are
 compared again; their records are keyed and deterministic, so replays are recognisable.
 
-Exactly-once outputs would be a second kind of checkpoint (:class:`Checkpointing`) with the
-same entry points: produce in a transaction, send the cut with ``send_offsets_to_transaction``,
-commit it.
+Exactly-once outputs are the second kind of checkpoint (:class:`Checkpointing`), with the same
+entry points: ``transactional_checkpoint.py``.
 """
 
 from __future__ import annotations
@@ -41,13 +40,25 @@ class Checkpointing(Protocol):
     """What the run loop asks of a checkpoint, whatever its delivery guarantee."""
 
     def periodic(self) -> None:
-        """Every ``commit_interval_s``; must not block the loop."""
+        """Every ``commit_interval_s``."""
 
     def commit_now(self, partitions: set[int] | None = None) -> bool:
         """Revocation (``partitions``) or shutdown (all): commit what is safe, waiting."""
 
-    def forget(self) -> None:
-        """Partitions changed hands."""
+    def forget(self, partitions: set[int]) -> None:
+        """``partitions`` changed hands (revoked, after :meth:`commit_now`, or lost)."""
+
+
+def take_cut(
+    pipeline: Pipeline, progress: InputProgress, partitions: set[int] | None = None
+) -> dict[PartitionKey, int]:
+    """Per partition read (of ``partitions``, or all), the pipeline's commit cut from each
+    topic's offset after the last one read."""
+    offsets: dict[PartitionKey, int] = {}
+    for number, next_offsets in progress.next_offsets(partitions).items():
+        for topic, offset in pipeline.commit_cut(number, next_offsets).items():
+            offsets[(topic, number)] = offset
+    return offsets
 
 
 class Checkpoint:
@@ -67,13 +78,8 @@ class Checkpoint:
         self._taken: tuple[dict[PartitionKey, int], int] | None = None  # cut, last seq
 
     def cut(self, partitions: set[int] | None = None) -> dict[PartitionKey, int]:
-        """Step 3: per partition read (of ``partitions``, or all), the pipeline's commit cut
-        from each topic's offset after the last one read."""
-        offsets: dict[PartitionKey, int] = {}
-        for number, next_offsets in self.progress.next_offsets(partitions).items():
-            for topic, offset in self.pipeline.commit_cut(number, next_offsets).items():
-                offsets[(topic, number)] = offset
-        return offsets
+        """Step 3 (:func:`take_cut`)."""
+        return take_cut(self.pipeline, self.progress, partitions)
 
     def periodic(self) -> None:
         """Commits the cut taken at the previous call if its records are all acknowledged
@@ -104,6 +110,6 @@ class Checkpoint:
         self.state.commits += 1
         return True
 
-    def forget(self) -> None:
+    def forget(self, partitions: set[int]) -> None:
         """Partitions changed hands: a cut taken before may name partitions no longer ours."""
         self._taken = None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from functools import partial
+from typing import Protocol
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
@@ -22,6 +23,20 @@ from comparator.io.files.jsonl_sink import JsonlSink, open_file_sink
 from comparator.io.kafka.client_settings import producer_settings
 
 log = logging.getLogger("comparator.kafka")
+
+
+class RecordOutputs(Protocol):
+    """What the run loop asks of its outputs, whatever the delivery guarantee."""
+
+    on_refused: Callable[[Output], None] | None
+
+    def open(self, on_error: Callable[[KafkaError], None]) -> None: ...
+
+    def send(self, emission: Emission) -> None: ...
+
+    def poll(self) -> None: ...
+
+    def close(self) -> None: ...
 
 
 class OutputProducer:
@@ -63,32 +78,14 @@ class OutputProducer:
             self.on_refused(emission.output)
 
     def _produce(self, topic: str, emission: Emission) -> bool:
-        """Hands one record to the producer (waiting while its queue is full), tracked until
-        the broker acknowledges it. False if the producer refused it outright (larger than
-        ``message.max.bytes``): it is dropped and counted, never retried for ever."""
+        """Hands one record to the producer, tracked until the broker acknowledges it. False
+        if the producer refused it outright: it is dropped and counted."""
         producer = self.producer
         assert producer is not None
         self.produced_seq += 1
         seq = self.produced_seq
-        on_delivery = partial(self._on_delivery, seq)
-        while True:
-            try:
-                producer.produce(topic, emission.value, emission.key, on_delivery=on_delivery)
-                break
-            except BufferError:
-                producer.poll(0.1)  # local queue full: wait for deliveries
-            except KafkaException as exc:
-                log.warning(
-                    "output record refused by the producer; dropped and counted",
-                    extra={
-                        "fields": {
-                            "output": emission.output,
-                            "bytes": len(emission.value),
-                            "error": str(exc),
-                        }
-                    },
-                )
-                return False
+        if not produce_record(producer, topic, emission, partial(self._on_delivery, seq)):
+            return False
         self.in_flight += 1
         self._outstanding.add(seq)
         return True
@@ -126,3 +123,32 @@ class OutputProducer:
             self.producer.flush(10.0)
         for sink in self.file_sinks.values():
             sink.close()
+
+
+def produce_record(
+    producer: Producer,
+    topic: str,
+    emission: Emission,
+    on_delivery: Callable[[KafkaError | None, Message], None],
+) -> bool:
+    """Hands one record to ``producer``, waiting while its local queue is full. False if the
+    producer refused it outright (larger than ``message.max.bytes``): the caller drops and
+    counts it, never retries it for ever."""
+    while True:
+        try:
+            producer.produce(topic, emission.value, emission.key, on_delivery=on_delivery)
+            return True
+        except BufferError:
+            producer.poll(0.1)  # local queue full: wait for deliveries
+        except KafkaException as exc:
+            log.warning(
+                "output record refused by the producer; dropped and counted",
+                extra={
+                    "fields": {
+                        "output": emission.output,
+                        "bytes": len(emission.value),
+                        "error": str(exc),
+                    }
+                },
+            )
+            return False

@@ -27,7 +27,7 @@ from comparator.app.gc_tuning import tune_gc_for_streaming
 from comparator.app.kafka.checkpoint import Checkpoint, Checkpointing
 from comparator.app.kafka.idle_stop import IdleStop
 from comparator.app.kafka.input_progress import READING_HOLD_LIMIT_S, InputProgress
-from comparator.app.kafka.output_producer import OutputProducer
+from comparator.app.kafka.output_producer import OutputProducer, RecordOutputs
 from comparator.app.kafka.worker_state import WorkerFailed, WorkerState
 from comparator.config.settings import KafkaSourceConfig
 from comparator.core.events.response_event import Side, SourcePosition
@@ -36,6 +36,9 @@ from comparator.io.kafka.confluent_driver import is_outage
 from comparator.io.kafka.input_driver import Fetched, InputDriver, InputRecord, PartitionKey
 
 log = logging.getLogger("comparator.kafka")
+
+# Builds a run loop's checkpoint from its parts (pipeline, progress, outputs, driver, state).
+CheckpointFactory = Callable[["RunLoop"], Checkpointing]
 
 BATCH_SIZE = 1000
 POLL_TIMEOUT_S = 0.1
@@ -47,27 +50,33 @@ class RunLoop:
         kafka: KafkaSourceConfig,
         pipeline: Pipeline,
         driver: InputDriver,
-        outputs: OutputProducer,
+        outputs: RecordOutputs,
         *,
+        checkpoint: CheckpointFactory | None = None,
         input_partitions: int = 0,
-        commit_interval_s: float = 1.0,
         on_second: Callable[[RunLoop], None] | None = None,
     ) -> None:
+        """``checkpoint`` builds the checkpoint from the loop's parts (default: at-least-once,
+        :class:`Checkpoint`, which needs an :class:`OutputProducer`)."""
         self.kafka = kafka
         self.pipeline = pipeline
         self.driver = driver
         self.outputs = outputs
         self.input_partitions = input_partitions  # per input topic (from the preflight)
-        self.commit_interval_s = commit_interval_s
+        self.commit_interval_s = kafka.commit_interval_ms / 1000
         self.on_second = on_second
         self.state = WorkerState()
         self.close_abandoned = False
         self._stop = threading.Event()
         self.sides: dict[str, Side] = {kafka.stable_topic: "stable", kafka.dark_topic: "dark"}
         self.progress = InputProgress(driver, self.sides)
-        self.checkpoint: Checkpointing = Checkpoint(
-            pipeline, self.progress, outputs, driver, self.state
-        )
+        if checkpoint is None:
+            assert isinstance(outputs, OutputProducer)
+            self.checkpoint: Checkpointing = Checkpoint(
+                pipeline, self.progress, outputs, driver, self.state
+            )
+        else:
+            self.checkpoint = checkpoint(self)
         outputs.on_refused = pipeline.output_refused
 
     def stop(self) -> None:
@@ -242,7 +251,7 @@ class RunLoop:
             self.driver.resume(paused)
         dropped = sum(self.pipeline.drop_partition(number) for number in sorted(numbers))
         self.progress.forget(keys)
-        self.checkpoint.forget()
+        self.checkpoint.forget(numbers)
         self.state.assigned = max(0, self.state.assigned - len(keys))
         log.info(
             f"partitions {why}",

@@ -13,8 +13,11 @@ from typing import TYPE_CHECKING, Any, cast
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
 
+from comparator.app.kafka.checkpoint import Checkpointing
 from comparator.app.kafka.output_producer import OutputProducer
 from comparator.app.kafka.run_loop import RunLoop
+from comparator.app.kafka.transactional_checkpoint import TransactionalCheckpoint
+from comparator.app.kafka.transactional_outputs import TransactionalOutputs
 from comparator.app.ops.json_logging import OutcomeLog, configure_logging
 from comparator.app.ops.ops_server import OpsServer
 from comparator.config.settings import Config
@@ -39,8 +42,13 @@ def build_worker(
     align_buffer_limit: int | None = None,
     compare: PairCompare | None = None,
 ) -> RunLoop:
-    """The run loop of ``config``'s engine, with its pipeline, driver and outputs."""
-    outputs = OutputProducer(config)
+    """The run loop of ``config``'s engine, with its pipeline, driver, outputs and the
+    checkpoint of its delivery guarantee."""
+    outputs: OutputProducer | TransactionalOutputs
+    if config.source.kafka.guarantee == "exactly_once":
+        outputs = TransactionalOutputs(config)
+    else:
+        outputs = OutputProducer(config)
     extra: dict[str, Any] = {}
     if align_buffer_limit is not None:
         extra["align_buffer_limit"] = align_buffer_limit
@@ -63,6 +71,28 @@ def build_worker(
         driver = FaustDriver(config, faust_app(config), owns_app=True)
     else:
         driver = ConfluentDriver(config.source.kafka)
+    if isinstance(outputs, TransactionalOutputs):
+        assert isinstance(driver, ConfluentDriver)  # the config loader refuses faust
+        transactional, native = outputs, driver
+
+        def checkpoint(loop: RunLoop) -> Checkpointing:
+            return TransactionalCheckpoint(
+                loop.pipeline,
+                loop.progress,
+                transactional,
+                native,
+                loop.state,
+                registry=loop.pipeline.metrics.registry,
+            )
+
+        return RunLoop(
+            config.source.kafka,
+            pipeline,
+            driver,
+            outputs,
+            checkpoint=checkpoint,
+            on_second=on_second,
+        )
     return RunLoop(config.source.kafka, pipeline, driver, outputs, on_second=on_second)
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from comparator.core.events.invalid_event import InvalidEvent
-from comparator.core.events.response_event import ResponseEvent
+from comparator.core.events.response_event import ResponseEvent, SourcePosition
 from comparator.core.join.join_result import Orphaned
 from comparator.core.outcomes import (
     DEAD_LETTER_PUBLISHED,
@@ -34,11 +34,14 @@ from comparator.core.redact import RedactionError
 
 @dataclass(slots=True, frozen=True)
 class Emission:
-    """One record to publish: to the mismatch output or the dead-letter output."""
+    """One record to publish: to the mismatch output or the dead-letter output. ``sources``:
+    where the input events it was made from were read (an exactly-once checkpoint publishes
+    it only once the committed offsets are past all of them)."""
 
     output: Output
     key: bytes
     value: bytes
+    sources: tuple[SourcePosition, ...] = ()
 
 
 Send = Callable[[Emission], None]
@@ -84,6 +87,7 @@ class RecordPublisher:
         self._sample(
             outcome.route,
             max(stable.ts_ms, dark.ts_ms),
+            _positions(stable.position, dark.position),
             lambda: self.builder.pair_record(
                 stable,
                 dark,
@@ -106,9 +110,17 @@ class RecordPublisher:
                 wall_ms=wall_ms,
             )
 
-        self._sample(outcome.route, outcome.stream_time_ms, build)
+        self._sample(
+            outcome.route, outcome.stream_time_ms, _positions(outcome.event.position), build
+        )
 
-    def _sample(self, route: str, event_time_ms: int, build: Callable[[], dict[str, Any]]) -> None:
+    def _sample(
+        self,
+        route: str,
+        event_time_ms: int,
+        sources: tuple[SourcePosition, ...],
+        build: Callable[[], dict[str, Any]],
+    ) -> None:
         """A mismatch record, if the route's sample allows one at this event time and it can
         be redacted; either way the outcome is reported."""
         if not self.sampler.allow(route, event_time_ms):
@@ -119,12 +131,9 @@ class RecordPublisher:
         except RedactionError:
             self._report(SampleDropped("redaction_failed"))
             return
-        self._publish_sample(record)
-
-    def _publish_sample(self, record: dict[str, object]) -> None:
         value = encode_record(record)
         self._report(SAMPLE_PUBLISHED)
-        self._send(Emission("mismatches", str(record["request_id"]).encode(), value))
+        self._send(Emission("mismatches", str(record["request_id"]).encode(), value, sources))
 
     def _dead_letter(self, invalid: InvalidEvent, wall_ms: int) -> None:
         try:
@@ -135,7 +144,7 @@ class RecordPublisher:
         value = encode_record(record)
         key = record.get("source", {}).get("name", invalid.side).encode()
         self._report(DEAD_LETTER_PUBLISHED)
-        self._send(Emission("dead_letters", key, value))
+        self._send(Emission("dead_letters", key, value, _positions(invalid.position)))
 
     def _fallback_dead_letter(self, failed: Failed, wall_ms: int) -> None:
         """The dead letter of a message whose handling failed: built from its raw bytes by a
@@ -153,4 +162,8 @@ class RecordPublisher:
         )
         source = event.position.source if event.position is not None else event.side
         self._report(DEAD_LETTER_PUBLISHED)
-        self._send(Emission("dead_letters", source.encode(), value))
+        self._send(Emission("dead_letters", source.encode(), value, _positions(event.position)))
+
+
+def _positions(*positions: SourcePosition | None) -> tuple[SourcePosition, ...]:
+    return tuple(position for position in positions if position is not None)

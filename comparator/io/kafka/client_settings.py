@@ -61,3 +61,17 @@ def producer_settings(kafka: KafkaSourceConfig, error_cb: Any = None) -> dict[st
     settings.update(common_settings(kafka, error_cb))
     settings.update(_PRODUCER_FIXED)
     return settings
+
+
+def transactional_producer_settings(
+    kafka: KafkaSourceConfig, transactional_id: str, error_cb: Any = None
+) -> dict[str, Any]:
+    """The exactly-once producer: transactional (idempotent by implication). Its records are
+    bounded by the transaction timeout, not by ``message.timeout.ms=0``: librdkafka derives
+    the message timeout from it, and a record that cannot be delivered aborts the transaction
+    with the input offsets it carried, so nothing committed depends on it."""
+    settings = producer_settings(kafka, error_cb)
+    del settings["message.timeout.ms"]
+    settings["transactional.id"] = transactional_id
+    settings["transaction.timeout.ms"] = kafka.transaction_timeout_ms
+    return settings

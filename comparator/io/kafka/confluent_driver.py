@@ -154,6 +154,14 @@ class ConfluentDriver:
             return False
         return True
 
+    def group_metadata(self) -> object:
+        """The consumer's group generation, for ``send_offsets_to_transaction``: the broker
+        refuses offsets sent under a generation the group has left behind (KIP-447), which is
+        what fences a worker that lost its partitions while it was stopped."""
+        consumer = self.consumer
+        assert consumer is not None
+        return consumer.consumer_group_metadata()
+
     def broker_answers(self, timeout_s: float) -> bool:
         consumer = self.consumer
         if consumer is None:

@@ -34,6 +34,8 @@ def reader_settings(kafka: KafkaSourceConfig) -> dict[str, Any]:
             "enable.partition.eof": True,
             "auto.offset.reset": "earliest",
             "fetch.wait.max.ms": 100,
+            # records of aborted transactions (exactly_once outputs) are not records
+            "isolation.level": "read_committed",
         }
     )
     return settings
