@@ -222,3 +222,45 @@ def _explore_topic(topic_args: tuple[str, ...]) -> str:
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(20) == 0
+
+
+def test_inspect_reads_only_the_committed_records_of_an_exactly_once_topic(
+    kafka_bootstrap: str,
+    kafka_admin: Any,
+    unique_topic_prefix: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Under ``guarantee: exactly_once`` the mismatch topic holds transactions, some aborted
+    (a crash, a fenced worker), and ends with commit markers that are never delivered: the
+    tools show the committed records only, and still finish."""
+    from confluent_kafka import Producer
+
+    monkeypatch.setenv("COMPARATOR_REDACTION_KEY", REDACTION_KEY)
+    corpus = write_corpus(tmp_path / "corpus")
+    run_files(load_config(corpus.config), redaction_key=REDACTION_KEY.encode())
+    lines = (corpus.directory / "out" / "mismatches.jsonl").read_bytes().splitlines()
+    topic = f"{unique_topic_prefix}mismatches"
+    create_topics(kafka_admin, [topic], 1)
+    producer = Producer(
+        {"bootstrap.servers": kafka_bootstrap, "transactional.id": f"{unique_topic_prefix}tx"}
+    )
+    producer.init_transactions(30)
+    batches = [(lines[:30], True), (lines[30:50], False), (lines[50:], True)]
+    for batch, commit in batches:
+        producer.begin_transaction()
+        for line in batch:
+            producer.produce(topic, line, json.loads(line)["request_id"].encode())
+        if commit:
+            producer.commit_transaction(30)
+        else:
+            producer.flush(30)  # written to the log, then aborted
+            producer.abort_transaction(30)
+    committed = [json.loads(x)["request_id"] for b, c in batches if c for x in b]
+    del producer  # its connections close now, not after the session's broker has stopped
+
+    topic_args = ("--topic", topic, "--bootstrap-servers", kafka_bootstrap)
+    shown = invoke("inspect", *topic_args, "--json", "--limit", "1000").stdout
+    assert sorted(json.loads(line)["request_id"] for line in shown.splitlines()) == sorted(
+        committed
+    )

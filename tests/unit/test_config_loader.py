@@ -524,3 +524,58 @@ def test_too_short_key_is_refused(monkeypatch, required):
         redaction_key_from_env("CMP_TEST_KEY", required=required)
     assert info.value.key == "redaction.key_env"
     assert "$CMP_TEST_KEY" in info.value.problem and "too short" in info.value.problem
+
+
+# -- exactly-once outputs ----------------------------------------------------------------------
+
+
+def eos_doc(**kafka: Any) -> dict[str, Any]:
+    return {"source": {"kind": "kafka", "kafka": {"guarantee": "exactly_once", **kafka}}}
+
+
+def test_exactly_once_is_read_with_its_settings():
+    config = parse_config(
+        eos_doc(transactional_id="pod-0", commit_interval_ms=100, transaction_timeout_ms=5000)
+    )
+    kafka = config.source.kafka
+    assert (kafka.guarantee, kafka.transactional_id) == ("exactly_once", "pod-0")
+    assert (kafka.commit_interval_ms, kafka.transaction_timeout_ms) == (100, 5000)
+    assert parse_config({}).source.kafka.guarantee == "at_least_once"
+
+
+@pytest.mark.parametrize(
+    ("document", "key", "words"),
+    [
+        (eos_doc(engine="faust"), "source.kafka.guarantee", ("engine: native",)),
+        (
+            {**eos_doc(), "outputs": {"mismatches": {"kind": "file", "path": "m.jsonl"}}},
+            "outputs.mismatches.kind",
+            ("Kafka outputs",),
+        ),
+        (
+            {**eos_doc(), "outputs": {"dead_letters": {"kind": "file", "path": "d.jsonl"}}},
+            "outputs.dead_letters.kind",
+            ("Kafka outputs",),
+        ),
+        (
+            {
+                "source": {
+                    "kind": "files",
+                    "files": {"stable": "s", "dark": "d"},
+                    "kafka": {"guarantee": "exactly_once"},
+                }
+            },
+            "source.kafka.guarantee",
+            ("Kafka mode",),
+        ),
+        (
+            eos_doc(config={"transactional.id": "x"}),
+            "source.kafka.config.transactional.id",
+            ("transactional_id",),
+        ),
+        (eos_doc(guarantee="exactly-once"), "source.kafka.guarantee", ("'exactly-once'",)),
+        (eos_doc(commit_interval_ms=0), "source.kafka.commit_interval_ms", ("10",)),
+    ],
+)
+def test_exactly_once_refuses_what_it_cannot_guarantee(document, key, words):
+    assert_names(refuse(document), key, *words)
