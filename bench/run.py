@@ -33,6 +33,7 @@ import time
 import tracemalloc
 import uuid
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.backlog import Backlog, fill
 from bench.file_throughput import write_corpus
+from bench.guarantees import GUARANTEE_RUNS, guarantee_rows, guarantee_settings, measure_visibility
 from bench.kafka_io import (
     create_topics,
     produce,
@@ -77,10 +79,17 @@ def workload_messages(requests: int, side: str, seed: int = 7) -> list[tuple[byt
 
 
 def kafka_config(
-    bootstrap: str, prefix: str, group: str, rules: dict[str, Any] = WORKLOAD_RULES
+    bootstrap: str,
+    prefix: str,
+    group: str,
+    rules: dict[str, Any] = WORKLOAD_RULES,
+    kafka: dict[str, Any] | None = None,
+    records_per_minute: int = 60,
 ) -> Config:
+    """``kafka``: more ``source.kafka`` keys (the delivery guarantee, the commit interval)."""
     return parse_config(
         {
+            "sampling": {"max_records_per_route_per_minute": records_per_minute},
             "source": {
                 "kind": "kafka",
                 "kafka": {
@@ -88,6 +97,7 @@ def kafka_config(
                     "group_id": group,
                     "stable_topic": f"{prefix}stable",
                     "dark_topic": f"{prefix}dark",
+                    **(kafka or {}),
                 },
             },
             "join": {"window_ms": 30000, "grace_ms": 5000, "idle_close_ms": 10000},
@@ -437,13 +447,40 @@ def _engine_measurement(what: str, engine: str, arguments: dict[str, Any], out: 
     """Runs in a spawned child: one measurement of one engine, then the child's peak RSS
     (VmHWM: ru_maxrss would carry the parent's peak over the fork and exec)."""
     if what in ("throughput", "catchup"):
-        config = kafka_config(arguments["bootstrap"], arguments["prefix"], arguments["group"])
+        config = kafka_config(
+            arguments["bootstrap"],
+            arguments["prefix"],
+            arguments["group"],
+            kafka=arguments.get("kafka"),
+        )
         if what == "catchup":  # the backlog's events have no rules to apply
             config = kafka_config(
                 arguments["bootstrap"], arguments["prefix"], arguments["group"], rules={}
             )
         result = run_worker(
             config, compare_pair, arguments["pairs"], engine=engine, events=arguments["events"]
+        )
+    elif what == "visibility":  # no rules: every pair mismatches (trace ids), one record each
+        config = kafka_config(
+            arguments["bootstrap"],
+            arguments["prefix"],
+            f"{arguments['prefix']}group",
+            rules={},
+            kafka=arguments["kafka"],
+            records_per_minute=10_000_000,  # a record for every pair: none sampled away
+        )
+        worker = make_worker(config, compare_pair, "native")
+        result = measure_visibility(
+            worker,
+            config,
+            partial(
+                live_producer,
+                arguments["bootstrap"],
+                arguments["prefix"],
+                arguments["rate"],
+                arguments["seconds"],
+            ),
+            warmup_s=WARMUP_S,
         )
     else:
         result = measure_latency(
@@ -501,6 +538,13 @@ def main() -> None:
         default=None,
         help="events/s for the latency measurement (default: half of ours)",
     )
+    parser.add_argument(
+        "--visibility-rate",
+        type=float,
+        default=1000.0,
+        help="events/s for the record-visibility rows (at-least-once vs exactly-once)",
+    )
+    parser.add_argument("--visibility-seconds", type=float, default=10.0)
     parser.add_argument(
         "--faust",
         action="store_true",
@@ -587,6 +631,7 @@ def main() -> None:
             for engine in ("native", "faust"):
                 print(f"latency of the {engine} engine at the common rate ...", flush=True)
                 results[f"{engine}_common_latency"] = latency(engine, f"{engine}-common", rate / 2)
+        results["guarantees"] = measure_guarantees(args, prefix, common)
     finally:
         if broker_env is not None:
             stop_local_broker(broker_env)
@@ -615,8 +660,48 @@ def main() -> None:
         for name in ("ours", "faust", "naive", "catchup", "faust_catchup")
         if name in results and results[name]["lost"]
     }
+    for row in results.get("guarantees", []):
+        if row["lost"]:
+            lost[f"{row['guarantee']}-{row['commit_interval_ms']}ms"] = row["lost"]
     if lost:
         raise SystemExit(f"FAILED: pairs lost (every pair must be compared): {lost}")
+
+
+def measure_guarantees(
+    args: argparse.Namespace, prefix: str, common: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Each delivery guarantee at each commit interval: end-to-end throughput on the main
+    workload, and how long a mismatch record takes from the second event's production to a
+    ``read_committed`` reader (live traffic in which every pair mismatches)."""
+    rows: list[dict[str, Any]] = []
+    for guarantee, interval_ms in GUARANTEE_RUNS:
+        name = f"{guarantee}-{interval_ms}"
+        settings = guarantee_settings(guarantee, interval_ms, f"{prefix}{name}")
+        print(f"{guarantee}, commit every {interval_ms} ms ...", flush=True)
+        throughput = in_child(
+            "throughput", "native", group=f"{prefix}{name}", kafka=settings, **common
+        )
+        topics = [f"{prefix}vis-{name}-stable", f"{prefix}vis-{name}-dark"]
+        create_topics(args.bootstrap, topics, args.partitions)
+        visibility = in_child(
+            "visibility",
+            "native",
+            bootstrap=args.bootstrap,
+            prefix=f"{prefix}vis-{name}-",
+            rate=args.visibility_rate,
+            seconds=args.visibility_seconds,
+            kafka=settings,
+        )
+        rows.append(
+            {
+                "guarantee": guarantee,
+                "commit_interval_ms": interval_ms,
+                "events_per_second": throughput["events_per_second"],
+                "lost": throughput["lost"],
+                "visibility": visibility,
+            }
+        )
+    return rows
 
 
 def print_table(r: dict[str, Any]) -> None:
@@ -693,6 +778,7 @@ def print_table(r: dict[str, Any]) -> None:
                 "each engine in a process of its own",
             )
         )
+    rows += guarantee_rows(r.get("guarantees", []), r["ours"]["events_per_second"])
     width = max(len(a) for a, _, _ in rows)
     print(
         f"\n{r['events']:,} events of ~{r['mean_event_bytes']} B, {r['partitions']} partitions, "

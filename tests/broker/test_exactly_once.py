@@ -252,3 +252,29 @@ def test_the_broker_refuses_a_transaction_sent_under_a_stale_generation(
     assert [r["request_id"] for r in records(read_all(kafka_bootstrap, setup.mismatches))] == ["r1"]
     old.close()
     heir.close()
+
+
+def test_a_second_worker_with_the_same_transactional_id_fences_the_first(
+    kafka_bootstrap, kafka_admin, unique_topic_prefix, tmp_path
+):
+    """Two instances configured with one ``transactional_id`` (a copied config): the newer
+    one's producer fences the older's, whose next transaction fails for good. The older
+    worker stops with exit 1 and says why; the records are still each published once."""
+    first_setup = eos_setup(tmp_path, kafka_bootstrap, unique_topic_prefix, "twin-a")
+    second_setup = eos_setup(
+        tmp_path,
+        kafka_bootstrap,
+        unique_topic_prefix,
+        "twin-b",
+        transactional_id=f"{unique_topic_prefix}twin-a",
+    )
+    create_topics(kafka_admin, [first_setup.stable, first_setup.dark], partitions=PARTITIONS)
+    traffic = Traffic(kafka_bootstrap, first_setup, 30_000, seed=31)
+
+    first = start_worker(first_setup, max_idle=15)
+    wait_until(lambda: started_committing(kafka_bootstrap, first_setup), 60, "a transaction")
+    second = start_worker(second_setup, max_idle=15)
+    assert wait_exit(first, timeout=120) == 1
+    assert "failed for good" in log_of(first_setup)
+    assert wait_exit(second, timeout=240) == 0
+    traffic.assert_exactly_once(kafka_bootstrap, first_setup)

@@ -75,8 +75,10 @@ class FakeTransactionalProducer:
         self._open = None
 
     def abort_transaction(self, timeout: float) -> None:
+        if self.failures.get("abort") is None or self.failures["abort"].code() != KafkaError._STATE:
+            # (an abort that timed out goes on in the background, as librdkafka's does)
+            self._open, self._pending = None, []
         self._call("abort")
-        self._open, self._pending = None, []
 
     def poll(self, timeout: float = 0) -> int:
         return 0
@@ -156,6 +158,12 @@ def read(w: RunLoop, side: str, offset: int, rid: str, ts: int, body: int = 1) -
     w.pipeline.release(0)
 
 
+def mismatching_pair(w: RunLoop, offset: int, rid: str, ts: int) -> None:
+    """Both events of ``rid`` at ``offset`` of each topic, with different bodies (a record)."""
+    read(w, "stable", offset, rid, ts=ts)
+    read(w, "dark", offset, rid, ts=ts, body=2)
+
+
 def test_a_pair_is_published_only_once_the_offsets_pass_both_of_its_events():
     w, producer, checkpoint, _ = build()
     read(w, "stable", 0, "pending", ts=100)  # its partner is not here yet
@@ -177,8 +185,7 @@ def test_a_pair_is_published_only_once_the_offsets_pass_both_of_its_events():
 
 def test_an_abortable_error_aborts_and_the_records_go_in_the_next_transaction_once():
     w, producer, checkpoint, _ = build()
-    read(w, "stable", 0, "a", ts=100)
-    read(w, "dark", 0, "a", ts=100, body=2)
+    mismatching_pair(w, 0, "a", ts=100)
     # the group moved on while this worker was stopped (KIP-447 fencing)
     producer.failures["send_offsets"] = KafkaError(
         KafkaError.ILLEGAL_GENERATION, "stale generation", txn_requires_abort=True
@@ -193,8 +200,7 @@ def test_an_abortable_error_aborts_and_the_records_go_in_the_next_transaction_on
 
 def test_partitions_lost_after_an_abort_publish_nothing_more():
     w, producer, checkpoint, _ = build()
-    read(w, "stable", 0, "a", ts=100)
-    read(w, "dark", 0, "a", ts=100, body=2)
+    mismatching_pair(w, 0, "a", ts=100)
     producer.failures["send_offsets"] = KafkaError(
         KafkaError.UNKNOWN_MEMBER_ID, "fenced", txn_requires_abort=True
     )
@@ -208,8 +214,7 @@ def test_partitions_lost_after_an_abort_publish_nothing_more():
 
 def test_a_commit_that_times_out_is_retried_without_producing_again():
     w, producer, checkpoint, _ = build()
-    read(w, "stable", 0, "a", ts=100)
-    read(w, "dark", 0, "a", ts=100, body=2)
+    mismatching_pair(w, 0, "a", ts=100)
     producer.failures["commit"] = KafkaError(KafkaError._TIMED_OUT, "timed out", retriable=True)
     checkpoint.periodic()
     assert producer.visible == []
@@ -220,8 +225,7 @@ def test_a_commit_that_times_out_is_retried_without_producing_again():
 
 def test_a_fatal_error_stops_the_worker_and_commits_nothing_more():
     w, producer, checkpoint, _ = build()
-    read(w, "stable", 0, "a", ts=100)
-    read(w, "dark", 0, "a", ts=100, body=2)
+    mismatching_pair(w, 0, "a", ts=100)
     producer.failures["commit"] = KafkaError(
         KafkaError._FENCED, "another producer has this transactional id", fatal=True
     )
@@ -234,10 +238,8 @@ def test_a_fatal_error_stops_the_worker_and_commits_nothing_more():
 
 def test_a_record_the_broker_refuses_for_good_is_dropped_and_counted_not_retried_for_ever():
     w, producer, checkpoint, refused = build()
-    read(w, "stable", 0, "big", ts=100)
-    read(w, "dark", 0, "big", ts=100, body=2)
-    read(w, "stable", 1, "small", ts=110)
-    read(w, "dark", 1, "small", ts=110, body=2)
+    mismatching_pair(w, 0, "big", ts=100)
+    mismatching_pair(w, 1, "small", ts=110)
     producer.delivery_errors[b"big"] = KafkaError(KafkaError.MSG_SIZE_TOO_LARGE)
     checkpoint.periodic()  # aborted: one record of it was refused
     assert refused == ["mismatches"]
@@ -255,3 +257,28 @@ def test_revocation_commits_then_forgets_the_partitions_records():
     assert producer.committed_offsets == [{("s", 0): 0, ("d", 0): 0}]
     assert producer.visible == []  # above the cut: the next owner makes it again
     assert checkpoint.outputs.held.count == 0
+
+
+def test_an_abort_of_no_open_transaction_does_not_block_every_later_one():
+    """librdkafka answers _STATE when there is nothing to abort: the checkpoint goes on
+    instead of trying to abort before every transaction for ever."""
+    w, producer, checkpoint, _ = build()
+    mismatching_pair(w, 0, "a", ts=100)
+    producer.failures["send_offsets"] = KafkaError(
+        KafkaError.COORDINATOR_NOT_AVAILABLE, "moving", retriable=True
+    )
+    producer.failures["abort"] = KafkaError(KafkaError._TIMED_OUT, "timed out", retriable=True)
+    checkpoint.periodic()  # aborting timed out: the next checkpoint aborts first
+    producer.failures["abort"] = KafkaError(KafkaError._STATE, "no transaction in progress")
+    checkpoint.periodic()
+    assert producer.visible == [("m", b"a")]
+
+
+def test_begin_refused_because_a_transaction_is_open_aborts_it_next_time():
+    w, producer, checkpoint, _ = build()
+    mismatching_pair(w, 0, "a", ts=100)
+    producer.failures["begin"] = KafkaError(KafkaError._STATE, "a transaction is in progress")
+    checkpoint.periodic()
+    checkpoint.periodic()
+    assert producer.calls[-4:] == ["abort", "begin", "send_offsets", "commit"]
+    assert producer.visible == [("m", b"a")]

@@ -28,7 +28,7 @@ from __future__ import annotations
 import logging
 from typing import NamedTuple
 
-from confluent_kafka import KafkaException, TopicPartition
+from confluent_kafka import KafkaError, KafkaException, TopicPartition
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from comparator.app.kafka.checkpoint import take_cut
@@ -131,8 +131,10 @@ class TransactionalCheckpoint:
             return True  # nothing new
         try:
             producer.begin_transaction()
-        except KafkaException as exc:  # nothing to abort: no transaction began
+        except KafkaException as exc:  # no transaction began, unless one is still open
             self._failed(exc, "beginning a transaction", [], began=False)
+            if exc.args[0].code() == KafkaError._STATE:
+                self._must_abort = True  # the producer says one is: abort it next time
             return False
         try:
             refused = {id(r) for r in self.outputs.produce(records)}
@@ -198,6 +200,9 @@ class TransactionalCheckpoint:
             producer.abort_transaction(TRANSACTION_CALL_TIMEOUT_S)
         except KafkaException as exc:
             error = exc.args[0]
+            if error.code() == KafkaError._STATE:
+                self._must_abort = False  # no transaction is open: nothing to abort
+                return True
             if error.fatal():
                 self.fatal = f"transactional producer failed for good while aborting: {error}"
                 log.error(self.fatal)
