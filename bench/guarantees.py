@@ -3,11 +3,14 @@
 Two numbers per (guarantee, interval):
 
 - **throughput**: the main workload end to end, as the ``ours`` row measures it;
-- **record visibility**: live traffic in which every pair mismatches (one record each), from
-  the moment the second event of a request is handed to the producer to the moment a
-  ``read_committed`` consumer of the mismatch topic receives its record. Under at-least-once a
-  record is produced as soon as its pair is compared; under exactly-once it waits for the
-  transaction of the next commit interval whose cut has passed both of its events.
+- **record visibility**: live traffic of the workload (a few percent of pairs mismatch and
+  leave a record; none is sampled away), from the moment the second event of a request is
+  handed to the producer to the moment a ``read_committed`` consumer of the mismatch topic
+  receives its record. Under at-least-once a record is produced as soon as its pair is
+  compared; under exactly-once it waits for the transaction of the next commit interval whose
+  cut has passed both of its events. (With every pair mismatching, building and redacting a
+  record per pair saturates this 2-core machine below 1,000 events/s, and the rows measured
+  the backlog instead.)
 """
 
 from __future__ import annotations
@@ -107,7 +110,7 @@ def measure_visibility(
     q = statistics.quantiles(steady, n=100)
     return {
         "pairs_produced": len(produced),
-        "records_visible": sum(1 for r in produced if r in reader.seen),
+        "records_visible": sum(1 for r in produced if r in reader.seen),  # the mismatches
         "p50_ms": round(q[49], 1),
         "p99_ms": round(q[98], 1),
         "max_ms": round(steady[-1], 1),
@@ -126,7 +129,7 @@ def guarantee_rows(rows: list[dict[str, Any]], ours_eps: int) -> list[tuple[str,
                 f"{row['guarantee']}, commit {row['commit_interval_ms']} ms",
                 f"{eps:,} events/s ({eps / ours_eps:.0%} of ours)",
                 f"record visible p50 {vis['p50_ms']} ms, p99 {vis['p99_ms']} ms "
-                f"({vis['records_visible']:,}/{vis['pairs_produced']:,}), lost {row['lost']}",
+                f"({vis['records_visible']:,} records), lost {row['lost']}",
             )
         )
     return out
