@@ -77,12 +77,14 @@ def exported_metrics() -> dict[str, set[str]]:
     (read from the metric families, whichever way the module builds them)."""
     from prometheus_client.metrics import MetricWrapperBase
 
+    from comparator.app.kafka.transactional_checkpoint import TransactionMetrics
     from comparator.core.outputs.metrics import ComparatorMetrics
 
     metrics = ComparatorMetrics()
+    transactions = TransactionMetrics(metrics.registry)  # exactly_once workers add these
     wrappers = {
         m._name: set(m._labelnames)
-        for m in vars(metrics).values()
+        for m in [*vars(metrics).values(), *vars(transactions).values()]
         if isinstance(m, MetricWrapperBase)
     }
     out: dict[str, set[str]] = {}

@@ -26,6 +26,7 @@ Metrics stay at-least-once: a replay after a crash counts its outcomes again.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import NamedTuple
 
 from confluent_kafka import KafkaError, KafkaException, TopicPartition
@@ -44,6 +45,28 @@ log = logging.getLogger("comparator.kafka")
 
 # How long one transactional call may block the loop; a commit that times out is retried.
 TRANSACTION_CALL_TIMEOUT_S = 10.0
+
+
+class TransactionMetrics:
+    """The exactly-once checkpoint's series (beside ``ComparatorMetrics``, in its registry)."""
+
+    def __init__(
+        self, registry: CollectorRegistry | None, held: Callable[[], int] = lambda: 0
+    ) -> None:
+        self.transactions = Counter(
+            "comparator_transactions",
+            "Output transactions (exactly_once), by result: committed, aborted.",
+            ["result"],
+            registry=registry,
+        )
+        for result in ("committed", "aborted"):
+            self.transactions.labels(result)
+        self.held = Gauge(
+            "comparator_output_records_held",
+            "Records waiting for the committed offsets to pass their events (exactly_once).",
+            registry=registry,
+        )
+        self.held.set_function(held)
 
 
 class _Open(NamedTuple):
@@ -72,20 +95,8 @@ class TransactionalCheckpoint:
         self._open: _Open | None = None
         self._must_abort = False  # an abort that did not finish: before any new transaction
         self._committed: dict[PartitionKey, int] = {}
-        self.transactions = Counter(
-            "comparator_transactions",
-            "Output transactions (exactly_once), by result: committed, aborted.",
-            ["result"],
-            registry=registry,
-        )
-        for result in ("committed", "aborted"):
-            self.transactions.labels(result)
-        held = Gauge(
-            "comparator_output_records_held",
-            "Records waiting for the committed offsets to pass their events (exactly_once).",
-            registry=registry,
-        )
-        held.set_function(lambda: outputs.held.count)
+        self.metrics = TransactionMetrics(registry, held=lambda: outputs.held.count)
+        self.transactions = self.metrics.transactions
 
     # -- Checkpointing ---------------------------------------------------------------------
 
