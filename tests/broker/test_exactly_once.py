@@ -106,7 +106,7 @@ def test_kill_9_mid_stream_and_restart_publish_each_record_once(
     assert published_before > 0  # the first worker's committed transactions are visible
 
     # the same transactional id: the restarted worker aborts what the killed one left open
-    second = start_worker(setup, max_idle=15)
+    second = start_worker(setup, max_idle=8)
     assert wait_exit(second, timeout=240) == 0
     traffic.assert_exactly_once(kafka_bootstrap, setup)
     # what read_uncommitted sees of the aborted transactions is what read_committed hides
@@ -114,6 +114,7 @@ def test_kill_9_mid_stream_and_restart_publish_each_record_once(
     assert len(everything) >= len(traffic.pairs | traffic.orphans)
 
 
+@pytest.mark.cpu_heavy  # two workers on a 30,000-request backlog
 def test_a_second_worker_joining_mid_stream_publishes_each_record_once(
     kafka_bootstrap, kafka_admin, unique_topic_prefix, tmp_path
 ):
@@ -122,9 +123,9 @@ def test_a_second_worker_joining_mid_stream_publishes_each_record_once(
     create_topics(kafka_admin, [first_setup.stable, first_setup.dark], partitions=PARTITIONS)
     traffic = Traffic(kafka_bootstrap, first_setup, 30_000, seed=23)
 
-    first = start_worker(first_setup, max_idle=15)
+    first = start_worker(first_setup, max_idle=8)
     wait_until(lambda: started_committing(kafka_bootstrap, first_setup), 60, "a transaction")
-    second = start_worker(second_setup, max_idle=15)
+    second = start_worker(second_setup, max_idle=8)
     assert wait_exit(first, timeout=240) == 0
     assert wait_exit(second, timeout=240) == 0
     assert "partitions assigned" in log_of(second_setup)
@@ -148,7 +149,7 @@ def test_a_worker_stopped_until_its_partitions_moved_is_fenced_and_publishes_not
     try:
         wait_until(lambda: started_committing(kafka_bootstrap, zombie_setup), 60, "a transaction")
         zombie.send_signal(signal.SIGSTOP)
-        heir = start_worker(heir_setup, max_idle=20)
+        heir = start_worker(heir_setup, max_idle=8)
         # the heir gets every partition once the zombie's session times out, and reads on
         assert wait_exit(heir, timeout=240) == 0
         traffic.assert_exactly_once(kafka_bootstrap, zombie_setup)
@@ -256,6 +257,7 @@ def test_the_broker_refuses_a_transaction_sent_under_a_stale_generation(
     heir.close()
 
 
+@pytest.mark.cpu_heavy  # two workers on a 30,000-request backlog
 def test_a_second_worker_with_the_same_transactional_id_fences_the_first(
     kafka_bootstrap, kafka_admin, unique_topic_prefix, tmp_path
 ):
@@ -273,9 +275,9 @@ def test_a_second_worker_with_the_same_transactional_id_fences_the_first(
     create_topics(kafka_admin, [first_setup.stable, first_setup.dark], partitions=PARTITIONS)
     traffic = Traffic(kafka_bootstrap, first_setup, 30_000, seed=31)
 
-    first = start_worker(first_setup, max_idle=15)
+    first = start_worker(first_setup, max_idle=8)
     wait_until(lambda: started_committing(kafka_bootstrap, first_setup), 60, "a transaction")
-    second = start_worker(second_setup, max_idle=15)
+    second = start_worker(second_setup, max_idle=8)
     assert wait_exit(first, timeout=120) == 1
     assert "failed for good" in log_of(first_setup)
     assert wait_exit(second, timeout=240) == 0

@@ -648,3 +648,33 @@ def test_long_adversarial_text_is_handled(text: str) -> None:
     # would make this test take minutes.
     out = Redactor(KEY).redact_text(text)
     assert isinstance(out, str)
+
+
+def test_a_value_redacted_beside_another_detectors_token_stays_as_it_is() -> None:
+    """Found by the redaction fuzz target: a secret key's bracketed value runs into a phone
+    number, which the phone detector takes. The first pass leaves two tokens side by side;
+    the second must not read them as a value (a token followed by more) and redact again."""
+    redactor = Redactor(b"fuzz-redaction-key")
+    text = (
+        '{"a": "x@y.io0, "b": [{"c":, "api_keys": {"ak_1"s": {"ak_1post:/rg/eh/d": 1}b?code=}'
+        "+15 20 7920 794"
+    )
+    once = redactor.redact_text(text)
+    assert "][REDACTED:phone:" in once and "7920" not in once
+    assert redactor.redact_text(once) == once
+    # tokens followed by anything else are still a value
+    planted = redactor.redact_text("api_key: [REDACTED:key:0123456789ab][REDACTED:x:0123456789ab]z")
+    assert re.fullmatch(r"api_key: \[REDACTED:key:[0-9a-f]{12}\]", planted), planted
+
+
+def test_phone_numbers_run_together_are_decided_the_same_on_a_second_pass() -> None:
+    """Found by the redaction fuzz target: a number glued to the one before it was skipped
+    (glued to a word) on the first pass, and found on the second, once the first had become
+    a token. Both are numbers now; and a token before a number counts as the word it was."""
+    redactor = Redactor(b"fuzz-redaction-key")
+    together = redactor.redact_text('{"a":"y.xc}+15 20 7920 794+15 20 7920 794')
+    assert together.count("[REDACTED:phone:") == 2 and "7920" not in together
+    assert redactor.redact_text(together) == together
+    after_email = redactor.redact_text("x@y.io+15 20 7920 794")
+    assert redactor.redact_text(after_email) == after_email
+    assert redactor.redact_text("abc+442079460958") == "abc+442079460958"

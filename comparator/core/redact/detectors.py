@@ -457,8 +457,8 @@ class KeyValueDetector:
     quoted string, a bracketed structure to its matching bracket, an element's text, or an
     unquoted run up to whitespace or one of ``"',;&)}]<\\``, except after one of the lower-case
     ``header_names``, where it runs to the end of its line (``Authorization: Basic abc``,
-    ``Cookie: a=1; b=2``). A value that is exactly one of our tokens is kept (redaction is
-    idempotent); a token followed by more is no way around detection.
+    ``Cookie: a=1; b=2``). A value that is exactly one or more of our tokens is kept (redaction
+    is idempotent); tokens followed by more are no way around detection.
     """
 
     name = "key"
@@ -542,9 +542,13 @@ def _value_at(text: str, pos: int, to_end_of_line: bool) -> Span | None:
         # as a value on a second pass, so it must not be left behind by the first
         tail = UNQUOTED_VALUE.match(text, end)
         return (pos, end if tail is None else tail.end())
-    run = UNQUOTED_VALUE.match(text, pos if token is None else token.end())
+    after = pos
+    while token is not None:  # our tokens, one after another (a value, then what another
+        after = token.end()  # detector took from its tail): already redacted
+        token = _TOKEN_LOOKALIKE.match(text, after)
+    run = UNQUOTED_VALUE.match(text, after)
     if run is None:
-        return None  # nothing, or one of our tokens alone: already redacted
+        return None  # nothing, or only our tokens: already redacted
     if to_end_of_line:
         return (pos, _end_of_line(text, pos))
     return (pos, run.end())

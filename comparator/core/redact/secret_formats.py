@@ -223,14 +223,26 @@ class PhoneDetector:
         spans: list[Span] = []
         for match in _PHONE_CANDIDATE.finditer(text):
             start, end = match.span()
-            if start > 0 and text[start - 1].isalnum():
-                continue
+            # glued to a word (``abc+1234567``) it is not a number: unless the word is the
+            # number just found (two numbers run together), and one of our tokens counts as a
+            # word (the word it replaced did: a second pass must decide as the first did)
+            if start > 0 and not (spans and spans[-1][1] == start):
+                before = text[start - 1]
+                if before.isalnum() or (before == "]" and _ends_with_token(text, start)):
+                    continue
             if not budget.spend(FINDING_UNITS * 5, start):
                 break
             found = _longest_valid_number(text, start, end)
             if found is not None:
                 spans.append(found)
         return spans
+
+
+_TOKEN_AT_END = re.compile(r"\[REDACTED:[a-z]+:[0-9a-f]{12}\]\Z")
+
+
+def _ends_with_token(text: str, end: int) -> bool:
+    return _TOKEN_AT_END.search(text[max(0, end - 64) : end]) is not None
 
 
 def _longest_valid_number(text: str, start: int, end: int) -> Span | None:
