@@ -678,3 +678,24 @@ def test_phone_numbers_run_together_are_decided_the_same_on_a_second_pass() -> N
     after_email = redactor.redact_text("x@y.io+15 20 7920 794")
     assert redactor.redact_text(after_email) == after_email
     assert redactor.redact_text("abc+442079460958") == "abc+442079460958"
+
+
+def test_a_value_goes_on_through_a_token_glued_to_it() -> None:
+    """Found by the redaction fuzz target: a secret key's value, then an OAuth ``code=``
+    value glued to it, then ``#15``. A second pass reads the two tokens and ``#15`` as one
+    value, so the first must take ``#15`` with them (it is part of the value either way)."""
+    redactor = Redactor(b"fuzz-redaction-key")
+    text = '"api_keys": {"ak_1"s": {"ak_1post:/ 1}b?code=}#15 20 7920 794'
+    once = redactor.redact_text(text)
+    assert "#15" not in once and once.endswith("] 20 7920 794")
+    assert redactor.redact_text(once) == once
+
+
+def test_a_value_read_two_ways_takes_the_longer_tail() -> None:
+    """Found by the redaction fuzz target: ``access_token=`` starts both a secret key's value
+    (which stops at a comma) and an OAuth parameter's (which does not); a card number inside
+    made the span longer. The first pass must take the comma the second pass would read."""
+    redactor = Redactor(b"fuzz-redaction-key")
+    once = redactor.redact_text('abc#access_token=zQ+44 20 79460958 81.2, "a8')
+    assert once.endswith('] "a8') and "81.2" not in once
+    assert redactor.redact_text(once) == once

@@ -592,29 +592,42 @@ def _outside_tokens(text: str, found: list[tuple[int, int, str]]) -> list[tuple[
 
 def _merge_values(text: str, found: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     """``_merge``, and a merged span that holds the start of a secret name's value (or of an
-    OAuth parameter's) runs on to
-    the end of that value's unquoted run: a token followed by more characters is read as a
-    value on a second pass (tokens are no bypass), so nothing may stick to it after the first
-    (redaction stays idempotent)."""
-    tails: dict[int, re.Pattern[str]] = {}  # value start -> what the value is made of
+    OAuth parameter's) runs on to the end of that value's unquoted run: a token followed by
+    more characters is read as a value on a second pass (tokens are no bypass), so nothing may
+    stick to it after the first (redaction stays idempotent). Where several readings of a
+    value start in one span (a key's and an OAuth parameter's), the longest tail is taken: the
+    second pass reads with each of them. A value goes on through spans glued to its end
+    (tokens side by side are read as one value on a second pass): its tail is taken after the
+    last of them."""
+    tails: dict[int, set[re.Pattern[str]]] = {}  # value start -> what the value is made of
     for start, _, name in found:
         if name == "key":
-            tails[start] = UNQUOTED_VALUE
+            tails.setdefault(start, set()).add(UNQUOTED_VALUE)
         elif name == "credential" and start > 0 and text[start - 1] == "=":
-            tails[start] = PARAMETER_VALUE
+            tails.setdefault(start, set()).add(PARAMETER_VALUE)
     value_starts = sorted(tails)
     merged = _merge(found)
     if not value_starts:
         return merged
     while True:
         extended = False
-        spans = []
-        for start, end, name in merged:
-            index = bisect.bisect_left(value_starts, start)
-            if index < len(value_starts) and value_starts[index] < end:
-                tail = tails[value_starts[index]].match(text, end)
-                if tail is not None:
-                    end = tail.end()
+        spans: list[tuple[int, int, str]] = []
+        patterns: set[re.Pattern[str]] = set()  # of the value(s) the span belongs to
+        for i, (start, end, name) in enumerate(merged):
+            if not (spans and spans[-1][1] == start):
+                patterns = set()  # not glued to a value before it
+            first = bisect.bisect_left(value_starts, start)
+            last = bisect.bisect_left(value_starts, end)
+            for value_start in value_starts[first:last]:
+                patterns |= tails[value_start]
+            glued_next = i + 1 < len(merged) and merged[i + 1][0] == end
+            if patterns and not glued_next:
+                tail_end = max(
+                    (m.end() for p in patterns if (m := p.match(text, end)) is not None),
+                    default=end,
+                )
+                if tail_end > end:
+                    end = tail_end
                     extended = True
             spans.append((start, end, name))
         if not extended:
