@@ -699,3 +699,12 @@ def test_a_value_read_two_ways_takes_the_longer_tail() -> None:
     once = redactor.redact_text('abc#access_token=zQ+44 20 79460958 81.2, "a8')
     assert once.endswith('] "a8') and "81.2" not in once
     assert redactor.redact_text(once) == once
+
+
+def test_an_iban_candidate_before_a_token_is_decided_as_before_the_word_it_replaced() -> None:
+    """Found by the redaction fuzz target: a run glued to a card number is no IBAN on the first
+    pass (alphanumerics follow), but was one on the second, once the card was a token."""
+    redactor = Redactor(b"fuzz-redaction-key")
+    once = redactor.redact_text("<pass>XC152079207941520PO44207946095881ODE")
+    assert "[REDACTED:card:" in once
+    assert redactor.redact_text(once) == once

@@ -374,8 +374,11 @@ class IbanDetector:
 
 def _longest_valid_iban(text: str, start: int, end: int) -> Span | None:
     # Candidate ends: the end of the run if nothing alphanumeric follows, and every space inside.
+    # One of our tokens counts as the word it replaced (a second pass decides as the first).
     ends = [i for i in range(start + 4, end) if text[i] in _IBAN_SEPARATORS]
-    if end == len(text) or text[end] not in _ASCII_ALNUM:
+    if end == len(text) or (
+        text[end] not in _ASCII_ALNUM and _TOKEN_LOOKALIKE.match(text, end) is None
+    ):
         ends.append(end)
     for stop in reversed(ends):
         compact = "".join(c for c in text[start:stop] if c not in _IBAN_SEPARATORS)
