@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Protocol
 
 from comparator.core.redact.scan_budget import FINDING_UNITS, ScanBudget
+from comparator.core.redact.token_boundary import token_ends_at, token_starts_at
 
 Span = tuple[int, int]
 
@@ -359,6 +360,9 @@ class IbanDetector:
         spans: list[Span] = []
         pos = 0
         while (m := _IBAN_CANDIDATE.search(text, pos)) is not None:
+            if token_ends_at(text, m.start()):  # glued to a token: to the word it replaced
+                pos = m.start() + 1
+                continue
             # A mod-97 check of up to 34 characters per candidate end (the spaces, its end).
             separators = sum(text.count(c, m.start(), m.end()) for c in _IBAN_SEPARATORS)
             if not budget.spend(2 + 6 * (1 + separators), m.start()):
@@ -376,9 +380,7 @@ def _longest_valid_iban(text: str, start: int, end: int) -> Span | None:
     # Candidate ends: the end of the run if nothing alphanumeric follows, and every space inside.
     # One of our tokens counts as the word it replaced (a second pass decides as the first).
     ends = [i for i in range(start + 4, end) if text[i] in _IBAN_SEPARATORS]
-    if end == len(text) or (
-        text[end] not in _ASCII_ALNUM and _TOKEN_LOOKALIKE.match(text, end) is None
-    ):
+    if end == len(text) or (text[end] not in _ASCII_ALNUM and not token_starts_at(text, end)):
         ends.append(end)
     for stop in reversed(ends):
         compact = "".join(c for c in text[start:stop] if c not in _IBAN_SEPARATORS)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import phonenumbers
 
 from comparator.core.redact.scan_budget import FINDING_UNITS, ScanBudget
+from comparator.core.redact.token_boundary import token_ends_at
 
 Span = tuple[int, int]
 
@@ -228,7 +229,7 @@ class PhoneDetector:
             # word (the word it replaced did: a second pass must decide as the first did)
             if start > 0 and not (spans and spans[-1][1] == start):
                 before = text[start - 1]
-                if before.isalnum() or (before == "]" and _ends_with_token(text, start)):
+                if before.isalnum() or token_ends_at(text, start):
                     continue
             if not budget.spend(FINDING_UNITS * 5, start):
                 break
@@ -236,13 +237,6 @@ class PhoneDetector:
             if found is not None:
                 spans.append(found)
         return spans
-
-
-_TOKEN_AT_END = re.compile(r"\[REDACTED:[a-z]+:[0-9a-f]{12}\]\Z")
-
-
-def _ends_with_token(text: str, end: int) -> bool:
-    return _TOKEN_AT_END.search(text[max(0, end - 64) : end]) is not None
 
 
 def _longest_valid_number(text: str, start: int, end: int) -> Span | None:
