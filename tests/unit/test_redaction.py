@@ -717,3 +717,12 @@ def test_an_iban_candidate_after_a_token_is_decided_as_after_the_word_it_replace
     once = redactor.redact_text("<<pass>XC152079207941519PO44207946095981ODE KE---<=")
     assert "[REDACTED:card:" in once
     assert redactor.redact_text(once) == once
+
+
+def test_an_address_glued_to_a_token_is_decided_as_glued_to_the_digits_it_replaced() -> None:
+    """Found by the redaction fuzz target: ``80.2.61.9.8612…`` is a longer dotted number on the
+    first pass, but was an address on the second once a card number after it was a token."""
+    redactor = Redactor(b"fuzz-redaction-key")
+    once = redactor.redact_text("po.0958 80.2.61.9.8612 0958 88612 0958 80.2.61.9.8612 0958")
+    assert "[REDACTED:card:" in once
+    assert redactor.redact_text(once) == once

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import phonenumbers
 
 from comparator.core.redact.scan_budget import FINDING_UNITS, ScanBudget
-from comparator.core.redact.token_boundary import token_ends_at
+from comparator.core.redact.token_boundary import token_ends_at, token_starts_at
 
 Span = tuple[int, int]
 
@@ -281,16 +281,19 @@ class IpAddressDetector:
                     return spans
                 candidate = match.group()
                 start, end = match.span()
+                # part of a longer dotted number; a token counts as the digits it replaced
                 if marker == "." and (
                     (start > 0 and text[start - 1] in _IPV4_EDGE)
+                    or token_ends_at(text, start - 1 if text[start - 1 : start] == "." else start)
                     or (
                         end < len(text)
                         and (
                             text[end].isdigit()
+                            or token_starts_at(text, end)
                             or (
                                 text.startswith(".", end)
                                 and end + 1 < len(text)
-                                and text[end + 1].isdigit()
+                                and (text[end + 1].isdigit() or token_starts_at(text, end + 1))
                             )
                         )
                     )
