@@ -32,7 +32,6 @@ class HeldRecords:
         # per partition number, in the order the records were made
         self._partitions: dict[int | None, list[Emission]] = {}
         self.count = 0
-        self.bytes = 0
 
     def hold(self, emission: Emission) -> None:
         partition = emission.sources[0].partition if emission.sources else None
@@ -41,7 +40,6 @@ class HeldRecords:
             held = self._partitions[partition] = []
         held.append(emission)
         self.count += 1
-        self.bytes += len(emission.value)
 
     def releasable(self, cut: Cut) -> list[Emission]:
         """Records every event of which lies below ``cut`` (a partition the cut does not name
@@ -69,7 +67,7 @@ class HeldRecords:
             return
         for partition, held in list(self._partitions.items()):
             kept = [emission for emission in held if id(emission) not in done]
-            self._forget(held, kept)
+            self.count -= len(held) - len(kept)
             if kept:
                 self._partitions[partition] = kept
             else:
@@ -83,9 +81,5 @@ class HeldRecords:
             held = self._partitions.pop(partition, None)
             if held:
                 dropped += len(held)
-                self._forget(held, [])
+        self.count -= dropped
         return dropped
-
-    def _forget(self, before: list[Emission], after: list[Emission]) -> None:
-        self.count -= len(before) - len(after)
-        self.bytes -= sum(len(e.value) for e in before) - sum(len(e.value) for e in after)

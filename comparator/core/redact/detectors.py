@@ -22,7 +22,11 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Protocol
 
 from comparator.core.redact.scan_budget import FINDING_UNITS, ScanBudget
-from comparator.core.redact.token_boundary import token_ends_at, token_starts_at
+from comparator.core.redact.token_boundary import (
+    TOKEN_LOOKALIKE,
+    token_ends_at,
+    token_starts_at,
+)
 
 Span = tuple[int, int]
 
@@ -441,7 +445,6 @@ _SINGLE_QUOTED = re.compile(r"""'([^'\n]*+)'?""")
 UNQUOTED_VALUE = re.compile(r"""[^\s"',;&)}\]<\\]++""")
 # Header-like names whose value runs to the end of the line (``Proxy-Authorization: Basic x``).
 _LINE_VALUED = ("authorization", "cookie")
-_TOKEN_LOOKALIKE = re.compile(r"\[REDACTED:[a-z]+:[0-9a-f]{12}\]")
 # A bracketed value (``"password": ["x", {...}]``) is read to its matching bracket, at most this
 # far; one left open, or longer, is redacted to the end of the text.
 _STRUCTURE_LIMIT = 65_536
@@ -540,7 +543,7 @@ def _value_at(text: str, pos: int, to_end_of_line: bool) -> Span | None:
         return _quoted(_SINGLE_QUOTED, text, pos)
     if text.startswith('\\"', pos):
         return _quoted(_ESCAPED_QUOTED, text, pos)
-    token = _TOKEN_LOOKALIKE.match(text, pos)
+    token = TOKEN_LOOKALIKE.match(text, pos)
     if token is None and first in "[{":
         end = _structure_end(text, pos)
         # what sticks to the closing bracket goes with it: a token followed by more is read
@@ -550,7 +553,7 @@ def _value_at(text: str, pos: int, to_end_of_line: bool) -> Span | None:
     after = pos
     while token is not None:  # our tokens, one after another (a value, then what another
         after = token.end()  # detector took from its tail): already redacted
-        token = _TOKEN_LOOKALIKE.match(text, after)
+        token = TOKEN_LOOKALIKE.match(text, after)
     run = UNQUOTED_VALUE.match(text, after)
     if run is None:
         return None  # nothing, or only our tokens: already redacted

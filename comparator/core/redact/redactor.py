@@ -40,6 +40,7 @@ from comparator.core.redact.scan_budget import (
 )
 from comparator.core.redact.secret_formats import PARAMETER_VALUE
 from comparator.core.redact.text_decoding import decode_for_detection, may_be_encoded
+from comparator.core.redact.token_boundary import TOKEN_LOOKALIKE
 
 # Names whose values are secret (searched anywhere in a lower-cased name). Short words that
 # occur inside ordinary ones (pin: shipping, otp: hotpot, auth: author) count only on their own.
@@ -84,7 +85,7 @@ DEFAULT_SECRET_HEADERS: frozenset[str] = frozenset(
     }
 )
 
-TOKEN_PATTERN = re.compile(r"\[REDACTED:[a-z]+:[0-9a-f]{12}\]")
+TOKEN_PATTERN = TOKEN_LOOKALIKE  # one definition of our tokens (token_boundary.py)
 _TOKEN_MARK = "[REDACTED:"
 _HASH_HEX_CHARS = 12
 
