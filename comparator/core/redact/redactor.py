@@ -39,7 +39,11 @@ from comparator.core.redact.scan_budget import (
     ScanBudget,
 )
 from comparator.core.redact.secret_formats import PARAMETER_VALUE
-from comparator.core.redact.text_decoding import decode_for_detection, may_be_encoded
+from comparator.core.redact.text_decoding import (
+    DecodedText,
+    decode_for_detection,
+    may_be_encoded,
+)
 from comparator.core.redact.token_boundary import TOKEN_LOOKALIKE
 
 # Names whose values are secret (searched anywhere in a lower-cased name). Short words that
@@ -545,7 +549,7 @@ class Redactor:
                 return text
         parts: list[str] = []
         pos = 0
-        for start, end, name in _merge_values(text, found):
+        for start, end, name in _merge_values(text, found, decoded):
             parts.append(text[pos:start])
             parts.append(self._token(name, text[start:end]))
             hits.append(name)
@@ -591,7 +595,9 @@ def _outside_tokens(text: str, found: list[tuple[int, int, str]]) -> list[tuple[
     return kept
 
 
-def _merge_values(text: str, found: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+def _merge_values(
+    text: str, found: list[tuple[int, int, str]], decoded: DecodedText | None = None
+) -> list[tuple[int, int, str]]:
     """``_merge``, and a merged span that holds the start of a secret name's value (or of an
     OAuth parameter's) runs on to the end of that value's unquoted run: a token followed by
     more characters is read as a value on a second pass (tokens are no bypass), so nothing may
@@ -599,7 +605,8 @@ def _merge_values(text: str, found: list[tuple[int, int, str]]) -> list[tuple[in
     value start in one span (a key's and an OAuth parameter's), the longest tail is taken: the
     second pass reads with each of them. A value goes on through spans glued to its end
     (tokens side by side are read as one value on a second pass): its tail is taken after the
-    last of them."""
+    last of them. The tail is read in the text as it stands and, if it holds encodings, with
+    them undone (``&#64;`` after a value is ``@`` to the second pass's decoded reading)."""
     tails: dict[int, set[re.Pattern[str]]] = {}  # value start -> what the value is made of
     for start, _, name in found:
         if name == "key":
@@ -627,6 +634,8 @@ def _merge_values(text: str, found: list[tuple[int, int, str]]) -> list[tuple[in
                     (m.end() for p in patterns if (m := p.match(text, end)) is not None),
                     default=end,
                 )
+                if decoded is not None:
+                    tail_end = max(tail_end, *(decoded.run_end(p, end) for p in patterns))
                 if tail_end > end:
                     end = tail_end
                     extended = True

@@ -11,6 +11,7 @@ than once (``%2540``). Linear in the length of the text.
 
 from __future__ import annotations
 
+import bisect
 import html
 import re
 from array import array
@@ -45,6 +46,25 @@ class DecodedText:
         if end <= start:
             return (self.starts[start], self.starts[start])
         return (self.starts[start], self.ends[end - 1])
+
+    def decoded_at(self, original: int) -> int | None:
+        """The decoded position where original position ``original`` starts a character, or
+        None if it falls inside an encoded unit (or past the end)."""
+        index = bisect.bisect_left(self.starts, original)
+        if index < len(self.starts) and self.starts[index] == original:
+            return index
+        return None
+
+    def run_end(self, pattern: re.Pattern[str], original: int) -> int:
+        """Where a run of ``pattern`` starting at original position ``original`` ends in the
+        original text, read with the encodings undone (``original`` if it does not match)."""
+        index = self.decoded_at(original)
+        if index is None:
+            return original
+        match = pattern.match(self.text, index)
+        if match is None or match.end() == index:
+            return original
+        return self.ends[match.end() - 1]
 
 
 def decode_for_detection(text: str) -> DecodedText | None:
