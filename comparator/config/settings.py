@@ -40,6 +40,7 @@ class KafkaSourceConfig:
     engine: Literal["native", "faust"] = "native"
     guarantee: Literal["at_least_once", "exactly_once"] = "at_least_once"
     commit_interval_ms: int = 1000
+    output_stall_timeout_ms: int = 120_000
     transactional_id: str | None = None
     transaction_timeout_ms: int = 60_000
 

@@ -425,6 +425,71 @@ def test_the_periodic_checkpoint_commits_only_acknowledged_outputs():
     assert driver.commits == [{("s", 0): 0, ("d", 0): 0}]  # stable waits for alignment
 
 
+def test_a_wedged_producer_fails_the_worker_after_the_stall_limit():
+    """Records in flight and no acknowledgement at all for output_stall_timeout_ms while the
+    broker answers (seen in CI: librdkafka not resuming after a broker restart): the loop
+    gives up with WorkerFailed instead of holding its partitions for ever."""
+    w = loop()
+    w.outputs.producer = SizeLimitedProducer(limit=10_000)  # type: ignore[assignment]
+    w.outputs.send(Emission("mismatches", b"r", b"{}"))
+    start = w.outputs._progress_at
+    w._check_output_stall(start + w.output_stall_limit_s - 1)
+    assert w.failure is None
+    w._check_output_stall(start + w.output_stall_limit_s + 1)
+    assert w.failure is not None and "output_stall_timeout_ms" in str(w.failure)
+
+
+def test_an_acknowledgement_or_an_outage_restarts_the_stall_clock():
+    w = loop()
+    w.outputs.producer = SizeLimitedProducer(limit=10_000)  # type: ignore[assignment]
+    w.outputs.send(Emission("mismatches", b"r1", b"{}"))
+    w.outputs.send(Emission("mismatches", b"r2", b"{}"))
+    w.outputs._on_delivery(1, None, None)  # type: ignore[arg-type]
+    acked = w.outputs._progress_at
+    w._check_output_stall(acked + w.output_stall_limit_s - 1)
+    assert w.failure is None  # one record acknowledged: the producer moves
+    w.broker_down("down")
+    w._check_output_stall(acked + 10 * w.output_stall_limit_s)
+    assert w.failure is None  # an outage is waited through
+    w._broker_back()
+    back = w._outage_over_at
+    w._check_output_stall(back + w.output_stall_limit_s - 1)
+    assert w.failure is None  # counted again from the broker's return
+    w._check_output_stall(back + w.output_stall_limit_s + 1)
+    assert w.failure is not None
+    w.outputs._on_delivery(2, None, None)  # type: ignore[arg-type]
+    assert w.outputs.stalled_for(back + 10_000) == 0  # nothing in flight: no stall
+
+
+def test_max_idle_does_not_stop_with_records_unacknowledged():
+    """Stopping on --max-idle with records in flight would end the run without them (and exit
+    0); the loop waits, and the stall limit bounds the wait."""
+    driver = FakeDriver()
+    w = loop(driver)
+    w.outputs.producer = SizeLimitedProducer(limit=10_000)  # type: ignore[assignment]
+    w.outputs.send(Emission("mismatches", b"r", b"{}"))
+    now = w.outputs._progress_at
+    idle = IdleStop(3.0, now=now, hold_limit_s=30.0)
+    assert not w._idle_stop(idle, now=now + 10)
+    assert driver.backlog_asked == 0  # not even due
+    w.outputs._on_delivery(1, None, None)  # type: ignore[arg-type]
+    w._idle_stop(idle, now=now + 14)
+    assert driver.backlog_asked == 1  # due once the record is acknowledged
+
+
+def test_shutdown_with_records_unacknowledged_fails_the_run():
+    w = loop()
+
+    class Unanswered(SizeLimitedProducer):
+        def flush(self, timeout: float) -> int:
+            return 1
+
+    w.outputs.producer = Unanswered(limit=10_000)  # type: ignore[assignment]
+    w.outputs.send(Emission("mismatches", b"r", b"{}"))
+    w._shutdown()
+    assert w.failure is not None and "not acknowledged" in str(w.failure)
+
+
 @pytest.mark.parametrize("blocks", [True, False])
 def test_shutdown_does_not_wait_forever_for_a_close_caught_in_a_rebalance(monkeypatch, blocks):
     release_close = threading.Event()

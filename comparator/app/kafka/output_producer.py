@@ -10,6 +10,7 @@ offsets that caused them.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from functools import partial
 from typing import Protocol
@@ -36,6 +37,11 @@ class RecordOutputs(Protocol):
 
     def poll(self) -> None: ...
 
+    def stalled_for(self, now: float) -> float:
+        """Seconds for which records have waited with no acknowledgement at all (0 if none
+        waits); ``now`` is ``time.monotonic()``."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -56,6 +62,8 @@ class OutputProducer:
         self.produced_seq = 0  # records handed to the producer so far
         self._outstanding: set[int] = set()  # their sequence numbers not yet acknowledged
         self.in_flight = 0
+        # when the broker last acknowledged a record, or the first of those in flight was sent
+        self._progress_at = time.monotonic()
 
     def open(self, on_error: Callable[[KafkaError], None]) -> None:
         """``on_error`` hears the producer's errors (served by :meth:`poll`)."""
@@ -86,11 +94,14 @@ class OutputProducer:
         seq = self.produced_seq
         if not produce_record(producer, topic, emission, partial(self._on_delivery, seq)):
             return False
+        if self.in_flight <= 0:
+            self._progress_at = time.monotonic()
         self.in_flight += 1
         self._outstanding.add(seq)
         return True
 
     def _on_delivery(self, seq: int, error: KafkaError | None, message: Message) -> None:
+        self._progress_at = time.monotonic()
         self.in_flight -= 1
         self._outstanding.discard(seq)
         if error is not None:
@@ -104,6 +115,9 @@ class OutputProducer:
         """Serves delivery reports (and the producer's errors)."""
         if self.producer is not None:
             self.producer.poll(0)
+
+    def stalled_for(self, now: float) -> float:
+        return 0.0 if self.in_flight <= 0 else max(0.0, now - self._progress_at)
 
     def flush_files(self) -> None:
         for sink in self.file_sinks.values():

@@ -64,9 +64,12 @@ class RunLoop:
         self.outputs = outputs
         self.input_partitions = input_partitions  # per input topic (from the preflight)
         self.commit_interval_s = kafka.commit_interval_ms / 1000
+        self.output_stall_limit_s = kafka.output_stall_timeout_ms / 1000
         self.on_second = on_second
         self.state = WorkerState()
         self.close_abandoned = False
+        self.failure: WorkerFailed | None = None  # the loop's own reason to give up
+        self._outage_over_at = 0.0  # when the broker last came back (monotonic)
         self._stop = threading.Event()
         self.sides: dict[str, Side] = {kafka.stable_topic: "stable", kafka.dark_topic: "dark"}
         self.progress = InputProgress(driver, self.sides)
@@ -101,7 +104,7 @@ class RunLoop:
         if max_idle_s is not None:
             idle = IdleStop(max_idle_s, now=last_commit, hold_limit_s=READING_HOLD_LIMIT_S)
         try:
-            while not self._stop.is_set() and self.driver.failure is None:
+            while not self._stop.is_set() and self.driver.failure is None and self.failure is None:
                 deliveries = self.driver.poll(BATCH_SIZE, POLL_TIMEOUT_S)
                 now = time.monotonic()
                 self.state.last_loop_at = now
@@ -128,6 +131,8 @@ class RunLoop:
             self._shutdown()
         if self.driver.failure is not None:
             raise WorkerFailed(str(self.driver.failure)) from self.driver.failure
+        if self.failure is not None:
+            raise self.failure
 
     def _take(self, deliveries: list[Fetched], wall_ms: int, now: float) -> bool:
         """Feeds records to the pipeline; returns True if any was data."""
@@ -175,9 +180,31 @@ class RunLoop:
         self.pipeline.metrics.set_consumer_lag(self.progress.lag())
         if self.state.broker_down_since is not None and self.driver.broker_answers(0.5):
             self._broker_back()
+        self._check_output_stall(now)
         self.driver.every_second(now)
         if self.on_second is not None:
             self.on_second(self)
+
+    def _check_output_stall(self, now: float) -> None:
+        """Records waiting with no acknowledgement at all for ``output_stall_timeout_ms``
+        while the broker is reachable: the producer is wedged (librdkafka has been seen not to
+        resume after a broker restart). Their input offsets are not committed, so giving up
+        loses nothing: the next run re-reads and compares them again. Waiting for ever would
+        hold the group's partitions and every offset behind them."""
+        if self.state.broker_down_since is not None:
+            return  # an outage is waited through, however long
+        stalled_s = min(self.outputs.stalled_for(now), now - self._outage_over_at)
+        if stalled_s < self.output_stall_limit_s:
+            return
+        log.error(
+            "outputs unacknowledged with no progress while the broker answers; giving up",
+            extra={"fields": {"stalled_s": round(stalled_s, 1)}},
+        )
+        self.failure = WorkerFailed(
+            f"output records waited {stalled_s:.0f}s with no acknowledgement while the broker "
+            "answered (source.kafka.output_stall_timeout_ms); their input offsets are not "
+            "committed, a restart compares them again"
+        )
 
     # -- --max-idle ------------------------------------------------------------------------
 
@@ -189,8 +216,8 @@ class RunLoop:
         idle.busy(self.state.assigned_at)  # waiting for an assignment is not idleness
         if self.state.broker_down_since is not None or self.progress.settling(now):
             idle.busy(now)  # an outage, and the catching up after it, are not quiet traffic
-        if self.pipeline.buffered:
-            idle.busy(now)  # events read but not yet compared: not done
+        if self.pipeline.buffered or self.outputs.stalled_for(now) > 0:
+            idle.busy(now)  # events read but not yet compared, or records not delivered
         if not idle.due(now):
             return False
         verdict = idle.decide(now, self.input_backlog())
@@ -282,6 +309,7 @@ class RunLoop:
         down_s = time.monotonic() - self.state.broker_down_since
         self.state.broker_down_since = None
         self.pipeline.forget_progress()
+        self._outage_over_at = time.monotonic()
         self.progress.broker_back(time.monotonic())
         log.info("broker reachable again", extra={"fields": {"down_seconds": round(down_s, 1)}})
 
@@ -294,3 +322,9 @@ class RunLoop:
             self.checkpoint.commit_now()
         self.close_abandoned = not self.driver.close()
         self.outputs.close()
+        if self.failure is None and self.outputs.stalled_for(time.monotonic()) > 0:
+            # records never acknowledged: the run is not complete, whatever stopped it
+            self.failure = WorkerFailed(
+                "stopped with output records not acknowledged by the broker; their input "
+                "offsets are not committed, a restart compares them again"
+            )

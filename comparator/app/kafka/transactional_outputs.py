@@ -144,6 +144,11 @@ class TransactionalOutputs:
         if self.producer is not None:
             self.producer.poll(0)
 
+    def stalled_for(self, now: float) -> float:
+        """Never: a record not delivered within the transaction timeout aborts its transaction
+        (``TransactionalCheckpoint``), which is this guarantee's own bound."""
+        return 0.0
+
     def close(self) -> None:
         """The checkpoint committed or aborted the last transaction; held records not
         committed are made again from the committed offsets by whoever reads them next."""

@@ -23,8 +23,8 @@ from typing import Protocol
 
 from comparator.core.redact.scan_budget import FINDING_UNITS, ScanBudget
 from comparator.core.redact.token_boundary import (
-    TOKEN_LOOKALIKE,
     token_ends_at,
+    token_run_end,
     token_starts_at,
 )
 
@@ -543,17 +543,15 @@ def _value_at(text: str, pos: int, to_end_of_line: bool) -> Span | None:
         return _quoted(_SINGLE_QUOTED, text, pos)
     if text.startswith('\\"', pos):
         return _quoted(_ESCAPED_QUOTED, text, pos)
-    token = TOKEN_LOOKALIKE.match(text, pos)
-    if token is None and first in "[{":
+    # our tokens, one after another (a value, then what another detector took from its
+    # tail): already redacted
+    after = token_run_end(text, pos)
+    if after == pos and first in "[{":
         end = _structure_end(text, pos)
         # what sticks to the closing bracket goes with it: a token followed by more is read
         # as a value on a second pass, so it must not be left behind by the first
         tail = UNQUOTED_VALUE.match(text, end)
         return (pos, end if tail is None else tail.end())
-    after = pos
-    while token is not None:  # our tokens, one after another (a value, then what another
-        after = token.end()  # detector took from its tail): already redacted
-        token = TOKEN_LOOKALIKE.match(text, after)
     run = UNQUOTED_VALUE.match(text, after)
     if run is None:
         return None  # nothing, or only our tokens: already redacted

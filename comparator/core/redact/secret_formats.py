@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import phonenumbers
 
 from comparator.core.redact.scan_budget import FINDING_UNITS, ScanBudget
-from comparator.core.redact.token_boundary import token_ends_at, token_starts_at
+from comparator.core.redact.token_boundary import token_ends_at, token_run_end, token_starts_at
 
 Span = tuple[int, int]
 
@@ -195,9 +195,11 @@ class UrlCredentialDetector:
                 if pos > 0 and text[pos - 1] in "?&#":
                     if not budget.spend(FINDING_UNITS, pos):
                         return spans
-                    value = PARAMETER_VALUE.match(text, pos + len(parameter))
+                    start = pos + len(parameter)
+                    # only our tokens (the value, in pieces other detectors named): redacted
+                    value = PARAMETER_VALUE.match(text, token_run_end(text, start))
                     if value is not None:
-                        spans.append(value.span())
+                        spans.append((start, value.end()))
                 pos = text.find(parameter, pos + len(parameter))
         return spans
 

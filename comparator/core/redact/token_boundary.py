@@ -27,3 +27,14 @@ def token_ends_at(text: str, end: int) -> bool:
 def token_starts_at(text: str, pos: int) -> bool:
     """One of our tokens starts at ``pos``."""
     return TOKEN_LOOKALIKE.match(text, pos) is not None
+
+
+def token_run_end(text: str, pos: int) -> int:
+    """The end of the run of our tokens, side by side, starting at ``pos`` (``pos`` if none
+    starts there). A value that is only such a run is already redacted: a second pass keeps
+    it as it is."""
+    token = TOKEN_LOOKALIKE.match(text, pos)
+    while token is not None:
+        pos = token.end()
+        token = TOKEN_LOOKALIKE.match(text, pos)
+    return pos
