@@ -191,7 +191,14 @@ def test_a_broker_restart_mid_backlog_loses_no_pair(
     bootstrap = kafka_broker_control.bootstrap
     backlog = Backlog(requests=60_000, event_bytes=100, stable=PUBLISHER, dark=CONSOLE)
     join = SHORT_JOIN
-    setup = write_kafka_config(tmp_path, bootstrap, unique_topic_prefix, join=join, engine=engine)
+    setup = write_kafka_config(
+        tmp_path,
+        bootstrap,
+        unique_topic_prefix,
+        join=join,
+        engine=engine,
+        kafka={"output_stall_timeout_ms": 60_000},
+    )
     create_topics(AdminClient({"bootstrap.servers": bootstrap}), [setup.stable, setup.dark], 4)
     fill(bootstrap, backlog, setup.stable, setup.dark)
 
@@ -205,11 +212,20 @@ def test_a_broker_restart_mid_backlog_loses_no_pair(
     kafka_broker_control.stop()
     time.sleep(4)
     kafka_broker_control.start()
-    assert wait_exit(worker, timeout=600) == 0
+    status = wait_exit(worker, timeout=600)
+    log = setup.config_path.with_suffix(".log")
+    if status != 0:
+        # Once in CI librdkafka's producer never resumed after the restart (78,591 records
+        # unacknowledged). The worker then gives up (output_stall_timeout_ms) without
+        # committing past them, and a supervisor restarts it: nothing may be lost that way
+        # either. Any other failure is one.
+        assert status == 1 and "output_stall_timeout_ms" in log.read_text(), log.read_text()[-4000:]
+        worker = start_worker(setup, max_idle=15)
+        assert wait_exit(worker, timeout=600) == 0, log.read_text()[-4000:]
     # a pair compared before the outage but not committed may be compared again after it
     # (at-least-once); every one must be compared, and none may be an orphan
     assert_every_pair_compared(bootstrap, setup.mismatches, backlog)
-    assert summary_of(setup.summary_path)["late"] == 0
+    assert summary_of(setup.summary_path)["late"] == 0  # the last run's
 
 
 def _fields(backlog: Backlog) -> dict:
