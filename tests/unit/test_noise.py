@@ -223,3 +223,75 @@ def test_proposed_rules_go_to_default_when_noisy_on_several_routes() -> None:
     learner = learner_of("GET /v1/search", "$.stamp", [(f"a{i}", f"b{i}") for i in range(9)], 10)
     rules = proposed_rules(judge(learner, current=RuleSet.from_config(current)), current)
     assert rules["routes"]["GET /v1/search"] == {"unordered": ["$.results"], "ignore": ["$.stamp"]}
+
+
+def learner_of_changes(name: str, differences: list[dict[str, Any]], total: int) -> NoiseLearner:
+    learner = NoiseLearner()
+    for i, difference in enumerate(differences):
+        learner.add_record(
+            {
+                "route": "R",
+                "request_id": str(i),
+                "kinds": ["body"],
+                "differences": [{"path": name, "field": name, **difference}],
+            }
+        )
+    learner.set_pairs("R", total)
+    return learner
+
+
+def _uuid(rng: random.Random) -> str:
+    return f"{rng.getrandbits(128):032x}"
+
+
+def contract_traps() -> dict[str, tuple[list[dict[str, Any]], int]]:
+    """Regressions that look like noise by their values: the tool must keep comparing each."""
+    rng = random.Random(7)
+    return {
+        # the issue's case: a legacy id the dark side dropped, on 10 of 10 pairs
+        "removed unique ids": (
+            [{"change": "removed", "stable": _uuid(rng)} for _ in range(10)],
+            10,
+        ),
+        "added random tokens": ([{"change": "added", "dark": _uuid(rng)} for _ in range(40)], 40),
+        "removed timestamps": (
+            [{"change": "removed", "stable": 1_700_000_000 + rng.randint(0, 10**6)}] * 30,
+            30,
+        ),
+        "removed numbers (no tolerance)": (
+            [{"change": "removed", "stable": rng.random() * 100} for _ in range(30)],
+            30,
+        ),
+        "a number become a string": (
+            [
+                {"change": "type_changed", "stable": v, "dark": str(v)}
+                for v in (rng.randint(0, 10**9) for _ in range(30))
+            ],
+            30,
+        ),
+        "mostly removed, some noise": (
+            [{"change": "removed", "stable": _uuid(rng)} for _ in range(20)]
+            + [{"change": "value_changed", "stable": _uuid(rng), "dark": _uuid(rng)}] * 10,
+            30,
+        ),
+    }
+
+
+@pytest.mark.parametrize("trap", sorted(contract_traps()))
+def test_a_contract_change_is_never_proposed_as_noise(trap: str) -> None:
+    differences, total = contract_traps()[trap]
+    verdict = one_verdict(learner_of_changes("$.legacy_id", differences, total))
+    assert verdict.suggest == "keep", (trap, verdict.why)
+    assert "contract" in verdict.why
+    rules = proposed_rules(judge(learner_of_changes("$.legacy_id", differences, total)))
+    assert "legacy_id" not in json.dumps(rules)
+
+
+def test_a_field_absent_on_a_few_pairs_among_noise_is_still_noise() -> None:
+    """The contract rule weighs presence changes against the field's differences: a volatile
+    field that is missing now and then stays noise."""
+    rng = random.Random(3)
+    differences = [
+        {"change": "value_changed", "stable": _uuid(rng), "dark": _uuid(rng)} for _ in range(45)
+    ] + [{"change": "removed", "stable": _uuid(rng)} for _ in range(5)]
+    assert one_verdict(learner_of_changes("$.trace", differences, 50)).suggest == "ignore"

@@ -13,6 +13,9 @@ A field is proposed for ``ignore`` when it differs on at least ``min_share`` of 
 - **flips both ways**: as many ``a -> b`` as ``b -> a`` (a random flag, a rotating enum);
 - **unpredictable**: a stable value maps to a different dark value each time (host pools).
 
+A field added, removed or of another type on at least half of its differences is a contract
+change: always kept, whatever its values (a removed UUID field is not noise).
+
 A real regression is directional and consistent (``confirmed -> cancelled``, ``EUR -> USD``) or
 limited to some pairs; those fields are listed to keep comparing. Numeric fields whose small
 deltas are separated from the rest by a clear gap get a ``numbers`` tolerance (relative, or
@@ -38,6 +41,9 @@ MAX_DELTAS = 20_000
 MAX_EXAMPLES = 3
 MIN_EVIDENCE = 3  # differences needed before anything is proposed
 GAP_RATIO = 5.0  # numeric deltas: noise below, regressions above a gap of at least this ratio
+# a field present on one side only, or of another type: the contract changed (a regression
+# until someone says otherwise), never noise, however unrelated its values look
+CONTRACT_CHANGES = ("added", "removed", "type_changed")
 
 Suggestion = Literal["ignore", "numbers", "unordered", "keep"]
 
@@ -241,6 +247,14 @@ def _judge_field(
     )
     if not name.startswith("$"):
         verdict.why = "status, headers and errors are never proposed as noise"
+        return verdict
+    contract = sum(stats.changes.get(change, 0) for change in CONTRACT_CHANGES)
+    if contract and contract * 2 >= stats.differences:
+        verdict.why = (
+            f"added, removed or of another type in {contract} of {stats.differences} "
+            "differences: a change of the response's contract is never proposed as noise, "
+            "whatever its values"
+        )
         return verdict
     if stats.differences < MIN_EVIDENCE:
         verdict.why = f"too little evidence ({stats.differences} differences)"
