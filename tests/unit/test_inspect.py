@@ -254,3 +254,18 @@ def test_follow_prints_records_as_they_are_appended(
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(10) == 0
+
+
+def test_json_gives_every_matching_record_and_says_what_a_page_left_out(
+    records: tuple[Corpus, Path],
+) -> None:
+    """Issue 18: ``inspect --json`` stopped at 10 records without a word."""
+    _, path = records
+    total = sum(1 for line in path.read_text().splitlines() if line.strip())
+    assert total > 10
+    everything = inspect(str(path), "--json")
+    assert len(json_lines(everything.stdout)) == total
+    assert f"of {total:,} matching" in everything.stderr
+    page = inspect(str(path), "--json", "--limit", "4", "--skip", "2")
+    assert len(json_lines(page.stdout)) == 4
+    assert f"records 3-6 of {total:,} matching" in page.stderr and "--skip 6" in page.stderr

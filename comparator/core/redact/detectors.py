@@ -483,12 +483,22 @@ class KeyValueDetector:
         self._keyword_spans = keyword_spans
 
     def find(self, text: str, budget: ScanBudget | None = None) -> list[Span]:
+        return self.find_values(text, budget)[0]
+
+    def find_values(
+        self, text: str, budget: ScanBudget | None = None
+    ) -> tuple[list[Span], list[int]]:
+        """The values, and where a value starts that was not read (it begins with a character
+        that ends an unquoted value, such as ``;``). If another detector's span starts there,
+        the second pass sees a token in the value's place and reads on after it, so the first
+        must take that tail too (``Redactor``'s ``_merge_values``)."""
+        marks: list[int] = []
         if ":" not in text and "=" not in text and ">" not in text:
-            return []
+            return [], marks
         keywords = self._keyword_spans(text)
         first = next(keywords, None)
         if first is None:
-            return []
+            return [], marks
         budget = budget or ScanBudget()
         reversed_text = text[::-1]
         size = len(text)
@@ -510,13 +520,15 @@ class KeyValueDetector:
                 continue
             if not budget.spend(FINDING_UNITS, start):
                 break
-            value = self._value_after(text, start, end, name)
+            value = self._value_after(text, start, end, name, marks)
             if value is not None and value[1] > value[0]:
                 spans.append(value)
                 floor = max(floor, value[1])
-        return spans
+        return spans, marks
 
-    def _value_after(self, text: str, start: int, end: int, name: str) -> Span | None:
+    def _value_after(
+        self, text: str, start: int, end: int, name: str, marks: list[int]
+    ) -> Span | None:
         opener = text[start - 1] if start > 0 else ""
         if opener == "<":
             element = _GAP_ELEMENT.match(text, end)
@@ -530,7 +542,10 @@ class KeyValueDetector:
             return None
         lowered = name.lower()
         to_end_of_line = lowered in self._header_names or lowered.endswith(_LINE_VALUED)
-        return _value_at(text, gap.end(), to_end_of_line)
+        value = _value_at(text, gap.end(), to_end_of_line)
+        if value is None and gap.end() < len(text):
+            marks.append(gap.end())
+        return value
 
 
 def _value_at(text: str, pos: int, to_end_of_line: bool) -> Span | None:

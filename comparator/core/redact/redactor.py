@@ -167,13 +167,14 @@ class Redactor:
         self._header_in_lower_text = re.compile("|".join(map(re.escape, headers_by_length)))
         self._header_in_text = re.compile(self._header_in_lower_text.pattern, re.IGNORECASE)
         regex_detector = RegexDetector(regexes)
-        detectors: list[Detector] = [
-            *builtin_detectors(),
-            KeyValueDetector(self._is_secret_name, self._secret_headers, self._keyword_spans),
-        ]
+        self._key_values = KeyValueDetector(
+            self._is_secret_name, self._secret_headers, self._keyword_spans
+        )
+        detectors: list[Detector] = [*builtin_detectors(), self._key_values]
         if regex_detector:
             detectors.append(regex_detector)
-        self._finders = tuple((d.find, d.name) for d in detectors)
+        # the key detector runs apart (_find): it also tells where values it did not read start
+        self._finders = tuple((d.find, d.name) for d in detectors if d is not self._key_values)
         hints = [d.hint for d in detectors]
         # One search decides whether any detector could find something in a string.
         self._any_hint = (
@@ -527,15 +528,18 @@ class Redactor:
             # Spent: a short string that may hold something is not examined, it goes whole.
             hits.append(UNSCANNED)
             return self._token(UNSCANNED, text)
-        found = self._find(text, budget)
+        marks: list[int] = []  # where values start that the key detector did not read
+        found = self._find(text, budget, marks)
         cut = budget.cut
         decoded = decode_for_detection(text) if encoded else None
         if decoded is not None:
             # The same detectors over the text with its encodings undone (%40, \u0040,
             # &#64;); what they find is replaced where it stands in the original.
             budget.start_string()
-            for start, end, name in self._find(decoded.text, budget):
+            decoded_marks: list[int] = []
+            for start, end, name in self._find(decoded.text, budget, decoded_marks):
                 found.append((*decoded.original_span(start, end), name))
+            marks.extend(decoded.original_span(m, m)[0] for m in decoded_marks)
             if budget.cut is not None:
                 decoded_cut = decoded.original_span(budget.cut, budget.cut + 1)[0]
                 cut = decoded_cut if cut is None else min(cut, decoded_cut)
@@ -549,7 +553,7 @@ class Redactor:
                 return text
         parts: list[str] = []
         pos = 0
-        for start, end, name in _merge_values(text, found, decoded):
+        for start, end, name in _merge_values(text, found, decoded, marks):
             parts.append(text[pos:start])
             parts.append(self._token(name, text[start:end]))
             hits.append(name)
@@ -557,12 +561,16 @@ class Redactor:
         parts.append(text[pos:])
         return "".join(parts)
 
-    def _find(self, text: str, budget: ScanBudget) -> list[tuple[int, int, str]]:
+    def _find(self, text: str, budget: ScanBudget, marks: list[int]) -> list[tuple[int, int, str]]:
+        """Every detector's spans; ``marks`` gets where secret values start unread."""
         found: list[tuple[int, int, str]] = []
         for find, name in self._finders:
             spans = find(text, budget)
             if spans:
                 found.extend((start, end, name) for start, end in spans if end > start)
+        spans, value_marks = self._key_values.find_values(text, budget)
+        found.extend((start, end, "key") for start, end in spans if end > start)
+        marks.extend(value_marks)
         return found
 
     def _token(self, detector: str, value: str) -> str:
@@ -596,7 +604,10 @@ def _outside_tokens(text: str, found: list[tuple[int, int, str]]) -> list[tuple[
 
 
 def _merge_values(
-    text: str, found: list[tuple[int, int, str]], decoded: DecodedText | None = None
+    text: str,
+    found: list[tuple[int, int, str]],
+    decoded: DecodedText | None = None,
+    marks: Iterable[int] = (),
 ) -> list[tuple[int, int, str]]:
     """``_merge``, and a merged span that holds the start of a secret name's value (or of an
     OAuth parameter's) runs on to the end of that value's unquoted run: a token followed by
@@ -606,8 +617,13 @@ def _merge_values(
     second pass reads with each of them. A value goes on through spans glued to its end
     (tokens side by side are read as one value on a second pass): its tail is taken after the
     last of them. The tail is read in the text as it stands and, if it holds encodings, with
-    them undone (``&#64;`` after a value is ``@`` to the second pass's decoded reading)."""
+    them undone (``&#64;`` after a value is ``@`` to the second pass's decoded reading).
+    ``marks`` are where a secret name's value starts that the key detector did not read (it
+    begins with ``;``): a span from another detector starting there is a token in the value's
+    place to the second pass, which reads on after it."""
     tails: dict[int, set[re.Pattern[str]]] = {}  # value start -> what the value is made of
+    for mark in marks:
+        tails.setdefault(mark, set()).add(UNQUOTED_VALUE)
     for start, _, name in found:
         if name == "key":
             tails.setdefault(start, set()).add(UNQUOTED_VALUE)

@@ -166,9 +166,8 @@ def inspect_options(func: F) -> F:
             click.option(
                 "--limit",
                 type=click.IntRange(min=1),
-                default=10,
-                show_default=True,
-                help="Records per page.",
+                default=None,
+                help="Records per page [default: 10; with --json every matching record].",
             ),
             click.option(
                 "--skip",

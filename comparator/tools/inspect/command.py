@@ -51,7 +51,7 @@ def inspect_command(
     since: str | None,
     until: str | None,
     follow: bool,
-    limit: int,
+    limit: int | None,
     skip: int,
     brief: bool,
     context: int,
@@ -81,7 +81,11 @@ def inspect_command(
         fail(str(exc))
     console = Console(highlight=False, soft_wrap=False)
     try:
-        page = Page(records, record_filter, skip=skip, limit=None if follow else limit)
+        if follow or (limit is None and as_json):
+            limit = None  # scripts get every matching record unless they ask for a page
+        elif limit is None:
+            limit = DEFAULT_PAGE
+        page = Page(records, record_filter, skip=skip, limit=limit)
         for number, record in page.shown(follow=follow):
             if as_json:
                 click.echo(orjson.dumps(record).decode())
@@ -91,8 +95,13 @@ def inspect_command(
         return
     except (LookupError, RuntimeError) as exc:
         fail(str(exc))
-    if not as_json:
+    if as_json:  # stdout stays one record per line; what was left out is said on stderr
+        click.echo(page.footer(), err=True)
+    else:
         console.print(page.footer())
+
+
+DEFAULT_PAGE = 10
 
 
 class Page:
