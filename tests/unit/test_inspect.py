@@ -269,3 +269,40 @@ def test_json_gives_every_matching_record_and_says_what_a_page_left_out(
     page = inspect(str(path), "--json", "--limit", "4", "--skip", "2")
     assert len(json_lines(page.stdout)) == 4
     assert f"records 3-6 of {total:,} matching" in page.stderr and "--skip 6" in page.stderr
+
+
+@pytest.mark.parametrize(
+    "tool",
+    [
+        ["inspect"],
+        ["inspect", "--json"],
+        ["explore", "--listen", "127.0.0.1:0"],
+    ],
+)
+def test_a_file_of_response_events_is_refused_by_name(
+    records: tuple[Corpus, Path], tool: list[str]
+) -> None:
+    """Issue 18: ``inspect stable.jsonl`` showed empty records and "40 matching"."""
+    corpus, _ = records
+    result = CliRunner().invoke(main, [*tool, str(corpus.stable)])
+    assert result.exit_code != 0
+    assert "line 1 is not a mismatch record but a response event" in result.output
+
+
+def test_a_file_of_dead_letters_is_refused_by_name(tmp_path: Path) -> None:
+    letters = tmp_path / "dead-letters.jsonl"
+    letters.write_text('{"schema_version":1,"reason":"invalid_json","size":3,"payload_text":"x"}\n')
+    result = CliRunner().invoke(main, ["inspect", str(letters)])
+    assert result.exit_code != 0 and "not a mismatch record but a dead letter" in result.output
+
+
+def test_foreign_lines_after_the_first_record_are_counted_as_unreadable(
+    records: tuple[Corpus, Path], tmp_path: Path
+) -> None:
+    corpus, path = records
+    first = path.read_text().splitlines()[0]
+    mixed = tmp_path / "mixed.jsonl"
+    mixed.write_text(first + "\n" + corpus.stable.read_text().splitlines()[0] + "\n")
+    result = inspect(str(mixed), "--json")
+    assert len(json_lines(result.stdout)) == 1
+    assert "1 unreadable records skipped" in result.stderr

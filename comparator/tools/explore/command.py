@@ -20,7 +20,13 @@ from comparator.tools.command_line.command_support import (
 )
 from comparator.tools.explore.server import LOOPBACK_NAMES, ExplorerServer
 from comparator.tools.explore.store import RecordStore
-from comparator.tools.sources.record_source import RecordSource, open_record_source, tool_redactor
+from comparator.tools.sources.record_source import (
+    FileRecords,
+    NotMismatchRecords,
+    RecordSource,
+    open_record_source,
+    tool_redactor,
+)
 
 
 def explore_command(
@@ -54,9 +60,14 @@ def explore_command(
         )
     except ValueError as exc:
         fail(str(exc))
+    if isinstance(records, FileRecords):
+        try:
+            records.check_first()  # read in the background later: say it now, not on the page
+        except NotMismatchRecords as exc:
+            fail(str(exc))
     summary = _summary(summary_path) if summary_path is not None else None
     if follow is None:
-        follow = not hasattr(records, "path")  # a topic: keep following; a file: read it once
+        follow = not isinstance(records, FileRecords)  # a topic: follow; a file: read it once
     store = RecordStore(max_records)
     try:
         server = ExplorerServer(

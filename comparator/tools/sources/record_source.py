@@ -83,6 +83,28 @@ class ReadStats:
     read: int = 0
     invalid: int = 0  # lines that are not a JSON object, or records we could not redact
     errors: list[str] = field(default_factory=list)
+    foreign: int = 0  # JSON objects that are not mismatch records (events, dead letters)
+    first_foreign: str | None = None  # what the first of them looked like
+
+
+class NotMismatchRecords(LookupError):
+    """The source's first line is JSON, but not a mismatch record (a file of response events,
+    of dead letters, a summary): the tools say so instead of showing empty records."""
+
+
+def looks_like(value: dict[str, Any]) -> str:
+    """What a JSON object read as a mismatch record is: ``mismatch record``, or a description
+    of what it is instead."""
+    if isinstance(value.get("kinds"), list) and "request_id" in value:
+        return "mismatch record"
+    if "reason" in value and ("payload" in value or "payload_text" in value or "size" in value):
+        return "a dead letter"
+    if "request_id" in value and any(k in value for k in ("side", "status", "error", "body")):
+        return "a response event (the comparator's input, not its output)"
+    if "pairs" in value and "routes" in value:
+        return "a run summary"
+    keys = ", ".join(sorted(str(k) for k in list(value)[:6]))
+    return f"an object with keys {keys}" if keys else "an empty object"
 
 
 class RecordSource(ABC):
@@ -134,6 +156,29 @@ class FileRecords(RecordSource):
                 record = _decode(line, self.redactor, self.stats)
                 if record is not None:
                     yield record
+                elif self.stats.read == 1 and self.stats.first_foreign is not None:
+                    raise self._not_records(self.stats.first_foreign)
+
+    def check_first(self) -> None:
+        """Raises :class:`NotMismatchRecords` if the file's first line is JSON but not a
+        mismatch record (for a tool that reads in the background, before it starts)."""
+        try:
+            with self.path.open("rb") as handle:
+                line = next((raw for raw in handle if raw.strip()), b"")
+        except OSError as exc:
+            raise NotMismatchRecords(f"{self.path}: {exc.strerror or exc}") from exc
+        try:
+            first = orjson.loads(line) if line else None
+        except orjson.JSONDecodeError:
+            return  # counted as unreadable when read
+        if isinstance(first, dict) and (what := looks_like(first)) != "mismatch record":
+            raise self._not_records(what)
+
+    def _not_records(self, what: str) -> NotMismatchRecords:
+        return NotMismatchRecords(
+            f"{self.path}: line 1 is not a mismatch record but {what}; the tools read the "
+            "comparator's mismatch records (outputs.mismatches)"
+        )
 
 
 class KafkaRecords(RecordSource):
@@ -176,6 +221,13 @@ def _decode(raw: bytes, redactor: Redactor, stats: ReadStats) -> dict[str, Any] 
         return None
     if not isinstance(record, dict):
         stats.invalid += 1
+        return None
+    what = looks_like(record)
+    if what != "mismatch record":
+        stats.invalid += 1
+        stats.foreign += 1
+        if stats.first_foreign is None:
+            stats.first_foreign = what
         return None
     try:
         return redact_record(redactor, record)
