@@ -14,6 +14,7 @@ import pytest
 
 from comparator.app.file_run import run_files
 from comparator.config.loader import load_config
+from comparator.tools.explore.pages import STYLE, diff_table
 from comparator.tools.explore.server import ExplorerServer
 from comparator.tools.explore.store import RecordStore
 from comparator.tools.sources.record_source import FileRecords, tool_redactor
@@ -134,3 +135,16 @@ def test_store_keeps_the_newest_records(tmp_path: Path) -> None:
         store.add({"route": "R", "request_id": str(i), "kinds": ["body"]})
     assert len(store) == 3 and store.dropped == 2
     assert store.get(1) is None and store.get(5)["request_id"] == "4"
+
+
+def test_the_record_page_greys_out_differences_the_rules_ignored() -> None:
+    """Issue 18: ignored and compared differences were highlighted alike."""
+    stable = {"status": 200, "body": {"request_uuid": "a", "total": 10}}
+    dark = {"status": 200, "body": {"request_uuid": "b", "total": 11}}
+    table = diff_table(stable, dark, ["$.total"])
+    assert (
+        "<tr class=ignored title='differs, but not compared (rules)'><td>    &quot;request_uuid"
+        in table
+    )
+    assert "<tr class=changed><td>    &quot;total&quot;: 10</td>" in table
+    assert "tr.ignored td" in STYLE

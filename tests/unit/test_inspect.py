@@ -15,12 +15,14 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from comparator.app.cli import main
 from comparator.app.file_run import run_files
 from comparator.config.loader import load_config
 from comparator.tools.views.record_filter import RecordFilter, field_matches
-from comparator.tools.views.side_by_side import fold, side_by_side
+from comparator.tools.views.side_by_side import fold, side_by_side, side_lines_with_paths
 from comparator.tools.views.time_arg import parse_time_ms
 from tests.tool_corpus import REDACTION_KEY, T0, Corpus, assert_no_secret, write_corpus
 
@@ -306,3 +308,48 @@ def test_foreign_lines_after_the_first_record_are_counted_as_unreadable(
     result = inspect(str(mixed), "--json")
     assert len(json_lines(result.stdout)) == 1
     assert "1 unreadable records skipped" in result.stderr
+
+
+def test_ignored_differences_are_marked_apart_from_compared_ones(
+    records: tuple[Corpus, Path],
+) -> None:
+    """Issue 18: ``request_uuid`` (ignored) and ``$.total`` (compared) looked the same. The
+    users route ignores ``$.request_host``: where it differs its row is ``.``, dimmed, while the
+    compared difference is ``~``."""
+    _, path = records
+    view = inspect(str(path), "--route", "GET /v1/users/*", "--context", "100", "--limit", "50")
+    rows = [line for line in view.output.splitlines() if '"request_host"' in line]
+    differing = [row for row in rows if row.split("│")[0].strip() != row.split("│")[1].strip()]
+    assert differing, "the corpus has users records whose request_host differs"
+    for row in differing:
+        left, right = row.split("│")
+        assert left.strip().startswith(".") and right.strip().startswith("."), row
+    assert any(line.strip().startswith("~") for line in view.output.splitlines())
+
+
+def test_side_by_side_tags_rows_no_difference_path_covers_as_ignored() -> None:
+    stable = {"status": 200, "body": {"request_uuid": "a", "total": 10, "items": [{"p": 1}]}}
+    dark = {"status": 200, "body": {"request_uuid": "b", "total": 11, "items": [{"p": 2}]}}
+    rows = side_by_side(stable, dark, ["$.total", "$.items[0].p"])
+    tags = {row.left.strip().split(":")[0]: row.tag for row in rows if row.left}
+    assert tags['"request_uuid"'] == "ignored"
+    assert tags['"total"'] == "changed" and tags['"p"'] == "changed"
+    assert {row.tag for row in side_by_side(stable, dark)} == {"same", "changed"}  # no paths
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+        max_leaves=20,
+    )
+)
+def test_lines_with_paths_are_the_indented_json_lines(body: Any) -> None:
+    side = {"status": 200, "headers": {"b": "1", "a": "2"}, "body": body}
+    lines, paths = side_lines_with_paths(side)
+    shown = {"status": 200, "headers": {"a": "2", "b": "1"}, "body": body}
+    # split on "\n" only: json escapes it, but not U+0085 or U+2028, which splitlines() cuts at
+    assert lines == json.dumps(shown, indent=2, ensure_ascii=False).split("\n")
+    assert len(paths) == len(lines)
+    assert all(p is None or p == "status" or p.startswith(("$", "headers")) for p in paths)

@@ -1,7 +1,8 @@
 """The explorer's HTML: server-rendered, no scripts, every value escaped.
 
 Colours of the side-by-side diff (the browser test looks for them in screenshots):
-changed lines ``#fff3bf``, stable-only lines ``#ffd6d6``, dark-only lines ``#d3f9d8``.
+changed lines ``#fff3bf``, stable-only lines ``#ffd6d6``, dark-only lines ``#d3f9d8``; lines that
+differ but were not compared (ignored by the rules) grey ``#8c959f`` text, no background.
 """
 
 from __future__ import annotations
@@ -13,7 +14,12 @@ from urllib.parse import urlencode
 
 from comparator.tools.explore.store import RecordStore, route_views, top_fields
 from comparator.tools.views.record_filter import RecordFilter, differences
-from comparator.tools.views.side_by_side import fold, short_value, side_by_side
+from comparator.tools.views.side_by_side import (
+    compared_paths,
+    fold,
+    short_value,
+    side_by_side,
+)
 from comparator.tools.views.time_arg import format_time_ms
 
 PAGE_SIZE = 50
@@ -37,6 +43,7 @@ table.diff td { font-family: ui-monospace, monospace; font-size: 12.5px; white-s
 table.diff th { width: 50%; }
 tr.changed td { background: #fff3bf; } td.removed { background: #ffd6d6; }
 td.added { background: #d3f9d8; } tr.skipped td { color: #656d76; font-style: italic; }
+tr.ignored td { color: #8c959f; text-decoration: line-through dotted; }
 .kind { display: inline-block; padding: 0 6px; border-radius: 8px; background: #ddf4ff;
   margin-right: 3px; font-size: 12px; }
 """
@@ -239,7 +246,7 @@ def record_page(number: int, record: dict[str, Any], args: dict[str, str], *, so
             f"<th>stable</th><th>dark</th></tr>{diff_rows}</table>"
         )
     body.append("<h2>Side by side</h2>")
-    body.append(diff_table(record.get("stable"), record.get("dark")))
+    body.append(diff_table(record.get("stable"), record.get("dark"), compared_paths(record)))
     body.append(
         "<details><summary>record (JSON)</summary><pre class=mono id=raw>"
         f"{_e(json.dumps(record, indent=2, ensure_ascii=False))}</pre></details>"
@@ -247,9 +254,11 @@ def record_page(number: int, record: dict[str, Any], args: dict[str, str], *, so
     return layout(f"#{number} {record.get('route')}", "".join(body), source)
 
 
-def diff_table(stable: Any, dark: Any) -> str:
+def diff_table(stable: Any, dark: Any, compared: list[str] | None = None) -> str:
+    """The side-by-side table; rows the rules left out of the comparison (``compared``: the
+    record's difference paths) are grey, not highlighted."""
     rows = []
-    for row in fold(side_by_side(stable, dark), context=4):
+    for row in fold(side_by_side(stable, dark, compared), context=4):
         if row.tag == "skipped":
             rows.append(f"<tr class=skipped><td>... {row.skipped} equal lines</td><td></td></tr>")
             continue
@@ -261,6 +270,11 @@ def diff_table(stable: Any, dark: Any) -> str:
             rows.append(f"<tr><td class=removed>{left}</td><td></td></tr>")
         elif row.tag == "added":
             rows.append(f"<tr><td></td><td class=added>{right}</td></tr>")
+        elif row.tag == "ignored":
+            rows.append(
+                f"<tr class=ignored title='differs, but not compared (rules)'><td>{left}</td>"
+                f"<td>{right}</td></tr>"
+            )
         else:
             rows.append(f"<tr><td>{left}</td><td>{right}</td></tr>")
     return (

@@ -4,7 +4,8 @@ Pages through (``--skip``/``--limit``) or follows (``--follow``) a mismatch file
 filters (route, kind, field path, event time). Each record shows its route, kinds, request and
 trace ids, times, the differences (path, change, stable value, dark value) and, unless
 ``--brief``, the two responses side by side with the differing lines marked (``~`` changed,
-``-`` stable only, ``+`` dark only) and equal runs folded. ``--json`` prints the (redacted)
+``-`` stable only, ``+`` dark only, ``.`` differing but not compared: the rules ignore it or a
+tolerance covers it, dimmed) and equal runs folded. ``--json`` prints the (redacted)
 records one per line instead.
 """
 
@@ -32,11 +33,16 @@ from comparator.tools.command_line.command_support import (
 )
 from comparator.tools.sources.record_source import RecordSource, open_record_source, tool_redactor
 from comparator.tools.views.record_filter import RecordFilter, differences
-from comparator.tools.views.side_by_side import fold, short_value, side_by_side
+from comparator.tools.views.side_by_side import (
+    compared_paths,
+    fold,
+    short_value,
+    side_by_side,
+)
 from comparator.tools.views.time_arg import format_time_ms
 
-_MARK = {"same": " ", "changed": "~", "removed": "-", "added": "+"}
-_STYLE = {"same": "", "changed": "yellow", "removed": "red", "added": "green"}
+_MARK = {"same": " ", "changed": "~", "removed": "-", "added": "+", "ignored": "."}
+_STYLE = {"same": "", "changed": "yellow", "removed": "red", "added": "green", "ignored": "dim"}
 
 
 def inspect_command(
@@ -187,7 +193,7 @@ def render_record(
     grid = Table(box=box.MINIMAL, show_edge=False, expand=True, pad_edge=False)
     grid.add_column("stable", ratio=1, overflow="fold")
     grid.add_column("dark", ratio=1, overflow="fold")
-    for row in fold(side_by_side(stable, dark), context=context):
+    for row in fold(side_by_side(stable, dark, compared_paths(record)), context=context):
         if row.tag == "skipped":
             note = Text(f"... {row.skipped} equal lines ...", style="dim")
             grid.add_row(note, note)
