@@ -166,9 +166,12 @@ def write_corpus(directory: Path, *, sampling: int = 1_000_000) -> Corpus:
 def _event(
     rid: str, route: str, ts: int, status: int, body: Any, headers: dict[str, str]
 ) -> dict[str, Any]:
+    method, template = route.split(" ", 1)
     event: dict[str, Any] = {
         "request_id": rid,
         "route": route,
+        "method": method,
+        "path": template.replace("{id}", rid) + "?lang=en",
         "status": status,
         "latency_ms": 20.0,
         "body": body,

@@ -98,6 +98,7 @@ def test_filters_and_record_page(served: tuple[Corpus, ExplorerServer]) -> None:
     status, _, record = get(server, f"/record/{number}")
     assert status == 200
     assert "<h2>Differences</h2>" in record and "<code>$.state</code>" in record
+    assert "<th>request</th><td class=mono>GET /v1/orders/req-o" in record
     assert "<tr class=changed><td>    &quot;state&quot;: &quot;confirmed&quot;,</td>" in record
     assert "<td>    &quot;state&quot;: &quot;cancelled&quot;,</td></tr>" in record
     assert_no_secret(record, corpus.secrets, "record page")

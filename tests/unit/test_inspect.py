@@ -103,6 +103,7 @@ def test_pages_and_side_by_side_view(records: tuple[Corpus, Path]) -> None:
     assert_no_secret(view, corpus.secrets, "inspect view")
     lines = view.splitlines()
     assert "#1  GET /v1/orders/{id}  [body]" in lines[0]
+    assert any(line.startswith("request: GET /v1/orders/req-o") for line in lines)  # to resend
     assert any(
         "$.state" in line and '"confirmed"' in line and '"cancelled"' in line for line in lines
     )

@@ -23,6 +23,7 @@ from comparator.core.outputs.mismatch_record import (
     encode_record,
 )
 from comparator.core.redact import TOKEN_PATTERN, Redactor
+from comparator.core.redact.allow_list import AllowList
 from comparator.schema_files import load_schema
 
 KEY = b"test-key-0123456789abcdef"
@@ -424,3 +425,40 @@ def test_comparison_built_by_hand_with_secret_values():
     )
     SCHEMA.validate(record)
     assert "z@example.com" not in encode_record(record).decode()
+
+
+# -- the request -----------------------------------------------------------------------------
+
+
+def test_a_record_carries_the_request_redacted_so_it_can_be_sent_again():
+    """Issue 18: method and concrete path were in the events but not in the record."""
+    path = "/v1/orders/42?expand=items&access_token=s3cr3t-t0ken-value&email=jane@example.com"
+    record = build_pair(
+        builder(),
+        ev("stable", body={"a": 1}, method="GET", path=path),
+        ev("dark", body={"a": 2}, method="GET", path=path),
+    )
+    request = record["request"]
+    assert request["method"] == "GET"
+    assert request["path"].startswith("/v1/orders/42?expand=items&access_token=[REDACTED:")
+    assert "s3cr3t" not in request["path"] and "jane@example.com" not in request["path"]
+    plain = build_pair(
+        builder(), ev("stable", body=1, method="POST", path="/a"), ev("dark", body=2)
+    )
+    assert plain["request"] == {"method": "POST", "path": "/a"}
+    assert build_pair(builder(), ev("stable", body=1), ev("dark", body=2))["request"] is None
+
+
+def test_an_orphan_carries_its_request_and_allow_mode_hides_the_path():
+    event = ev("stable", method="DELETE", path="/v1/carts/9")
+    orphan = builder().orphan_record(
+        Orphaned(event, "missing_dark", 9_999), route="GET /x", rules_digest="0" * 12, wall_ms=1
+    )
+    SCHEMA.validate(orphan)
+    assert orphan["request"] == {"method": "DELETE", "path": "/v1/carts/9"}
+    allow = MismatchRecordBuilder(Redactor(KEY, allow=AllowList(["$.id"], [])))
+    hidden = allow.orphan_record(
+        Orphaned(event, "missing_dark", 9_999), route="GET /x", rules_digest="0" * 12, wall_ms=1
+    )
+    assert hidden["request"]["method"] == "DELETE"
+    assert hidden["request"]["path"].startswith("[REDACTED:unlisted:")

@@ -54,6 +54,7 @@ class MismatchRecordBuilder:
                 "schema_version": SCHEMA_VERSION,
                 "request_id": self.redactor.redact_text(stable.request_id),
                 "route": route,
+                "request": self._request(stable, dark),
                 "kinds": list(comparison.kinds),
                 "differences": differences,
                 "stable": self._side(stable),
@@ -83,6 +84,7 @@ class MismatchRecordBuilder:
                 "schema_version": SCHEMA_VERSION,
                 "request_id": self.redactor.redact_text(event.request_id),
                 "route": route,
+                "request": self._request(event),
                 "kinds": [orphan.missing],
                 "differences": [],
                 "stable": present if event.side == "stable" else None,
@@ -212,6 +214,19 @@ class MismatchRecordBuilder:
         if event.body_text is not None:
             side["body_text"] = redactor.redact_body_text(event.body_text)
         return side
+
+    def _request(self, *events: ResponseEvent) -> dict[str, str | None] | None:
+        """The mirrored request, to send it again: method and concrete path (with its query),
+        from the first event that has them; the path through the text redactor (tokens,
+        emails, ``?token=`` values), and in allow mode one ``unlisted`` token."""
+        method = next((e.method for e in events if e.method is not None), None)
+        path = next((e.path for e in events if e.path is not None), None)
+        if method is None and path is None:
+            return None
+        return {
+            "method": None if method is None else self.redactor.redact_text(method),
+            "path": None if path is None else self.redactor.redact_body_text(path),
+        }
 
     def _trace_id(self, trace_id: str | None) -> str | None:
         return None if trace_id is None else self.redactor.redact_text(trace_id)

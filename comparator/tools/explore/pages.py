@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 from comparator.tools.explore.store import RecordStore, route_views, top_fields
 from comparator.tools.views.record_filter import RecordFilter, differences
+from comparator.tools.views.request_line import request_line
 from comparator.tools.views.side_by_side import (
     compared_paths,
     fold,
@@ -220,7 +221,8 @@ def record_page(number: int, record: dict[str, Any], args: dict[str, str], *, so
     event_time = record.get("event_time")
     facts = [
         ("route", record.get("route")),
-        ("request", record.get("request_id")),
+        ("request", request_line(record) or "-"),
+        ("request id", record.get("request_id")),
         ("trace", record.get("trace_id") or "-"),
         ("event time", _time(event_time)),
         ("detected", record.get("detected_at") or "-"),

@@ -33,6 +33,7 @@ from comparator.tools.command_line.command_support import (
 )
 from comparator.tools.sources.record_source import RecordSource, open_record_source, tool_redactor
 from comparator.tools.views.record_filter import RecordFilter, differences
+from comparator.tools.views.request_line import request_line
 from comparator.tools.views.side_by_side import (
     compared_paths,
     fold,
@@ -166,6 +167,9 @@ def render_record(
         f"rules {record.get('rules_digest') or '-'}",
     ]
     console.print(Text("  ".join(info), style="dim"))
+    request = request_line(record)
+    if request is not None:
+        console.print(Text(f"request: {request}"))
     console.print(Text(f"stable: {_summary(stable)}    dark: {_summary(dark)}"))
     if record.get("latency_regression"):
         console.print(Text("latency regression: dark slower beyond the route's latency rule"))
