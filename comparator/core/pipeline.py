@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from comparator.core.compare.comparison import Comparison
+from comparator.core.compare.headline import headline
 from comparator.core.compare.pair_comparer import compare_pair
 from comparator.core.compare.rules import RouteRules, RuleSet
 from comparator.core.events.decoder import EventDecoder
@@ -379,11 +380,12 @@ class Pipeline:
             raise _CompareFailed(exc) from exc
         route = self._route_label(stable.route)
         differences = comparison.differences
-        fields = (
-            frozenset([self._field_label(route, d.field) for d in differences])
-            if differences
-            else NO_FIELDS
-        )
+        if not differences:
+            fields = NO_FIELDS
+        elif (counted := headline((d.path, d.stable, d.dark) for d in differences)) is not None:
+            fields = frozenset([self._field_label(route, counted)])  # one failure, one field
+        else:
+            fields = frozenset([self._field_label(route, d.field) for d in differences])
         return Compared(route, stable, dark, comparison, fields, rules.digest)
 
     def _observe(

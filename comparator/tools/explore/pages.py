@@ -12,6 +12,7 @@ from html import escape
 from typing import Any
 from urllib.parse import urlencode
 
+from comparator.core.compare.headline import HEADLINES, record_headline
 from comparator.tools.explore.store import RecordStore, route_views, top_fields
 from comparator.tools.views.record_filter import RecordFilter, differences
 from comparator.tools.views.request_line import request_line
@@ -230,13 +231,20 @@ def record_page(number: int, record: dict[str, Any], args: dict[str, str], *, so
         ("latency regression", "yes" if record.get("latency_regression") else "no"),
     ]
     facts_html = "".join(f"<tr><th>{_e(k)}</th><td class=mono>{_e(v)}</td></tr>" for k, v in facts)
-    diff_rows = "".join(
-        "<tr>"
-        f"<td><code>{_e(d.get('path'))}</code></td><td>{_e(d.get('change'))}</td>"
-        f"<td class=mono>{_e(_diff_value(d, 'stable'))}</td>"
-        f"<td class=mono>{_e(_diff_value(d, 'dark'))}</td></tr>"
-        for d in differences(record)
-    )
+    found = differences(record)
+    counted = record_headline(found)
+    under: list[dict[str, Any]] = []
+    if counted is not None:  # the failure counts once; what follows from it is folded
+        under = [d for d in found if d.get("path") not in HEADLINES]
+        found = [d for d in found if d.get("path") in HEADLINES]
+    diff_rows = "".join(_difference_row(d) for d in found)
+    if under:
+        diff_rows += (
+            f"<tr><td colspan=4><details id=collapsed><summary>{len(under)} differences of "
+            f"the failed response ({_e(counted)} differs: counted once, not as fields)"
+            "</summary><table>" + "".join(_difference_row(d) for d in under) + "</table>"
+            "</details></td></tr>"
+        )
     body = [
         f"<p><a href='/{_query(args)}'>&larr; back to the list</a></p>",
         f"<h2 id=title>#{number} {_e(record.get('route'))} {kinds}</h2>",
@@ -254,6 +262,15 @@ def record_page(number: int, record: dict[str, Any], args: dict[str, str], *, so
         f"{_e(json.dumps(record, indent=2, ensure_ascii=False))}</pre></details>"
     )
     return layout(f"#{number} {record.get('route')}", "".join(body), source)
+
+
+def _difference_row(d: dict[str, Any]) -> str:
+    return (
+        "<tr>"
+        f"<td><code>{_e(d.get('path'))}</code></td><td>{_e(d.get('change'))}</td>"
+        f"<td class=mono>{_e(_diff_value(d, 'stable'))}</td>"
+        f"<td class=mono>{_e(_diff_value(d, 'dark'))}</td></tr>"
+    )
 
 
 def diff_table(stable: Any, dark: Any, compared: list[str] | None = None) -> str:

@@ -7,6 +7,7 @@ from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
+from comparator.core.compare.headline import record_headline
 from comparator.tools.views.record_filter import RecordFilter, differences
 
 
@@ -70,7 +71,7 @@ def route_views(selected: list[tuple[int, dict[str, Any]]]) -> dict[str, RouteVi
             view = views[route] = RouteView()
         view.records += 1
         view.kinds.update(str(k) for k in record.get("kinds") or [])
-        view.fields.update({_field(d) for d in differences(record)})
+        view.fields.update(counted_fields(record))
     return views
 
 
@@ -81,9 +82,17 @@ def top_fields(
     counts: Counter[tuple[str, str]] = Counter()
     for _, record in selected:
         route = str(record.get("route"))
-        counts.update({(route, _field(d)) for d in differences(record)})
+        counts.update((route, name) for name in counted_fields(record))
     return [(route, name, count) for (route, name), count in counts.most_common(limit)]
 
 
 def _field(difference: dict[str, Any]) -> str:
     return str(difference.get("field") or difference.get("path"))
+
+
+def counted_fields(record: dict[str, Any]) -> set[str]:
+    """The fields a record counts for: its headline alone when the outcome differs (a 500,
+    an error: ``comparator.core.compare.headline``), else every differing field."""
+    found = differences(record)
+    counted = record_headline(found)
+    return {counted} if counted is not None else {_field(d) for d in found}

@@ -25,6 +25,7 @@ from rich.table import Table
 from rich.text import Text
 
 from comparator.config.settings import RedactionConfig
+from comparator.core.compare.headline import HEADLINES, record_headline
 from comparator.tools.command_line.command_support import (
     fail,
     note_ephemeral,
@@ -180,15 +181,28 @@ def render_record(
         table.add_column("change")
         table.add_column("stable", overflow="fold")
         table.add_column("dark", overflow="fold")
+        counted = record_headline(diffs)
+        if counted is not None:  # the failure first; what follows from it dimmed under it
+            diffs = sorted(diffs, key=lambda d: d.get("path") not in HEADLINES)
         for difference in diffs:
             change = str(difference.get("change"))
+            under = counted is not None and difference.get("path") not in HEADLINES
             table.add_row(
-                Text(str(difference.get("path"))),
+                Text(("  " if under else "") + str(difference.get("path"))),
                 Text(change),
                 Text(_value(difference, "stable", change)),
                 Text(_value(difference, "dark", change)),
+                style="dim" if under else "",
             )
         console.print(table)
+        if counted is not None and len(diffs) > 1:
+            console.print(
+                Text(
+                    f"{counted} differs: the {len(diffs) - 1} differences under it come with "
+                    "the failed response and count as one (not as fields)",
+                    style="dim",
+                )
+            )
         truncated = record.get("differences_truncated")
         if truncated:
             console.print(Text(f"... and {truncated} more differences (not in the record)"))

@@ -32,6 +32,7 @@ from typing import Any, Literal, TypeGuard
 
 import orjson
 
+from comparator.core.compare.headline import HEADLINES, record_headline
 from comparator.core.compare.json_path import normalise, parse_path
 from comparator.core.compare.rules import RouteRules, RuleSet
 
@@ -148,9 +149,11 @@ class NoiseLearner:
         route = self.route(str(record.get("route")))
         route.records += 1
         seen: set[str] = set()
-        for difference in record.get("differences") or []:
-            if not isinstance(difference, dict):
-                continue
+        found = [d for d in record.get("differences") or [] if isinstance(d, dict)]
+        if record_headline(found) is not None:
+            # a failed response: its body differs as a whole, no field of it is noise
+            found = [d for d in found if d.get("path") in HEADLINES]
+        for difference in found:
             name = _field_name(difference)
             if name is None:
                 continue
