@@ -251,8 +251,9 @@ def inspect(**options: Any) -> None:
 @tool_options.suggest_rules_options
 def suggest_rules(**options: Any) -> None:
     """Learn per route which fields are noise (they differ on most pairs with unrelated
-    values) and which differ on some pairs (regressions); print proposed ignore/numbers
-    rules as YAML with the evidence."""
+    values) and which differ on some pairs or changed the contract (regressions); propose
+    ignore, numbers and unordered rules as YAML with the evidence (printed, or written to
+    --out with a short summary printed)."""
     from comparator.tools.suggest_rules.command import suggest_rules_command
 
     suggest_rules_command(**options)

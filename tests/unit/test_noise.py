@@ -52,7 +52,10 @@ def test_suggest_rules_from_raw_events(corpus: Corpus) -> None:
     assert result.exit_code == 0, result.output
     assert_no_secret(result.output, corpus.secrets, "suggest-rules output")
     document = yaml.safe_load(out.read_text(encoding="utf-8"))
-    assert document == yaml.safe_load(result.stdout)
+    # --out: the document goes to the file, a short summary to stdout (issue 18: all 926 lines
+    # of YAML were printed as well)
+    assert len(result.stdout.splitlines()) < 12 < len(out.read_text().splitlines())
+    assert "new suggestions" in result.stdout and "$.served_at: ignore" in result.stdout
     assert document["pairs_seen"] == 80
     found = verdicts_by_field(document)
 
@@ -295,3 +298,18 @@ def test_a_field_absent_on_a_few_pairs_among_noise_is_still_noise() -> None:
         {"change": "value_changed", "stable": _uuid(rng), "dark": _uuid(rng)} for _ in range(45)
     ] + [{"change": "removed", "stable": _uuid(rng)} for _ in range(5)]
     assert one_verdict(learner_of_changes("$.trace", differences, 50)).suggest == "ignore"
+
+
+def test_a_fee_rounded_to_cents_gets_an_absolute_tolerance() -> None:
+    """Issue 18: rounding to cents was proposed as ``rel: 0.01`` (the cap); the deltas are at
+    most 0.005 whatever the fee, so ``abs: 0.005`` is the honest rule."""
+    rng = random.Random(5)
+    fees = [round(rng.uniform(0.5, 60), 4) for _ in range(40)]
+    pairs = [(fee, round(fee, 2)) for fee in fees if round(fee, 2) != fee]
+    verdict = one_verdict(learner_of("R", "$.fee", pairs, 40))
+    assert verdict.suggest == "numbers" and verdict.tolerance == {"abs": 0.005}
+
+
+def test_suggest_rules_help_names_every_rule_it_proposes() -> None:
+    text = CliRunner().invoke(main, ["suggest-rules", "--help"]).output
+    assert all(rule in text for rule in ("ignore", "numbers", "unordered"))

@@ -238,7 +238,8 @@ def suggest_rules_options(func: F) -> F:
                 "--out",
                 type=_file,
                 default=None,
-                help="Write the YAML (rules + evidence) here; usable as replay --rules.",
+                help="Write the document here (YAML; JSON with --json) and print a short "
+                "summary instead; usable as replay --rules.",
             ),
             click.option(
                 "--json", "as_json", is_flag=True, default=False, help="Print JSON instead of YAML."

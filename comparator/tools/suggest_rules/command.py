@@ -105,12 +105,31 @@ def suggest_rules_command(
         text = orjson.dumps(document, option=orjson.OPT_INDENT_2).decode() + "\n"
     else:
         text = render_yaml(document)
-    if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(render_yaml(document), encoding="utf-8")
-    click.echo(text, nl=False)
-    if out is not None:
-        click.echo(f"written to {out} (use it as: comparator replay --rules {out})", err=True)
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    click.echo(short_summary(document, verdicts), nl=False)
+    click.echo(f"written to {out} (check it with: comparator replay --rules {out})", err=True)
+
+
+def short_summary(document: dict[str, Any], verdicts: list[FieldVerdict]) -> str:
+    """What ``--out`` prints instead of the whole document: the counts and one line per new
+    suggestion."""
+    lines = [
+        f"{document['pairs_seen']:,} pairs on {document['routes_seen']} routes; "
+        f"{document['new_suggestions']} new suggestions, "
+        f"{len(document['keep_comparing'])} fields to keep comparing"
+    ]
+    for verdict in verdicts:
+        if verdict.suggest == "keep" or verdict.already:
+            continue
+        rule: str = verdict.suggest
+        if verdict.tolerance is not None:
+            rule += " " + ", ".join(f"{k}: {v:g}" for k, v in verdict.tolerance.items())
+        lines.append(f"  {verdict.route}  {verdict.field}: {rule} ({verdict.why})")
+    return "\n".join(lines) + "\n"
 
 
 def suggestion_document(

@@ -20,13 +20,17 @@ A real regression is directional and consistent (``confirmed -> cancelled``, ``E
 limited to some pairs; those fields are listed to keep comparing. Numeric fields whose small
 deltas are separated from the rest by a clear gap get a ``numbers`` tolerance (relative, or
 absolute when that separates better) covering the small ones; the larger deltas stay
-regressions. Arrays that differ only by order on most pairs get ``unordered``.
+regressions. When every delta is small, the tolerance is in the unit the deltas are steadiest
+in: relative for float noise (it grows with the value), absolute for rounding (a fee rounded to
+cents differs by at most 0.005, whatever the fee). Arrays that differ only by order on most
+pairs get ``unordered``.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeGuard
 
@@ -311,6 +315,10 @@ def _tolerance(
     if len(nonzero) < MIN_EVIDENCE:
         return None
     if max(d[1] for d in nonzero) <= max_rel:
+        # Every delta is small: in the unit it is steadiest in. Float noise grows with the
+        # value (rel is steady), rounding to cents does not (abs is: at most 0.005).
+        if _spread(d[0] for d in nonzero) < _spread(d[1] for d in nonzero):
+            return "abs", _nice_above(max(d[0] for d in nonzero), math.inf), len(nonzero), 0
         limit = _nice_above(max(d[1] for d in nonzero), math.inf)
         return "rel", limit, len(nonzero), 0
     best: tuple[float, int, str, float] | None = None  # (gap, cut, kind, limit)
@@ -331,6 +339,12 @@ def _tolerance(
         return None
     _, covered, kind, limit = best
     return kind, limit, covered, len(nonzero) - covered
+
+
+def _spread(values: Iterable[float]) -> float:
+    """How far the largest of (positive) ``values`` is above their median."""
+    ordered = sorted(values)
+    return ordered[-1] / ordered[len(ordered) // 2]
 
 
 def _nice_above(value: float, below: float) -> float:
