@@ -354,3 +354,50 @@ def test_lines_with_paths_are_the_indented_json_lines(body: Any) -> None:
     assert lines == json.dumps(shown, indent=2, ensure_ascii=False).split("\n")
     assert len(paths) == len(lines)
     assert all(p is None or p == "status" or p.startswith(("$", "headers")) for p in paths)
+
+
+def test_a_bare_field_name_matches_that_member_at_any_depth() -> None:
+    """Issue 18: ``--field tax`` silently matched nothing (paths start with ``$``)."""
+    order_tax = {"path": "$.order.tax", "field": "$.order.tax"}
+    assert field_matches("tax", order_tax) and field_matches("order.tax", order_tax)
+    assert field_matches("tax", {"path": "$.lines[2].tax.rate", "field": "$.lines[*].tax.rate"})
+    assert field_matches("tax", {"path": "$['tax']", "field": "$['tax']"})
+    assert not field_matches("tax", {"path": "$.taxes", "field": "$.taxes"})
+    assert not field_matches("tax", {"path": "status", "field": "status"})
+
+
+def test_a_wildcard_stands_for_one_step_and_matches_whole_paths() -> None:
+    """Issue 18: ``field=$.*`` matched every record (``*`` crossed steps)."""
+    top = {"path": "$.total", "field": "$.total"}
+    deep = {"path": "$.items[3].price", "field": "$.items[*].price"}
+    assert field_matches("$.*", top) and not field_matches("$.*", deep)
+    assert field_matches("$.items[*].price", deep) and field_matches("$.*[*].price", deep)
+    assert not field_matches("$.*", {"path": "status", "field": "status"})
+
+
+@pytest.mark.parametrize("command", ["inspect", "explore", "replay", "suggest-rules"])
+def test_every_tool_takes_the_same_time_range_flags(command: str) -> None:
+    """Issue 18: --since/--until on inspect/explore but --from-time/--to-time on replay and
+    suggest-rules, and explore without --until, --route or --kind."""
+    text = CliRunner().invoke(main, [command, "--help"]).output
+    for flag in ("--since", "--until", "--from-time", "--to-time"):
+        assert flag in text, (command, flag)
+    if command != "replay":
+        assert "--route" in text
+    if command in ("inspect", "explore"):
+        assert "--kind" in text and "--field" in text
+
+
+def test_explore_loads_only_the_records_its_filters_select(
+    records: tuple[Corpus, Path],
+) -> None:
+    from comparator.tools.explore.command import load
+    from comparator.tools.explore.store import RecordStore
+    from comparator.tools.sources.record_source import FileRecords, tool_redactor
+
+    _, path = records
+    store = RecordStore(1000)
+    load(FileRecords(path, tool_redactor()[0]), store, False, RecordFilter(kinds=("status",)))
+    everything = RecordStore(1000)
+    load(FileRecords(path, tool_redactor()[0]), everything, False, RecordFilter())
+    assert 0 < len(store.select(RecordFilter())) < len(everything.select(RecordFilter()))

@@ -43,6 +43,25 @@ _RECORD_SOURCE: list[Any] = [
     ),
 ]
 
+# One spelling for time ranges across the tools; --from-time/--to-time stay as aliases.
+_TIME_RANGE: list[Any] = [
+    click.option(
+        "--since",
+        "--from-time",
+        "since",
+        default=None,
+        help="From this time: RFC 3339, epoch ms, or ago (15m, 2h, 1d). Records: their event "
+        "time; Kafka input: message time.",
+    ),
+    click.option(
+        "--until",
+        "--to-time",
+        "until",
+        default=None,
+        help="Until this time (exclusive), same forms.",
+    ),
+]
+
 _FILTERS: list[Any] = [
     click.option(
         "--route",
@@ -61,13 +80,11 @@ _FILTERS: list[Any] = [
         "--field",
         "fields",
         multiple=True,
-        help="Field path, equal or below ($.items matches $.items[*].price); "
-        "* is a wildcard. Repeatable.",
+        help="Field path, equal or below ($.items matches $.items[*].price); * is one step "
+        "($.* matches $.total, not $.items[0].price); a bare name (tax) matches that member at "
+        "any depth. Repeatable.",
     ),
-    click.option(
-        "--since", default=None, help="Event time from: RFC 3339, epoch ms, or ago (15m, 2h, 1d)."
-    ),
-    click.option("--until", default=None, help="Event time until (exclusive), same forms."),
+    *_TIME_RANGE,
 ]
 
 _RAW_RANGE: list[Any] = [
@@ -78,12 +95,7 @@ _RAW_RANGE: list[Any] = [
         help="Stable JSONL file (with --dark) instead of the config's source.",
     ),
     click.option("--dark", type=_existing, default=None, help="Dark JSONL file."),
-    click.option(
-        "--from-time",
-        default=None,
-        help="Kafka: first message time (RFC 3339, epoch ms, or ago: 2h).",
-    ),
-    click.option("--to-time", default=None, help="Kafka: message time until (exclusive)."),
+    *_TIME_RANGE,
     click.option(
         "--offsets",
         multiple=True,
@@ -259,11 +271,7 @@ def explore_options(func: F) -> F:
                 show_default=True,
                 help="HOST:PORT of the page (port 0: any free port).",
             ),
-            click.option(
-                "--since",
-                default=None,
-                help="Only records from this event time (RFC 3339, epoch ms, ago).",
-            ),
+            *_FILTERS,  # which records are loaded; the page filters further
             click.option(
                 "--summary",
                 "summary_path",

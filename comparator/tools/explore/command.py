@@ -27,6 +27,7 @@ from comparator.tools.sources.record_source import (
     open_record_source,
     tool_redactor,
 )
+from comparator.tools.views.record_filter import RecordFilter
 
 
 def explore_command(
@@ -36,7 +37,11 @@ def explore_command(
     topic: str | None,
     bootstrap_servers: str | None,
     listen: str,
+    routes: tuple[str, ...],
+    kinds: tuple[str, ...],
+    fields: tuple[str, ...],
     since: str | None,
+    until: str | None,
     summary_path: Path | None,
     max_records: int,
     follow: bool | None,
@@ -45,7 +50,13 @@ def explore_command(
     redaction = config.redaction if config is not None else RedactionConfig()
     redactor, ephemeral = tool_redactor(redaction)
     note_ephemeral(ephemeral, redaction.key_env)
-    since_ms = time_option(since, "--since")
+    record_filter = RecordFilter(
+        routes=routes,
+        kinds=kinds,
+        fields=fields,
+        since_ms=time_option(since, "--since"),
+        until_ms=time_option(until, "--until"),
+    )
     host, _, port_text = listen.rpartition(":")
     host = host.strip("[]") or "127.0.0.1"
     if not port_text.isdigit() or int(port_text) > 65535:
@@ -76,7 +87,7 @@ def explore_command(
     except OSError as exc:
         fail(f"cannot listen on {listen}: {exc.strerror or exc}")
     loader = threading.Thread(
-        target=load, args=(records, store, follow, since_ms), name="records", daemon=True
+        target=load, args=(records, store, follow, record_filter), name="records", daemon=True
     )
     loader.start()
     server.start()
@@ -98,18 +109,16 @@ def explore_command(
     click.echo("explorer stopped", err=True)
 
 
-def load(records: RecordSource, store: RecordStore, follow: bool, since_ms: int | None) -> None:
-    """Reads records into the store (in a thread); the store says how far it got."""
+def load(
+    records: RecordSource, store: RecordStore, follow: bool, record_filter: RecordFilter
+) -> None:
+    """Reads the records ``record_filter`` selects into the store (in a thread); the store
+    says how far it got."""
     store.state = "following" if follow else "loading"
     try:
-        for record in records.records(follow=follow, since_ms=since_ms):
-            if since_ms is not None:
-                from comparator.tools.views.record_filter import record_time_ms
-
-                when = record_time_ms(record)
-                if when is not None and when < since_ms:
-                    continue
-            store.add(record)
+        for record in records.records(follow=follow, since_ms=record_filter.since_ms):
+            if record_filter.empty or record_filter.matches(record):
+                store.add(record)
     except Exception as exc:  # shown on the page; the server keeps serving what it has
         store.error = f"{type(exc).__name__}: {exc}"
     if not follow:

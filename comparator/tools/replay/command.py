@@ -37,8 +37,8 @@ def replay_command(
     before_rules_path: Path | None,
     stable: Path | None,
     dark: Path | None,
-    from_time: str | None,
-    to_time: str | None,
+    since: str | None,
+    until: str | None,
     offsets: tuple[str, ...],
     mismatches: bool,
     mismatch_file: Path | None,
@@ -54,8 +54,8 @@ def replay_command(
         before_rules = load_rules_file(before_rules_path) if before_rules_path else None
     except ConfigError as exc:
         config_error(exc)
-    from_ms = time_option(from_time, "--from-time")
-    to_ms = time_option(to_time, "--to-time")
+    from_ms = time_option(since, "--since")
+    to_ms = time_option(until, "--until")
     labels = {
         "before": str(before_rules_path or config_path or "(no rules)"),
         "after": str(rules_path),

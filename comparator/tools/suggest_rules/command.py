@@ -36,8 +36,8 @@ def suggest_rules_command(
     config_path: Path | None,
     stable: Path | None,
     dark: Path | None,
-    from_time: str | None,
-    to_time: str | None,
+    since: str | None,
+    until: str | None,
     offsets: tuple[str, ...],
     mismatches: bool,
     mismatch_file: Path | None,
@@ -53,8 +53,8 @@ def suggest_rules_command(
     config = optional_config(config_path)
     base = config or default_config()
     current: dict[str, Any] = dict(base.rules or {})
-    from_ms = time_option(from_time, "--from-time")
-    to_ms = time_option(to_time, "--to-time")
+    from_ms = time_option(since, "--since")
+    to_ms = time_option(until, "--until")
     route_filter = RecordFilter(routes=routes)
     learner = NoiseLearner()
     records_mode = mismatches or mismatch_file is not None or topic is not None

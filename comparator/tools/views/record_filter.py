@@ -16,7 +16,10 @@ class RecordFilter:
     - ``routes``: exact route or fnmatch glob (``GET /v1/orders/*``);
     - ``kinds``: ``status``, ``body``, ``headers``, ``error``, ``missing_dark``, ``missing_stable``;
     - ``fields``: a difference's normalised field or concrete path, equal or below it
-      (``$.items`` matches ``$.items[*].price``); ``*`` is a wildcard, ``[`` is literal;
+      (``$.items`` matches ``$.items[*].price``); ``*`` stands for one member name or index
+      and a pattern with one matches whole paths (``$.*`` matches ``$.total``, not
+      ``$.items[0].price``); a bare name (``tax``, ``*.price``, ``order.tax``) is a member of
+      that name at any depth (``$.tax``, ``$.order.tax``) and below it;
     - ``since_ms``/``until_ms``: the record's event time (else its detection time), until
       exclusive.
     """
@@ -66,20 +69,57 @@ def route_matches(pattern: str, route: Any) -> bool:
     return isinstance(route, str) and (route == pattern or fnmatchcase(route, pattern))
 
 
+_NOT_BODY = ("status", "headers", "error")
+
+
 def field_matches(pattern: str, difference: dict[str, Any]) -> bool:
+    bare = not pattern.startswith("$") and not pattern.startswith(_NOT_BODY)
     for value in (difference.get("field"), difference.get("path")):
         if not isinstance(value, str):
             continue
-        if value == pattern or (value.startswith(pattern) and value[len(pattern)] in ".["):
-            return True
-        if "*" in pattern and _glob(pattern).fullmatch(value):
+        if bare:
+            if value.startswith("$") and _member_anywhere(pattern).search(value):
+                return True
+        elif "*" in pattern:
+            if _glob(pattern).fullmatch(value):
+                return True
+        elif value == pattern or (value.startswith(pattern) and value[len(pattern)] in ".["):
             return True
     return False
 
 
+_compiled: dict[tuple[str, str], re.Pattern[str]] = {}
+_COMPILED_MAX = 256  # patterns come from query strings too: the cache stays bounded
+
+
+def _remember(key: tuple[str, str], pattern: re.Pattern[str]) -> re.Pattern[str]:
+    if len(_compiled) >= _COMPILED_MAX:
+        _compiled.clear()
+    _compiled[key] = pattern
+    return pattern
+
+
 def _glob(pattern: str) -> re.Pattern[str]:
-    """``*`` matches anything; everything else (``[``, ``]``, ``.``) is literal."""
-    return re.compile(".*".join(re.escape(part) for part in pattern.split("*")))
+    """``*`` matches one member name or index (``$.*``, ``$.items[*]``); the rest is
+    literal."""
+    key = ("glob", pattern)
+    found = _compiled.get(key)
+    if found is None:
+        parts = [re.escape(part) for part in pattern.split("*")]
+        found = _remember(key, re.compile(r"[^.\[\]]*".join(parts)))
+    return found
+
+
+def _member_anywhere(name: str) -> re.Pattern[str]:
+    """A member ``name`` at any depth of a body path (``.name`` or ``['name']``), followed by
+    the end of the path or a step below it."""
+    key = ("member", name)
+    found = _compiled.get(key)
+    if found is None:
+        relative = name.lstrip("*").lstrip(".")  # *.price: a price member anywhere
+        body = r"[^.\[\]]*".join(re.escape(part) for part in relative.split("*"))
+        found = _remember(key, re.compile(rf"(?:\.{body}|\['{body}'\])(?=$|[.\[])"))
+    return found
 
 
 def record_time_ms(record: dict[str, Any]) -> int | None:
