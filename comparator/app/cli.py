@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 from prometheus_client import generate_latest
@@ -39,6 +39,15 @@ def main() -> None:
     under per-route tolerance rules, counts divergence in Prometheus metrics and writes
     PII-redacted mismatch samples.
     """
+
+
+def _config_failure(exc: ConfigError, config_path: Path) -> NoReturn:
+    """A config problem found after loading (a missing data file, a topic): named with the
+    config file, as ``check`` names it."""
+    if exc.source is None:
+        exc.source = str(config_path)
+    click.echo(f"config error: {exc}", err=True)
+    sys.exit(EXIT_CONFIG)
 
 
 def _load(config_path: Path) -> Config:
@@ -91,7 +100,7 @@ def run(
     """
     config = _load(config_path)
     if config.source.kind == "kafka":
-        _run_kafka(config, max_idle)
+        _run_kafka(config, max_idle, config_path)
         return
     show_progress = sys.stderr.isatty() if progress is None else progress
     try:
@@ -110,8 +119,7 @@ def run(
             on_progress=_print_progress if show_progress else None,
         )
     except ConfigError as exc:
-        click.echo(f"config error: {exc}", err=True)
-        sys.exit(EXIT_CONFIG)
+        _config_failure(exc, config_path)
     if metrics_out is not None:
         metrics_out.write_bytes(generate_latest(metrics.registry))
     click.echo(
@@ -124,7 +132,7 @@ def run(
         click.echo(f"summary written to {config.outputs.summary}", err=True)
 
 
-def _run_kafka(config: Config, max_idle: float | None) -> None:
+def _run_kafka(config: Config, max_idle: float | None, config_path: Path) -> None:
     from comparator.app.kafka.start import run_kafka
     from comparator.app.kafka.worker_state import WorkerFailed
 
@@ -132,13 +140,18 @@ def _run_kafka(config: Config, max_idle: float | None) -> None:
         key, _ = redaction_key_from_env(config.redaction.key_env, required=True)
         worker = run_kafka(config, redaction_key=key, max_idle_s=max_idle)
     except ConfigError as exc:
-        click.echo(f"config error: {exc}", err=True)
-        sys.exit(EXIT_CONFIG)
+        _config_failure(exc, config_path)
     except WorkerFailed as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
     if not worker.state.reached_cluster:
-        click.echo("error: the Kafka cluster never answered; nothing was consumed", err=True)
+        why = (
+            " (the config has no source section, so it runs in Kafka mode on "
+            f"{config.source.kafka.bootstrap_servers}; for files set source.kind: files)"
+            if config.source.defaulted
+            else ""
+        )
+        click.echo(f"error: the Kafka cluster never answered; nothing was consumed{why}", err=True)
         sys.exit(1)
     if config.outputs.summary is not None:
         write_summary(config.outputs.summary, worker.pipeline.summary)

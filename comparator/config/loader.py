@@ -180,7 +180,9 @@ def parse_config(
     )
     redaction_doc = document.get("redaction", {})
     return Config(
-        source=SourceConfig(kind=kind, kafka=kafka, files=files),
+        source=SourceConfig(
+            kind=kind, kafka=kafka, files=files, defaulted="source" not in document
+        ),
         join=JoinConfig(**document.get("join", {})),
         limits=LimitsConfig(**document.get("limits", {})),
         outputs=outputs,

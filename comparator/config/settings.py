@@ -56,6 +56,7 @@ class SourceConfig:
     kind: Literal["kafka", "files"]
     kafka: KafkaSourceConfig
     files: FilesSourceConfig | None
+    defaulted: bool = False  # the config has no source section: Kafka mode by default
 
 
 @dataclass(frozen=True, slots=True)

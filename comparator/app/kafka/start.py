@@ -150,12 +150,17 @@ def preflight_until_reachable(
             return True
         except KafkaException as exc:
             waited = time.monotonic() - started
-            log.warning(
-                "cannot reach the cluster; retrying",
-                extra={
-                    "fields": {"error": str(exc), "retry_in_s": delay, "waited_s": round(waited)}
-                },
-            )
+            fields: dict[str, object] = {
+                "error": str(exc),
+                "retry_in_s": delay,
+                "waited_s": round(waited),
+            }
+            if config.source.defaulted:
+                fields["hint"] = (
+                    "the config has no source section: Kafka mode by default; for files set "
+                    "source.kind: files"
+                )
+            log.warning("cannot reach the cluster; retrying", extra={"fields": fields})
             if give_up_after_s is not None and waited >= give_up_after_s:
                 log.error("giving up: the cluster did not answer within --max-idle")
                 return False

@@ -17,8 +17,41 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 KINDS = ("status", "body", "headers", "error", "missing_dark", "missing_stable")
 
+
+class ExistingFile(click.Path):
+    """An existing file, or one line naming the option and the problem (exit 2), as config
+    errors are reported, instead of click's three-line usage error."""
+
+    def __init__(self) -> None:
+        super().__init__(dir_okay=False, exists=True, path_type=Path)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter as exc:
+            name = _param_name(param)
+            path = Path(value)
+            problem = (
+                "file not found"
+                if not path.exists()
+                else ("a directory, not a file" if path.is_dir() else exc.message)
+            )
+            click.echo(f"error: {name}: {problem}: {value}", err=True)
+            if ctx is None:
+                raise
+            ctx.exit(2)
+
+
+def _param_name(param: click.Parameter | None) -> str:
+    if param is None:
+        return "path"
+    if isinstance(param, click.Option):
+        return max(param.opts, key=len)
+    return (param.name or "path").upper()
+
+
 _file = click.Path(dir_okay=False, path_type=Path)
-_existing = click.Path(dir_okay=False, exists=True, path_type=Path)
+_existing = ExistingFile()
 
 
 def _apply(func: F, options: list[Callable[[F], F]]) -> F:

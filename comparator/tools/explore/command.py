@@ -49,7 +49,6 @@ def explore_command(
     config = optional_config(config_path)
     redaction = config.redaction if config is not None else RedactionConfig()
     redactor, ephemeral = tool_redactor(redaction)
-    note_ephemeral(ephemeral, redaction.key_env)
     record_filter = RecordFilter(
         routes=routes,
         kinds=kinds,
@@ -76,6 +75,7 @@ def explore_command(
             records.check_first()  # read in the background later: say it now, not on the page
         except NotMismatchRecords as exc:
             fail(str(exc))
+    note_ephemeral(ephemeral, redaction.key_env)  # after the usage checks
     summary = _summary(summary_path) if summary_path is not None else None
     if follow is None:
         follow = not isinstance(records, FileRecords)  # a topic: follow; a file: read it once

@@ -68,8 +68,6 @@ def inspect_command(
     config = optional_config(config_path)
     redaction = config.redaction if config is not None else RedactionConfig()
     redactor, ephemeral = tool_redactor(redaction)
-    if not as_json:
-        note_ephemeral(ephemeral, redaction.key_env)
     record_filter = RecordFilter(
         routes=routes,
         kinds=kinds,
@@ -87,6 +85,8 @@ def inspect_command(
         )
     except ValueError as exc:
         fail(str(exc))
+    if not as_json:  # after the usage checks: a note is no use before an error
+        note_ephemeral(ephemeral, redaction.key_env)
     console = Console(highlight=False, soft_wrap=False)
     try:
         if follow or (limit is None and as_json):
