@@ -309,3 +309,27 @@ def test_bad_config_is_refused_naming_the_key(tmp_path, command, break_config, n
     assert result.returncode == 2, result.stderr
     assert named in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_the_walkthroughs_rules_ship_and_replay_the_first_try(tmp_path: Path) -> None:
+    """docs/investigating.md made the reader hand-copy its final rules (issue 18, point 10):
+    they ship as examples/investigated-rules.yaml, a rules file replay accepts."""
+    rules = EXAMPLES / "investigated-rules.yaml"
+    assert (
+        "$..price"
+        in yaml.safe_load(rules.read_text(encoding="utf-8"))["rules"]["default"]["numbers"]
+    )
+    report = tmp_path / "report.json"
+    result = comparator(
+        "replay",
+        "--config",
+        str(EXAMPLES / "first-try.yaml"),
+        "--rules",
+        str(rules),
+        "--out",
+        str(report),
+        cwd=REPO,
+    )
+    assert result.returncode == 0, result.stderr
+    mismatches = json.loads(report.read_text(encoding="utf-8"))["mismatches"]
+    assert mismatches["after"] < mismatches["before"]
