@@ -74,11 +74,12 @@ def test_overview_routes_fields_and_samples(served: tuple[Corpus, ExplorerServer
     assert "script-src" not in headers["Content-Security-Policy"]
     assert headers["Content-Security-Policy"].startswith("default-src 'none'")
     assert "65 of 65 records match (loaded)" in page
-    assert "Routes with divergence" in page and "Top differing fields" in page
+    assert "<h2>Routes</h2>" in page and "Top differing fields" in page
     # orders: 62 records (60 pairs + 2 orphans) of 60 pairs, divergence 100%
     assert "<td class=num>62</td><td class=num>60</td><td class=num>100.00%</td>" in page, page
     assert (
-        "<code>$.served_at</code></a></td><td>GET /v1/orders/{id}</td><td class=num>60</td>" in page
+        "<code>$.served_at</code></a></td><td>GET /v1/orders/{id}</td><td class=num>60</td>"
+        "<td class=num>60 of 60 pairs</td>" in page
     )
     assert "page 1 of 2" in page and page.count("class=sample") == 50
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
@@ -149,3 +150,83 @@ def test_the_record_page_greys_out_differences_the_rules_ignored() -> None:
     )
     assert "<tr class=changed><td>    &quot;total&quot;: 10</td>" in table
     assert "tr.ignored td" in STYLE
+
+
+def _clean_route_server(trace_url: str | None = None) -> ExplorerServer:
+    store = RecordStore(100)
+    for i in range(4):
+        store.add(
+            {
+                "route": "GET /a",
+                "request_id": f"r{i}",
+                "kinds": ["body"],
+                "trace_id": f"t/{i}",
+                "differences": [{"path": "$.x", "field": "$.x", "change": "value_changed"}]
+                + ([{"path": "$.w", "field": "$.w", "change": "value_changed"}] if i < 2 else [])
+                + ([{"path": "$.v", "field": "$.v", "change": "value_changed"}] if i < 2 else []),
+                "stable": {"status": 200, "body": {"x": i, "pad": list(range(30))}},
+                "dark": {"status": 200, "body": {"x": -i, "pad": list(range(30))}},
+            }
+        )
+    store.state = "loaded"
+    summary = {
+        "routes": {
+            "GET /a": {"pairs": 15, "divergence_rate": 4 / 15},
+            "GET /clean": {"pairs": 40, "divergence_rate": 0.0},
+        }
+    }
+    server = ExplorerServer(
+        ("127.0.0.1", 0), store, source="mem", summary=summary, trace_url=trace_url
+    )
+    server.start()
+    return server
+
+
+def test_clean_routes_shares_and_stable_tie_order() -> None:
+    """Issue 18: only diverging routes were listed, fields had no share of pairs, ties came in
+    arbitrary order, /api/summary lacked the pairs and rates the page shows."""
+    server = _clean_route_server()
+    try:
+        _, _, page = get(server, "/")
+        assert "<tr class=clean><td><a href='/?route=GET+%2Fclean'>GET /clean</a></td>" in page
+        assert "<td class=num>0</td><td class=num>40</td><td class=num>0.00%</td>" in page
+        assert "<td class=num>4 of 15 pairs</td>" in page
+        # $.v and $.w both differ on 2 records: listed by name, whatever the load order
+        assert page.index("<code>$.v</code>") < page.index("<code>$.w</code>")
+        _, _, api = get(server, "/api/summary")
+        routes = json.loads(api)["routes"]
+        assert routes["GET /clean"] == {
+            "records": 0,
+            "kinds": {},
+            "fields": {},
+            "pairs": 40,
+            "divergence_rate": 0.0,
+        }
+        assert routes["GET /a"]["pairs"] == 15 and routes["GET /a"]["records"] == 4
+        assert json.loads(api)["top_fields"][0] == {
+            "route": "GET /a",
+            "field": "$.x",
+            "records": 4,
+            "pairs": 15,
+        }
+    finally:
+        server.stop()
+
+
+def test_record_page_navigation_every_line_and_trace_links() -> None:
+    server = _clean_route_server("https://traces.example/trace/{trace_id}")
+    try:
+        _, _, newest = get(server, "/record/4")  # the list is newest first
+        assert "id=previous" not in newest
+        assert "<a id=next href='/record/3'>older &rarr;</a>" in newest
+        _, _, second = get(server, "/record/2?kind=body")
+        assert "<a id=previous href='/record/3?kind=body'>&larr; newer</a>" in second
+        assert "<a id=next href='/record/1?kind=body'>older &rarr;</a>" in second
+        assert "equal lines</td>" in second and "show every line" in second
+        _, _, every = get(server, "/record/2?lines=all")
+        assert "equal lines</td>" not in every and "fold equal lines" in every
+        assert (
+            "<a id=trace href='https://traces.example/trace/t%2F1' rel=noreferrer>t/1</a>" in second
+        )
+    finally:
+        server.stop()

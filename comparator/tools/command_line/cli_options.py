@@ -313,6 +313,12 @@ def explore_options(func: F) -> F:
                 help="A run's summary.json: adds pairs and divergence rate per route.",
             ),
             click.option(
+                "--trace-url",
+                default=None,
+                help="Link trace ids to your tracing UI: an http(s) URL with {trace_id}, e.g. "
+                "https://grafana.example/explore?traceId={trace_id}.",
+            ),
+            click.option(
                 "--max-records",
                 type=click.IntRange(min=1),
                 default=20_000,

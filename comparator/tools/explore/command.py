@@ -44,6 +44,7 @@ def explore_command(
     until: str | None,
     summary_path: Path | None,
     max_records: int,
+    trace_url: str | None,
     follow: bool | None,
 ) -> None:
     config = optional_config(config_path)
@@ -76,13 +77,21 @@ def explore_command(
         except NotMismatchRecords as exc:
             fail(str(exc))
     note_ephemeral(ephemeral, redaction.key_env)  # after the usage checks
+    if trace_url is not None and (
+        not trace_url.startswith(("http://", "https://")) or "{trace_id}" not in trace_url
+    ):
+        fail(f"--trace-url {trace_url!r}: expected an http(s) URL with {{trace_id}} in it")
     summary = _summary(summary_path) if summary_path is not None else None
     if follow is None:
         follow = not isinstance(records, FileRecords)  # a topic: follow; a file: read it once
     store = RecordStore(max_records)
     try:
         server = ExplorerServer(
-            (host, int(port_text)), store, source=records.description, summary=summary
+            (host, int(port_text)),
+            store,
+            source=records.description,
+            summary=summary,
+            trace_url=trace_url,
         )
     except OSError as exc:
         fail(f"cannot listen on {listen}: {exc.strerror or exc}")

@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 from html import escape
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from comparator.core.compare.headline import HEADLINES, record_headline
-from comparator.tools.explore.store import RecordStore, route_views, top_fields
+from comparator.tools.explore.store import RecordStore, ranked, route_views, top_fields
 from comparator.tools.views.record_filter import RecordFilter, differences
 from comparator.tools.views.request_line import request_line
 from comparator.tools.views.side_by_side import (
@@ -46,6 +46,7 @@ table.diff th { width: 50%; }
 tr.changed td { background: #fff3bf; } td.removed { background: #ffd6d6; }
 td.added { background: #d3f9d8; } tr.skipped td { color: #656d76; font-style: italic; }
 tr.ignored td { color: #8c959f; text-decoration: line-through dotted; }
+tr.clean td { color: #1a7f37; } p.nav a { margin-right: .4em; }
 .kind { display: inline-block; padding: 0 6px; border-radius: 8px; background: #ddf4ff;
   margin-right: 3px; font-size: 12px; }
 """
@@ -118,40 +119,75 @@ def overview(
         + ")</p>"
     )
     parts.append(_routes_table(selected, args, summary))
-    parts.append(_fields_table(selected, args))
+    parts.append(_fields_table(selected, args, summary))
     parts.append(_samples_table(selected, args, page))
     return layout("Mismatch explorer", "".join(parts), source)
+
+
+def route_totals(summary: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """Per route of a run summary (``--summary``), its entry (pairs, divergence_rate, ...)."""
+    routes = (summary or {}).get("routes")
+    if not isinstance(routes, dict):
+        return {}
+    return {str(k): v for k, v in routes.items() if isinstance(v, dict)}
+
+
+def _share(count: int, pairs: Any) -> str:
+    """``4 of 15 pairs`` when the route's pairs are known, else ``4 records``."""
+    if isinstance(pairs, int) and pairs > 0:
+        return f"{count:,} of {pairs:,} pairs"
+    return f"{count:,} records"
 
 
 def _routes_table(
     selected: list[tuple[int, dict[str, Any]]], args: dict[str, str], summary: dict[str, Any] | None
 ) -> str:
+    """Every route with records, and with a run summary every route it compared: a clean
+    route shows 0% (Diffy lists them too), so a quiet route is told from an unseen one."""
     views = route_views(selected)
-    totals = (summary or {}).get("routes") or {}
+    totals = route_totals(summary)
+    if args.get("route"):  # a route filter: that route only
+        totals = {r: t for r, t in totals.items() if r in views or r == args["route"]}
     rows = []
-    for route, view in sorted(views.items(), key=lambda item: -item[1].records):
-        kinds = "".join(f"<span class=kind>{_e(k)} {n}</span>" for k, n in view.kinds.most_common())
-        fields = ", ".join(
-            f"{_field_link(args, route, name)} ({n})" for name, n in view.fields.most_common(4)
-        )
+    order = sorted(
+        set(views) | set(totals), key=lambda r: (-(views[r].records if r in views else 0), r)
+    )
+    for route in order:
+        view = views.get(route)
         known = totals.get(route) or {}
         rate = known.get("divergence_rate")
         pairs = known.get("pairs")
+        kinds = fields = ""
+        if view is not None:
+            kinds = "".join(f"<span class=kind>{_e(k)} {n}</span>" for k, n in ranked(view.kinds))
+            fields = ", ".join(
+                f"{_field_link(args, route, name)} ({_share(n, pairs)})"
+                for name, n in ranked(view.fields)[:4]
+            )
         rows.append(
-            "<tr>"
+            f"<tr{'' if view is not None else ' class=clean'}>"
             f"<td><a href='/{_query(args, route=route, page=None)}'>{_e(route)}</a></td>"
-            f"<td class=num>{view.records:,}</td>"
+            f"<td class=num>{0 if view is None else view.records:,}</td>"
             f"<td class=num>{'' if pairs is None else f'{pairs:,}'}</td>"
-            f"<td class=num>{'' if rate is None else f'{rate:.2%}'}</td>"
+            f"<td class=num>{'' if not isinstance(rate, int | float) else f'{rate:.2%}'}</td>"
             f"<td>{kinds}</td><td>{fields}</td></tr>"
         )
     if not rows:
-        return "<h2>Routes with divergence</h2><p class=muted>no records</p>"
+        return "<h2>Routes</h2><p class=muted>no records</p>"
+    note = (
+        ""
+        if summary
+        else (
+            "<p class=muted>pairs and divergence per route, and the routes without divergence, "
+            "come with <code>--summary summary.json</code></p>"
+        )
+    )
     return (
-        "<h2>Routes with divergence</h2><table id=routes><tr><th>route</th><th>records</th>"
+        "<h2>Routes</h2><table id=routes><tr><th>route</th><th>records</th>"
         "<th>pairs</th><th>divergence</th><th>kinds</th><th>top differing fields</th></tr>"
         + "".join(rows)
         + "</table>"
+        + note
     )
 
 
@@ -164,21 +200,27 @@ def _time(value: Any) -> str:
     return format_time_ms(value if isinstance(value, int) and not isinstance(value, bool) else None)
 
 
-def _fields_table(selected: list[tuple[int, dict[str, Any]]], args: dict[str, str]) -> str:
+def _fields_table(
+    selected: list[tuple[int, dict[str, Any]]],
+    args: dict[str, str],
+    summary: dict[str, Any] | None = None,
+) -> str:
     top = top_fields(selected)
     if not top:
         return ""
+    totals = route_totals(summary)
     most = top[0][2]
     rows = "".join(
         "<tr>"
         f"<td>{_field_link(args, route, name)}</td>"
         f"<td>{_e(route)}</td><td class=num>{count:,}</td>"
+        f"<td class=num>{_e(_share(count, (totals.get(route) or {}).get('pairs')))}</td>"
         f"<td><progress value={count} max={most}></progress></td></tr>"
         for route, name, count in top
     )
     return (
         "<h2>Top differing fields</h2><table id=fields><tr><th>field</th><th>route</th>"
-        f"<th>records</th><th></th></tr>{rows}</table>"
+        f"<th>records</th><th>share</th><th></th></tr>{rows}</table>"
     )
 
 
@@ -217,20 +259,54 @@ def _samples_table(
     )
 
 
-def record_page(number: int, record: dict[str, Any], args: dict[str, str], *, source: str) -> bytes:
+def neighbours(numbers: list[int], number: int) -> tuple[int | None, int | None]:
+    """The records before and after ``number`` among the selected ``numbers``, in the list's
+    order (newest first: before is newer)."""
+    try:
+        index = numbers.index(number)
+    except ValueError:
+        return None, None
+    before = numbers[index - 1] if index > 0 else None
+    after = numbers[index + 1] if index + 1 < len(numbers) else None
+    return before, after
+
+
+def trace_link(trace_url: str | None, trace_id: Any) -> str:
+    """The trace id, as a link when ``--trace-url`` gives a template (``{trace_id}``)."""
+    if not isinstance(trace_id, str) or not trace_id:
+        return "-"
+    if not trace_url:
+        return _e(trace_id)
+    href = trace_url.replace("{trace_id}", quote(trace_id, safe=""))
+    return f"<a id=trace href='{_e(href)}' rel=noreferrer>{_e(trace_id)}</a>"
+
+
+def record_page(
+    number: int,
+    record: dict[str, Any],
+    args: dict[str, str],
+    *,
+    source: str,
+    neighbours: tuple[int | None, int | None] = (None, None),
+    all_lines: bool = False,
+    trace_url: str | None = None,
+) -> bytes:
     kinds = "".join(f"<span class=kind>{_e(k)}</span>" for k in record.get("kinds") or [])
     event_time = record.get("event_time")
     facts = [
         ("route", record.get("route")),
         ("request", request_line(record) or "-"),
         ("request id", record.get("request_id")),
-        ("trace", record.get("trace_id") or "-"),
         ("event time", _time(event_time)),
         ("detected", record.get("detected_at") or "-"),
         ("rules digest", record.get("rules_digest") or "-"),
         ("latency regression", "yes" if record.get("latency_regression") else "no"),
     ]
     facts_html = "".join(f"<tr><th>{_e(k)}</th><td class=mono>{_e(v)}</td></tr>" for k, v in facts)
+    facts_html += (
+        f"<tr><th>trace</th><td class=mono>{trace_link(trace_url, record.get('trace_id'))}"
+        "</td></tr>"
+    )
     found = differences(record)
     counted = record_headline(found)
     under: list[dict[str, Any]] = []
@@ -245,8 +321,14 @@ def record_page(number: int, record: dict[str, Any], args: dict[str, str], *, so
             "</summary><table>" + "".join(_difference_row(d) for d in under) + "</table>"
             "</details></td></tr>"
         )
+    before, after = neighbours
+    nav = [f"<a href='/{_query(args)}'>&larr; back to the list</a>"]
+    if before is not None:
+        nav.append(f"<a id=previous href='/record/{before}{_query(args)}'>&larr; newer</a>")
+    if after is not None:
+        nav.append(f"<a id=next href='/record/{after}{_query(args)}'>older &rarr;</a>")
     body = [
-        f"<p><a href='/{_query(args)}'>&larr; back to the list</a></p>",
+        f"<p class=nav>{' · '.join(nav)}</p>",
         f"<h2 id=title>#{number} {_e(record.get('route'))} {kinds}</h2>",
         f"<table id=facts>{facts_html}</table>",
     ]
@@ -256,7 +338,21 @@ def record_page(number: int, record: dict[str, Any], args: dict[str, str], *, so
             f"<th>stable</th><th>dark</th></tr>{diff_rows}</table>"
         )
     body.append("<h2>Side by side</h2>")
-    body.append(diff_table(record.get("stable"), record.get("dark"), compared_paths(record)))
+    lines_link = (
+        f"<a id=lines href='/record/{number}{_query(args)}'>fold equal lines</a>"
+        if all_lines
+        else f"<a id=lines href='/record/{number}{_query({**args, 'lines': 'all'})}'>"
+        "show every line</a>"
+    )
+    body.append(f"<p>{lines_link}</p>")
+    body.append(
+        diff_table(
+            record.get("stable"),
+            record.get("dark"),
+            compared_paths(record),
+            context=None if all_lines else 4,
+        )
+    )
     body.append(
         "<details><summary>record (JSON)</summary><pre class=mono id=raw>"
         f"{_e(json.dumps(record, indent=2, ensure_ascii=False))}</pre></details>"
@@ -273,11 +369,15 @@ def _difference_row(d: dict[str, Any]) -> str:
     )
 
 
-def diff_table(stable: Any, dark: Any, compared: list[str] | None = None) -> str:
+def diff_table(
+    stable: Any, dark: Any, compared: list[str] | None = None, *, context: int | None = 4
+) -> str:
     """The side-by-side table; rows the rules left out of the comparison (``compared``: the
-    record's difference paths) are grey, not highlighted."""
+    record's difference paths) are grey, not highlighted. Equal runs are folded to
+    ``context`` lines around each difference (None: every line)."""
     rows = []
-    for row in fold(side_by_side(stable, dark, compared), context=4):
+    aligned = side_by_side(stable, dark, compared)
+    for row in aligned if context is None else fold(aligned, context=context):
         if row.tag == "skipped":
             rows.append(f"<tr class=skipped><td>... {row.skipped} equal lines</td><td></td></tr>")
             continue

@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 import orjson
 
 from comparator.tools.explore import pages
-from comparator.tools.explore.store import RecordStore, route_views, top_fields
+from comparator.tools.explore.store import RecordStore, ranked, route_views, top_fields
 from comparator.tools.views.record_filter import RecordFilter
 from comparator.tools.views.time_arg import parse_time_ms
 
@@ -46,11 +46,13 @@ class ExplorerServer(ThreadingHTTPServer):
         *,
         source: str,
         summary: dict[str, Any] | None = None,
+        trace_url: str | None = None,
     ) -> None:
         super().__init__(address, ExplorerHandler)
         self.store = store
         self.source = source
         self.summary = summary
+        self.trace_url = trace_url  # e.g. https://tempo.example/trace/{trace_id}
         host, port = self.server_address[:2]
         self.allowed_hosts = {f"{name}:{port}" for name in (*LOOPBACK_NAMES, str(host))}
         self.any_host = str(host) in ("0.0.0.0", "::")
@@ -121,8 +123,16 @@ class ExplorerHandler(BaseHTTPRequestHandler):
                     body = pages.not_found(server.source)
                     self._send(HTTPStatus.NOT_FOUND, body, "text/html; charset=utf-8", head=head)
                 else:
+                    record_filter, _ = filter_from(args)
+                    numbers = [n for n, _ in server.store.select(record_filter)]
                     body = pages.record_page(
-                        number, record, _filter_args(args), source=server.source
+                        number,
+                        record,
+                        _filter_args(args),
+                        source=server.source,
+                        neighbours=pages.neighbours(numbers, number),
+                        all_lines=args.get("lines") == "all",
+                        trace_url=server.trace_url,
                     )
                     self._send(HTTPStatus.OK, body, "text/html; charset=utf-8", head=head)
             elif path == "/api/records":
@@ -137,7 +147,7 @@ class ExplorerHandler(BaseHTTPRequestHandler):
                 self._send(HTTPStatus.OK, orjson.dumps(data), "application/json", head=head)
             elif path == "/api/summary":
                 record_filter, problem = filter_from(args)
-                data = api_summary(server.store, record_filter)
+                data = api_summary(server.store, record_filter, server.summary)
                 self._send(HTTPStatus.OK, orjson.dumps(data), "application/json", head=head)
             elif path == "/style.css":
                 self._send(HTTPStatus.OK, pages.STYLE.encode(), "text/css", head=head)
@@ -192,25 +202,41 @@ def filter_from(args: dict[str, str]) -> tuple[RecordFilter, str | None]:
     )
 
 
-def api_summary(store: RecordStore, record_filter: RecordFilter) -> dict[str, Any]:
+def api_summary(
+    store: RecordStore, record_filter: RecordFilter, summary: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """What the overview shows, as JSON: per route its records, kinds and fields, and with a
+    run summary its pairs and divergence rate (routes without records too: 0 records)."""
     selected = store.select(record_filter)
     kinds: Counter[str] = Counter()
     for _, record in selected:
         kinds.update(str(k) for k in record.get("kinds") or [])
+    views = route_views(selected)
+    totals = pages.route_totals(summary)
+    routes: dict[str, Any] = {}
+    for route in sorted(set(views) | set(totals)):
+        view = views.get(route)
+        entry: dict[str, Any] = {
+            "records": view.records if view else 0,
+            "kinds": dict(ranked(view.kinds)) if view else {},
+            "fields": dict(ranked(view.fields)) if view else {},
+        }
+        if route in totals:
+            entry["pairs"] = totals[route].get("pairs")
+            entry["divergence_rate"] = totals[route].get("divergence_rate")
+        routes[route] = entry
     return {
         "records": len(store),
         "matching": len(selected),
-        "kinds": dict(kinds.most_common()),
-        "routes": {
-            route: {
-                "records": view.records,
-                "kinds": dict(view.kinds.most_common()),
-                "fields": dict(view.fields.most_common()),
-            }
-            for route, view in sorted(route_views(selected).items())
-        },
+        "kinds": dict(ranked(kinds)),
+        "routes": routes,
         "top_fields": [
-            {"route": route, "field": name, "records": count}
+            {
+                "route": route,
+                "field": name,
+                "records": count,
+                "pairs": totals.get(route, {}).get("pairs"),
+            }
             for route, name, count in top_fields(selected)
         ],
     }

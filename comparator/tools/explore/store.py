@@ -78,12 +78,18 @@ def route_views(selected: list[tuple[int, dict[str, Any]]]) -> dict[str, RouteVi
 def top_fields(
     selected: list[tuple[int, dict[str, Any]]], limit: int = 15
 ) -> list[tuple[str, str, int]]:
-    """``(route, field, records)`` for the fields differing in most records."""
+    """``(route, field, records)`` for the fields differing in most records (ties by route,
+    then field, so the order is the same on every load)."""
     counts: Counter[tuple[str, str]] = Counter()
     for _, record in selected:
         route = str(record.get("route"))
         counts.update((route, name) for name in counted_fields(record))
-    return [(route, name, count) for (route, name), count in counts.most_common(limit)]
+    return [(route, name, count) for (route, name), count in ranked(counts)[:limit]]
+
+
+def ranked(counts: Counter[Any]) -> list[tuple[Any, int]]:
+    """Most first; ties in the order of their keys."""
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
 
 def _field(difference: dict[str, Any]) -> str:
