@@ -22,6 +22,7 @@ import contextlib
 import os
 import socket
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -167,11 +168,32 @@ class KafkaSasl:
         }
 
 
+LEADERS_TIMEOUT_S = 300.0
+
+
+def leaderless_partitions(bootstrap: str) -> set[str]:
+    """``topic[n]`` of every partition without a leader (all of them if the broker does not
+    answer)."""
+    from confluent_kafka.admin import AdminClient
+
+    try:
+        metadata = AdminClient({"bootstrap.servers": bootstrap}).list_topics(timeout=5)
+    except Exception:
+        return {"(no metadata)"}
+    return {
+        f"{name}[{number}]"
+        for name, topic in metadata.topics.items()
+        for number, partition in topic.partitions.items()
+        if partition.leader < 0 or partition.error is not None
+    } | {f"{name} ({topic.error})" for name, topic in metadata.topics.items() if topic.error}
+
+
 class KafkaBrokerControl:
     """Stops and starts the session's broker (same ports, same data) for restart tests."""
 
     def __init__(self, broker: LocalKafka) -> None:
         self._broker = broker
+        self.leaders_after_s = 0.0  # how long the last start waited for partition leaders
 
     @property
     def bootstrap(self) -> str:
@@ -185,6 +207,10 @@ class KafkaBrokerControl:
         self._broker.stop()
 
     def start(self) -> None:
+        """Start again and wait until every partition has a leader: the port answers before
+        the broker has loaded its logs and led its partitions again (on a loaded machine, with
+        the session's topics, minutes later), and a test's outage must end when the broker is
+        back, not when its port is."""
         try:
             self._broker.start()
         except BrokerUnavailable as exc:
@@ -193,6 +219,19 @@ class KafkaBrokerControl:
                 f"{self._broker.log_tail()}",
                 pytrace=False,
             )
+        started = time.monotonic()
+        missing = leaderless_partitions(self.bootstrap)
+        while missing and time.monotonic() - started < LEADERS_TIMEOUT_S:
+            time.sleep(0.5)
+            missing = leaderless_partitions(self.bootstrap)
+        if missing:
+            pytest.fail(
+                f"the restarted broker led no partition of {sorted(missing)[:5]} (of "
+                f"{len(missing)}) within {LEADERS_TIMEOUT_S:.0f}s\n--- broker log tail ---\n"
+                f"{self._broker.log_tail()}",
+                pytrace=False,
+            )
+        self.leaders_after_s = time.monotonic() - started
 
     def restart(self) -> None:
         self.stop()

@@ -1,8 +1,9 @@
 """``comparator explore`` end to end in headless Chromium: the page over known mismatch records
-shows the routes with divergence, the top differing fields and the samples; a filter set in the
-form narrows them; a sample opens a side-by-side diff whose changed line is highlighted in the
-screenshot; no planted secret in any page's DOM or text (including a raw record slipped into
-the file)."""
+shows the routes, the top differing fields and the samples; a filter set in the form narrows
+them; a sample opens a side-by-side diff whose changed line is highlighted in the screenshot,
+and whose lines the rules ignore are grey; newer/older links and "show every line" work; no
+planted secret in any page's DOM or text (including a raw record slipped into the file).
+Screenshots stay in the test's tmp_path."""
 
 from __future__ import annotations
 
@@ -185,5 +186,36 @@ def test_explorer_in_headless_chromium(
     browser.click_and_wait("#samples a.sample")
     content = page_content()
     assert "[REDACTED:email:" in content
+
+    # a 500 of the users route: its request_host differs but the rules ignore it: grey, apart
+    # from the compared status line; newer/older links keep the filter; every line on demand
+    browser.navigate(url + "?route=GET+%2Fv1%2Fusers%2F%7Bid%7D&kind=status")
+    browser.click_and_wait("#samples a.sample")
+    content = page_content()
+    ignored = browser.evaluate(
+        "[...document.querySelectorAll('#sidebyside tr.ignored')]"
+        ".map(r => r.cells[0].innerText.trim())"
+    )
+    compared = browser.evaluate(
+        "[...document.querySelectorAll('#sidebyside tr.changed')]"
+        ".map(r => r.cells[0].innerText.trim())"
+    )
+    assert any('"request_host"' in line for line in ignored), ignored
+    assert any('"status"' in line for line in compared), compared
+    assert not any('"request_host"' in line for line in compared)
+    grey = browser.evaluate(
+        "getComputedStyle(document.querySelector('#sidebyside tr.ignored td')).color"
+    )
+    assert grey == "rgb(140, 149, 159)", grey
+    browser.screenshot(tmp_path / "record-ignored.png")
+    assert "request" in content and "GET /v1/users/req-u" in content  # the request to resend
+    browser.click_and_wait("#next")  # the older of the two 500s
+    assert "/record/" in browser.url() and "kind=status" in browser.url()
+    assert browser.evaluate("document.querySelectorAll('#previous').length") == 1
+    browser.click_and_wait("#lines")
+    assert "lines=all" in browser.url()
+    assert browser.evaluate("document.querySelectorAll('#sidebyside tr.skipped').length") == 0
+    page_content()
+    browser.screenshot(tmp_path / "record-every-line.png")
     for page in seen:
         assert_no_secret(page, corpus.secrets, "an explorer page")

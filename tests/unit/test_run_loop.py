@@ -6,6 +6,7 @@ reports lag, and drops output records the producer refuses."""
 from __future__ import annotations
 
 import threading
+from types import SimpleNamespace
 from collections.abc import Iterable
 
 import pytest
@@ -375,9 +376,15 @@ def test_consumer_lag_is_reported_per_partition_read_and_dropped_when_it_goes():
 
 
 class SizeLimitedProducer:
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, leader: int = 1) -> None:
         self.limit = limit
         self.produced: list[tuple[str, bytes]] = []
+        self.leader = leader  # of every output partition (-1: none)
+
+    def list_topics(self, topic, timeout):  # type: ignore[no-untyped-def]
+        partition = SimpleNamespace(leader=self.leader, error=None)
+        found = SimpleNamespace(error=None, partitions={0: partition})
+        return SimpleNamespace(topics={topic: found})
 
     def produce(self, topic, value, key, on_delivery=None):  # type: ignore[no-untyped-def]
         if len(value) > self.limit:
@@ -437,6 +444,23 @@ def test_a_wedged_producer_fails_the_worker_after_the_stall_limit():
     assert w.failure is None
     w._check_output_stall(start + w.output_stall_limit_s + 1)
     assert w.failure is not None and "output_stall_timeout_ms" in str(w.failure)
+
+
+def test_output_partitions_without_a_leader_are_an_outage_not_a_stall():
+    """Seen in CI: a restarted broker answers on its port but leads no partition for minutes
+    (loading its logs). Records wait for the cluster then; the stall clock starts again."""
+    w = loop()
+    producer = SizeLimitedProducer(limit=10_000, leader=-1)
+    w.outputs.producer = producer  # type: ignore[assignment]
+    w.outputs.send(Emission("mismatches", b"r", b"{}"))
+    late = w.outputs._progress_at + w.output_stall_limit_s + 1
+    w._check_output_stall(late)
+    assert w.failure is None and w._outage_over_at == late
+    producer.leader = 1
+    w._check_output_stall(late + w.output_stall_limit_s - 1)
+    assert w.failure is None  # counted from when the partitions were found leaderless
+    w._check_output_stall(late + w.output_stall_limit_s + 1)
+    assert w.failure is not None
 
 
 def test_an_acknowledgement_or_an_outage_restarts_the_stall_clock():

@@ -42,6 +42,11 @@ class RecordOutputs(Protocol):
         waits); ``now`` is ``time.monotonic()``."""
         ...
 
+    def outputs_led(self, timeout_s: float) -> bool:
+        """Every partition of the output topics has a leader (False if unknown): without one
+        records wait for the cluster, not for a wedged producer."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -118,6 +123,21 @@ class OutputProducer:
 
     def stalled_for(self, now: float) -> float:
         return 0.0 if self.in_flight <= 0 else max(0.0, now - self._progress_at)
+
+    def outputs_led(self, timeout_s: float) -> bool:
+        if self.producer is None:
+            return True
+        for topic in (t for t in self.topics.values() if t is not None):
+            try:
+                metadata = self.producer.list_topics(topic, timeout=timeout_s)
+            except KafkaException:
+                return False
+            found = metadata.topics.get(topic)
+            if found is None or found.error is not None or not found.partitions:
+                return False
+            if any(p.leader < 0 or p.error is not None for p in found.partitions.values()):
+                return False
+        return True
 
     def flush_files(self) -> None:
         for sink in self.file_sinks.values():

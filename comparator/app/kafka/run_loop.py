@@ -196,6 +196,15 @@ class RunLoop:
         stalled_s = min(self.outputs.stalled_for(now), now - self._outage_over_at)
         if stalled_s < self.output_stall_limit_s:
             return
+        if not self.outputs.outputs_led(2.0):
+            # a broker back on its port but not yet leading its partitions (loading its
+            # logs): still an outage for the outputs; the clock starts again
+            log.warning(
+                "output records wait: output partitions without a leader",
+                extra={"fields": {"waited_s": round(stalled_s, 1)}},
+            )
+            self._outage_over_at = now
+            return
         log.error(
             "outputs unacknowledged with no progress while the broker answers; giving up",
             extra={"fields": {"stalled_s": round(stalled_s, 1)}},

@@ -149,6 +149,9 @@ class TransactionalOutputs:
         (``TransactionalCheckpoint``), which is this guarantee's own bound."""
         return 0.0
 
+    def outputs_led(self, timeout_s: float) -> bool:
+        return True  # never asked: stalled_for is always 0
+
     def close(self) -> None:
         """The checkpoint committed or aborted the last transaction; held records not
         committed are made again from the committed offsets by whoever reads them next."""

@@ -33,6 +33,7 @@ class Comparison:
     kinds: tuple[Kind, ...] = ()
     differences: list[Difference] = field(default_factory=list)
     latency_regression: bool = False
+    hook_failures: int = 0  # calls of ``hooks`` functions that did not decide
 
     @property
     def is_match(self) -> bool:

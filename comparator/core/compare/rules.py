@@ -23,12 +23,18 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any, Literal
 
+from comparator.core.compare.comparison_hook import ComparisonHook
 from comparator.core.compare.json_path import JsonPath, MatchState, PathMatcher, parse_path
+from comparator.core.compare.rule_condition import RuleCondition
+from comparator.core.compare.value_normalizer import ValueNormalizer
 
 StatusMode = Literal["exact", "class"]
+Part = Literal["status", "body", "headers"]
+PARTS: tuple[Part, ...] = ("status", "body", "headers")
 
 _LIST_RULES = ("ignore", "unordered")
-_PATH_MAP_RULES = ("numbers", "match_by_key")
+_PATH_MAP_RULES = ("numbers", "match_by_key", "normalize", "hooks")
+_REPLACED_RULES = ("compare",)  # a route's list replaces the default's, it does not extend it
 _GLOB_CHARS = frozenset("*?[")
 _ROUTE_CACHE_MAX = 65536
 
@@ -39,13 +45,16 @@ class LocationRules:
 
     ``tolerance`` is ``(abs, rel)``; when several ``numbers`` paths match, each allowance
     suffices on its own (the largest ``abs`` and the largest ``rel`` apply).
-    ``key_field`` is the ``match_by_key`` field (the first matching path in rule order wins).
+    ``key_field`` is the ``match_by_key`` field (the first matching path in rule order wins);
+    so are ``normalize`` and ``hook``.
     """
 
     ignored: bool = False
     tolerance: tuple[float, float] | None = None
     unordered: bool = False
     key_field: str | None = None
+    normalize: ValueNormalizer | None = None  # the first matching ``normalize`` path's
+    hook: ComparisonHook | None = None  # the first matching ``hooks`` path's
 
 
 NO_LOCATION_RULES = LocationRules()
@@ -61,6 +70,8 @@ def merge_rules(default: Mapping[str, Any], route: Mapping[str, Any]) -> dict[st
             merged[name] = _copy(route[name])
         elif name in _PATH_MAP_RULES:
             merged[name] = {**default[name], **route[name]}
+        elif name in _REPLACED_RULES:
+            merged[name] = _copy(route[name])
         else:
             merged[name] = _merge_value(default[name], route[name])
     return merged
@@ -102,16 +113,20 @@ class RouteRules:
     """
 
     __slots__ = (
+        "conditions",
         "digest",
         "effective",
         "header_names",
+        "hooks",
         "ignore",
         "ignore_whitespace",
         "latency_max_ratio",
         "latency_min_delta_ms",
         "match_by_key",
         "matcher",
+        "normalize",
         "numbers",
+        "parts",
         "root",
         "source",
         "status_mode",
@@ -128,6 +143,22 @@ class RouteRules:
             for path, tol in raw.get("numbers", {}).items()
         }
         self.match_by_key: dict[str, str] = dict(raw.get("match_by_key", {}))
+        self.normalize: dict[str, ValueNormalizer] = {
+            path: ValueNormalizer(spec) for path, spec in raw.get("normalize", {}).items()
+        }
+        self.hooks: dict[str, ComparisonHook] = {
+            path: ComparisonHook.load(target) for path, target in raw.get("hooks", {}).items()
+        }
+        self.parts: frozenset[Part] = frozenset(raw.get("compare", PARTS))
+        # ``when``: the first condition that holds swaps in its rules (merged over these)
+        base = {k: v for k, v in raw.items() if k != "when"}
+        self.conditions: list[tuple[RuleCondition, RouteRules]] = [
+            (
+                RuleCondition(entry["if"]),
+                RouteRules(merge_rules(base, entry.get("rules") or {}), f"{source} when[{i}]"),
+            )
+            for i, entry in enumerate(raw.get("when") or [])
+        ]
         headers = raw.get("headers", {})
         self.header_names: tuple[str, ...] = tuple(
             _dedupe([name.lower() for name in headers.get("compare", [])])
@@ -154,6 +185,13 @@ class RouteRules:
                 if self.latency_max_ratio is not None
                 else None
             ),
+            "normalize": {p: n.spec for p, n in self.normalize.items()},
+            "hooks": {p: h.target for p, h in self.hooks.items()},
+            "compare": [part for part in PARTS if part in self.parts],
+            "when": [
+                {"if": condition.spec, "rules": rules.effective}
+                for condition, rules in self.conditions
+            ],
         }
         canonical = json.dumps(
             self.effective, sort_keys=True, separators=(",", ":"), ensure_ascii=False
@@ -166,6 +204,14 @@ class RouteRules:
     @property
     def has_latency_rule(self) -> bool:
         return self.latency_max_ratio is not None
+
+    def resolve(self, stable: Any, dark: Any) -> RouteRules:
+        """The rules for this pair: those of the first ``when`` condition that holds (on the
+        two events), else these."""
+        for condition, rules in self.conditions:
+            if condition.holds(stable, dark):
+                return rules
+        return self
 
     def _compile(self) -> PathMatcher[LocationRules]:
         # One automaton over every path; each path id carries its role.
@@ -183,6 +229,12 @@ class RouteRules:
         for text, field in self.match_by_key.items():
             paths.append(parse_path(text))
             roles.append(("match_by_key", field))
+        for text, normalizer in self.normalize.items():
+            paths.append(parse_path(text))
+            roles.append(("normalize", normalizer))
+        for text, hook in self.hooks.items():
+            paths.append(parse_path(text))
+            roles.append(("hook", hook))
 
         def annotate(ids: frozenset[int]) -> LocationRules:
             if not ids:
@@ -190,6 +242,8 @@ class RouteRules:
             ignored = unordered = False
             abs_tol = rel_tol = -1.0
             key_field: str | None = None
+            normalizer: ValueNormalizer | None = None
+            hook: ComparisonHook | None = None
             for path_id in sorted(ids):
                 role, value = roles[path_id]
                 if role == "ignore":
@@ -199,10 +253,14 @@ class RouteRules:
                     rel_tol = max(rel_tol, value[1])
                 elif role == "unordered":
                     unordered = True
+                elif role == "normalize":
+                    normalizer = normalizer or value
+                elif role == "hook":
+                    hook = hook or value
                 elif key_field is None:
                     key_field = value
             tolerance = (abs_tol, rel_tol) if abs_tol >= 0 else None
-            return LocationRules(ignored, tolerance, unordered, key_field)
+            return LocationRules(ignored, tolerance, unordered, key_field, normalizer, hook)
 
         return PathMatcher(paths, annotate)
 
@@ -249,7 +307,28 @@ class RuleSet:
         ]
         for key, raw in (rules.get("routes") or {}).items():
             sections.append((f"rules.routes.{json.dumps(key, ensure_ascii=False)}", raw or {}))
-        for prefix, raw in sections:
+        index = 0
+        while index < len(sections):
+            prefix, raw = sections[index]
+            index += 1
+            for i, entry in enumerate(raw.get("when") or []):
+                where = f"{prefix}.when[{i}]"
+                problem = RuleCondition.problem(entry.get("if"))
+                if problem:
+                    problems.append((f"{where}.if", problem))
+                sections.append((f"{where}.rules", entry.get("rules") or {}))
+            for path, spec in (raw.get("normalize") or {}).items():
+                try:
+                    ValueNormalizer(spec)
+                except ValueError as exc:
+                    quoted = json.dumps(path, ensure_ascii=False)
+                    problems.append((f"{prefix}.normalize.{quoted}", str(exc)))
+            for path, target in (raw.get("hooks") or {}).items():
+                try:
+                    ComparisonHook.load(target)
+                except ValueError as exc:
+                    quoted = json.dumps(path, ensure_ascii=False)
+                    problems.append((f"{prefix}.hooks.{quoted}", str(exc)))
             for name in _LIST_RULES:
                 for i, text in enumerate(raw.get(name) or []):
                     problem = _path_problem(text)
