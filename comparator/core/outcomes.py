@@ -26,7 +26,7 @@ from comparator.core.events.invalid_event import InvalidEvent
 from comparator.core.events.response_event import ResponseEvent, Side
 from comparator.core.join.join_result import Missing
 
-Stage = Literal["dead_letter", "join", "compare", "record", "publish"]
+Stage = Literal["dead_letter", "join", "compare", "record", "publish", "hook"]
 Output = Literal["mismatches", "dead_letters"]
 
 

@@ -21,6 +21,7 @@ import jsonschema
 import pytest
 import yaml
 
+from comparator.core.compare.headline import record_headline
 from comparator.core.events.invalid_event import INPUT_REASONS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -188,7 +189,13 @@ def test_one_record_per_mismatch_and_orphan(run, expected):
             assert (record["dark"] is None) == (record["kinds"] == ["missing_dark"])
         else:
             tally["mismatches"] += 1
-            tally["fields"].update({difference["field"] for difference in record["differences"]})
+            # a failed response counts as its status alone (core/compare/headline.py)
+            counted = record_headline(record["differences"])
+            tally["fields"].update(
+                {counted}
+                if counted is not None
+                else {difference["field"] for difference in record["differences"]}
+            )
     for route, tally in expected["routes"].items():
         got = per_route.get(route, {"mismatches": 0, "orphans": 0, "fields": Counter()})
         want = {key: tally[key] for key in ("mismatches", "orphans", "fields")}

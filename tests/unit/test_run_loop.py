@@ -6,8 +6,8 @@ reports lag, and drops output records the producer refuses."""
 from __future__ import annotations
 
 import threading
-from types import SimpleNamespace
 from collections.abc import Iterable
+from types import SimpleNamespace
 
 import pytest
 from confluent_kafka import KafkaError, KafkaException

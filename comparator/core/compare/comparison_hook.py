@@ -13,8 +13,9 @@ is code you deploy, not input: the isolation here is from its failures, not from
 
 Failure handling: a hook that raises, or returns anything but a bool, does not decide. The
 location is then compared under the ordinary rules, and the failure is reported with the
-comparison (:attr:`Comparison.hook_failures`), counted by the pipeline as
-``comparator_processing_failures_total{stage="hook"}`` and logged once per hook and error type.
+comparison (:attr:`Comparison.hook_failures`) and counted by the pipeline as
+``comparator_processing_failures_total{stage="hook"}`` and in the summary's
+``processing_failures``; each hook keeps why (``reasons``, by exception type, bounded).
 A hook is resolved (imported) when the config is loaded, so a missing module or function is a
 config error before anything starts.
 """

@@ -48,7 +48,7 @@ SIDES = ("stable", "dark")
 # The labels whose values come from input and are capped (LabelLimiter).
 FOLDED_LABELS = ("route", "path")
 # Where handling one message can fail (Pipeline._unprocessable; publish: the output's encoding).
-PROCESSING_STAGES = ("dead_letter", "join", "compare", "record", "publish")
+PROCESSING_STAGES = ("dead_letter", "join", "compare", "record", "publish", "hook")
 
 
 def status_class(status: int | None, has_error: bool) -> str:
@@ -193,6 +193,8 @@ class ComparatorMetrics:
         self._count_response(route, outcome.stable)
         self._count_response(route, outcome.dark)
         self.count_comparison(route, outcome.comparison, outcome.fields)
+        if outcome.comparison.hook_failures:  # a hooks function that did not decide
+            self.processing_failures.labels("hook").inc(outcome.comparison.hook_failures)
 
     def _orphan(self, outcome: Orphan) -> None:
         self._count_response(outcome.route, outcome.event)

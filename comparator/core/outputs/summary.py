@@ -90,6 +90,8 @@ class Summary:
 
     def _compared(self, outcome: Compared) -> None:
         self.add_comparison(outcome.route, outcome.comparison, outcome.fields)
+        if outcome.comparison.hook_failures:
+            self.processing_failures["hook"] += outcome.comparison.hook_failures
 
     def _orphan(self, outcome: Orphan) -> None:
         self.orphans[outcome.missing] += 1
