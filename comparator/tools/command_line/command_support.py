@@ -11,6 +11,7 @@ import click
 from comparator.config.config_error import ConfigError
 from comparator.config.loader import load_config
 from comparator.config.settings import Config
+from comparator.tools.views.record_filter import RecordFilter
 from comparator.tools.views.time_arg import parse_time_ms
 
 EXIT_USAGE = 2
@@ -51,3 +52,21 @@ def note_ephemeral(ephemeral: bool, key_env: str) -> None:
             "from the comparator's; records already redacted are unaffected)",
             err=True,
         )
+
+
+def record_filter_from_options(
+    routes: tuple[str, ...],
+    kinds: tuple[str, ...],
+    fields: tuple[str, ...],
+    since: str | None,
+    until: str | None,
+) -> RecordFilter:
+    """The record filter of the tools' filter options (``--route``, ``--kind``, ``--field``,
+    ``--since``, ``--until``); an unreadable time exits with its flag named."""
+    return RecordFilter(
+        routes=routes,
+        kinds=kinds,
+        fields=fields,
+        since_ms=time_option(since, "--since"),
+        until_ms=time_option(until, "--until"),
+    )

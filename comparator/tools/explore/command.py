@@ -16,7 +16,7 @@ from comparator.tools.command_line.command_support import (
     fail,
     note_ephemeral,
     optional_config,
-    time_option,
+    record_filter_from_options,
 )
 from comparator.tools.explore.server import LOOPBACK_NAMES, ExplorerServer
 from comparator.tools.explore.store import RecordStore
@@ -50,13 +50,7 @@ def explore_command(
     config = optional_config(config_path)
     redaction = config.redaction if config is not None else RedactionConfig()
     redactor, ephemeral = tool_redactor(redaction)
-    record_filter = RecordFilter(
-        routes=routes,
-        kinds=kinds,
-        fields=fields,
-        since_ms=time_option(since, "--since"),
-        until_ms=time_option(until, "--until"),
-    )
+    record_filter = record_filter_from_options(routes, kinds, fields, since, until)
     host, _, port_text = listen.rpartition(":")
     host = host.strip("[]") or "127.0.0.1"
     if not port_text.isdigit() or int(port_text) > 65535:

@@ -30,7 +30,7 @@ from comparator.tools.command_line.command_support import (
     fail,
     note_ephemeral,
     optional_config,
-    time_option,
+    record_filter_from_options,
 )
 from comparator.tools.sources.record_source import RecordSource, open_record_source, tool_redactor
 from comparator.tools.views.record_filter import RecordFilter, differences
@@ -68,13 +68,7 @@ def inspect_command(
     config = optional_config(config_path)
     redaction = config.redaction if config is not None else RedactionConfig()
     redactor, ephemeral = tool_redactor(redaction)
-    record_filter = RecordFilter(
-        routes=routes,
-        kinds=kinds,
-        fields=fields,
-        since_ms=time_option(since, "--since"),
-        until_ms=time_option(until, "--until"),
-    )
+    record_filter = record_filter_from_options(routes, kinds, fields, since, until)
     try:
         records = open_record_source(
             path=source,
