@@ -82,3 +82,18 @@ def test_the_explorer_and_suggest_rules_count_a_failed_response_once() -> None:
     for _, record in selected:
         learner.add_record(record)
     assert set(learner.routes["R"].fields) == {"status"}
+
+
+def test_replay_counts_a_failed_response_once_on_both_sides_of_the_comparison() -> None:
+    """Found re-running docs/investigating.md: replay still counted a 500's body fields."""
+    from comparator.core.compare.comparison import Difference
+    from comparator.core.compare.headline import counted_fields
+    from comparator.tools.replay.replay import pair_outcome
+
+    assert pair_outcome(_failed("r1")).fields == frozenset({"status"})
+    differences = [
+        Difference("status", "status", "value_changed", 200, 503),
+        Difference("$.a", "$.a", "value_changed", 1, 2),
+    ]
+    assert counted_fields(differences) == frozenset({"status"})
+    assert counted_fields(differences[1:]) == frozenset({"$.a"})

@@ -15,8 +15,10 @@ differences of mismatch records (dicts with the same ``path``, ``stable`` and ``
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
+
+from comparator.core.compare.comparison import Difference
 
 HEADLINES = ("status", "error")
 
@@ -42,3 +44,11 @@ def _status_class(status: Any) -> int | None:
     if isinstance(status, int) and not isinstance(status, bool):
         return status // 100
     return None
+
+
+def counted_fields(differences: Sequence[Difference]) -> frozenset[str]:
+    """The normalised fields a pair counts for: its headline alone, or every differing one."""
+    counted = headline((d.path, d.stable, d.dark) for d in differences)
+    if counted is not None:
+        return frozenset([counted])
+    return frozenset(d.field for d in differences)

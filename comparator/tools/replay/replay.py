@@ -27,6 +27,7 @@ from typing import Any
 
 from comparator.config.settings import Config
 from comparator.core.compare.comparison import KINDS
+from comparator.core.compare.headline import counted_fields, record_headline
 from comparator.core.compare.json_path import normalise
 from comparator.core.compare.pair_comparer import compare_pair
 from comparator.core.compare.rules import RuleSet
@@ -188,12 +189,18 @@ def pair_key(record: dict[str, Any]) -> PairKey:
 
 
 def pair_outcome(record: dict[str, Any]) -> PairOutcome:
+    """The record's pair: its kinds, and its fields as the pipeline counts them (a failed
+    response counts as its headline alone: ``core/compare/headline.py``)."""
     fields: set[str] = set()
-    for difference in record.get("differences") or []:
-        if isinstance(difference, dict):
-            name = difference.get("field") or difference.get("path")
-            if isinstance(name, str):
-                fields.add(name if "[" not in name else _normalised(name))
+    differences = [d for d in record.get("differences") or [] if isinstance(d, dict)]
+    counted = record_headline(differences)
+    if counted is not None:
+        fields.add(counted)
+        differences = []
+    for difference in differences:
+        name = difference.get("field") or difference.get("path")
+        if isinstance(name, str):
+            fields.add(name if "[" not in name else _normalised(name))
     return PairOutcome(
         route=str(record.get("route")),
         request_id=str(record.get("request_id")),
@@ -384,7 +391,7 @@ def replay_records(
                 route=route,
                 request_id=before.request_id,
                 kinds=comparison.kinds,
-                fields=frozenset(d.field for d in comparison.differences),
+                fields=counted_fields(comparison.differences),
             )
         tally.add_pair(before, after)
     notes = [
