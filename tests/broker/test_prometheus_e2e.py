@@ -369,7 +369,10 @@ def _assert_divergence_rule(prometheus: PrometheusServer) -> None:
     fields = prometheus.by_label(
         f'job_route_path:comparator_field_divergence:ratio_rate5m{{route="{DIVERGING}"}}', "path"
     )
-    assert abs(fields["$.discount"] - 0.2) <= 0.02, fields
+    # every 5th request's discount differs, but on every 10th the dark side answered 500: that
+    # pair counts as its status alone (core/compare/headline.py), not as its body's fields
+    assert abs(fields["$.discount"] - 0.1) <= 0.02, fields
+    assert abs(fields["status"] - 0.1) <= 0.02, fields
 
 
 def _assert_dashboard_queries(prometheus: PrometheusServer) -> None:
