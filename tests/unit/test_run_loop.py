@@ -551,3 +551,13 @@ def test_a_worker_waiting_for_its_brokers_stays_live(monkeypatch):
     assert start.preflight_until_reachable(config(), w, give_up_after_s=None)
     assert w.input_partitions == 4 and len(attempts) == 3
     assert w.state.live()
+
+
+def test_an_assignment_drops_what_an_earlier_ownership_left_pending():
+    """A safety net under the faust engine's leftovers: at assignment nothing of the partition
+    may be pending; what is would be released alone and closed as a spurious orphan."""
+    w = loop(FakeDriver())
+    read(w, "stable", 1, 5, ts=100)  # a leftover of an ownership that ended
+    assert w.pipeline.buffered + w.pipeline.pending_count == 1
+    w.assigned({("s", 1): 9, ("d", 1): 9})
+    assert w.pipeline.buffered + w.pipeline.pending_count == 0

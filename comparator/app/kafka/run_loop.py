@@ -264,6 +264,14 @@ class RunLoop:
     # -- what the driver tells (DriverListener) --------------------------------------------
 
     def assigned(self, starts: dict[PartitionKey, int | None]) -> None:
+        # Nothing of a newly assigned partition may be pending yet: anything is a leftover
+        # of an earlier ownership, read again from the committed offset now.
+        leftover = sum(self.pipeline.drop_partition(n) for n in sorted({n for _, n in starts}))
+        if leftover:
+            log.warning(
+                "events of an earlier ownership dropped at assignment",
+                extra={"fields": {"dropped": leftover}},
+            )
         self.progress.assigned(starts)
         self.state.assigned = len(starts)
         self.state.assigned_at = time.monotonic()
