@@ -185,14 +185,20 @@ class RouteRules:
                 if self.latency_max_ratio is not None
                 else None
             ),
-            "normalize": {p: n.spec for p, n in self.normalize.items()},
-            "hooks": {p: h.target for p, h in self.hooks.items()},
-            "compare": [part for part in PARTS if part in self.parts],
-            "when": [
+        }
+        # the later keys only when used: a rule set without them keeps the digest it had
+        # before they existed (records made under it stay recognisable)
+        if self.normalize:
+            self.effective["normalize"] = {p: n.spec for p, n in self.normalize.items()}
+        if self.hooks:
+            self.effective["hooks"] = {p: h.target for p, h in self.hooks.items()}
+        if self.parts != frozenset(PARTS):
+            self.effective["compare"] = [part for part in PARTS if part in self.parts]
+        if self.conditions:
+            self.effective["when"] = [
                 {"if": condition.spec, "rules": rules.effective}
                 for condition, rules in self.conditions
-            ],
-        }
+            ]
         canonical = json.dumps(
             self.effective, sort_keys=True, separators=(",", ":"), ensure_ascii=False
         )
