@@ -148,16 +148,22 @@ class Listener:
         self.heard.append(("down", reason))
 
 
+def listening_driver() -> tuple[FaustDriver, Listener]:
+    """A driver whose run-loop side is a recording listener, expecting ``s[0]`` from 0."""
+    driver, _ = driver_recording_seeks()
+    listener = Listener(driver)
+    driver._listener = listener  # type: ignore[assignment]
+    driver.continuity.expect(("s", 0), 0)
+    return driver, listener
+
+
 def test_a_revocation_reaches_the_run_loop_after_the_records_before_it_and_is_waited_for():
     """Faust's revoke hook waits until the run loop has handled it (committed, forgotten);
     records already handed over come out of ``poll`` first, and the hook's own wait ends
     only once the listener ran."""
     from faust.types import TP
 
-    driver, _ = driver_recording_seeks()
-    listener = Listener(driver)
-    driver._listener = listener  # type: ignore[assignment]
-    driver.continuity.expect(("s", 0), 0)
+    driver, listener = listening_driver()
 
     async def faust_side() -> None:
         await driver._on_messages([message(0, 0), message(0, 1)])
@@ -184,10 +190,7 @@ def test_records_handed_over_after_a_revocation_are_dropped_until_it_is_assigned
     read by the next owner, was closed as a spurious orphan."""
     from faust.types import TP
 
-    driver, _ = driver_recording_seeks()
-    listener = Listener(driver)
-    driver._listener = listener  # type: ignore[assignment]
-    driver.continuity.expect(("s", 0), 0)
+    driver, _ = listening_driver()
 
     async def faust_side() -> None:
         await driver._on_messages([message(0, 0), message(0, 1)])
