@@ -35,6 +35,20 @@ CONFIG = parse_config(
                 "headers": {"compare": ["content-type"]},
                 "text": {"ignore_whitespace": True},
                 "latency": {"max_ratio": 2.0, "min_delta_ms": 50},
+                "normalize": {
+                    "$.currency": {"trim": True, "case": "lower"},
+                    "$..fee": {"round": 2},
+                    "$.message": {"replace": [{"pattern": "[0-9]+", "with": "\\1N"}]},
+                    "$.created_at": {"timestamp": True},
+                },
+                "when": [
+                    {"if": {"status": "5xx"}, "rules": {"compare": ["status"]}},
+                    {
+                        "if": {"side": "either", "path": "$.kind", "matches": "^ref"},
+                        "rules": {"ignore": ["$.fee"]},
+                    },
+                    {"if": {"path": "$.items[0].sku", "in": ["a", 1]}, "rules": {}},
+                ],
             }
         },
     }

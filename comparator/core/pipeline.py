@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from comparator.core.compare.comparison import Comparison
-from comparator.core.compare.headline import headline
+from comparator.core.compare.headline import counted_fields
 from comparator.core.compare.pair_comparer import compare_pair
 from comparator.core.compare.rules import RouteRules, RuleSet
 from comparator.core.events.decoder import EventDecoder
@@ -380,12 +380,11 @@ class Pipeline:
             raise _CompareFailed(exc) from exc
         route = self._route_label(stable.route)
         differences = comparison.differences
-        if not differences:
-            fields = NO_FIELDS
-        elif (counted := headline((d.path, d.stable, d.dark) for d in differences)) is not None:
-            fields = frozenset([self._field_label(route, counted)])  # one failure, one field
-        else:
-            fields = frozenset([self._field_label(route, d.field) for d in differences])
+        fields = (
+            frozenset([self._field_label(route, f) for f in counted_fields(differences)])
+            if differences
+            else NO_FIELDS
+        )
         return Compared(route, stable, dark, comparison, fields, rules.digest)
 
     def _observe(

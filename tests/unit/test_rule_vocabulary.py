@@ -234,3 +234,12 @@ def test_the_schema_refuses_unknown_steps_and_nested_conditions() -> None:
     ):
         with pytest.raises(ConfigError):
             parse_config({"rules": {"default": rules}})
+
+
+def test_a_replacement_is_literal_text_and_cannot_fail_on_a_value() -> None:
+    """``\\1`` in ``with`` was read as a group reference: a config accepted at load made every
+    pair reaching the location fail (re.error: invalid group reference)."""
+    normalize = ValueNormalizer({"replace": [{"pattern": "[0-9]+", "with": "\\1N"}]})
+    assert normalize("order 12") == "order \\1N"
+    rules = {"normalize": {"$.m": {"replace": [{"pattern": "[0-9]+", "with": "\\1"}]}}}
+    assert compare(rules, {"m": "a1"}, {"m": "a2"}).is_match

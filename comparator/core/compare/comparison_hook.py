@@ -15,13 +15,14 @@ Failure handling: a hook that raises, or returns anything but a bool, does not d
 location is then compared under the ordinary rules, and the failure is reported with the
 comparison (:attr:`Comparison.hook_failures`) and counted by the pipeline as
 ``comparator_processing_failures_total{stage="hook"}`` and in the summary's
-``processing_failures``; each hook keeps why (``reasons``, by exception type, bounded).
+``processing_failures``.
 A hook is resolved (imported) when the config is loaded, so a missing module or function is a
 config error before anything starts.
 """
 
 from __future__ import annotations
 
+import copy
 import importlib
 import re
 from collections.abc import Callable
@@ -33,13 +34,12 @@ _TARGET = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 
 
 class ComparisonHook:
-    __slots__ = ("failures", "function", "reasons", "target")
+    __slots__ = ("failures", "function", "target")
 
     def __init__(self, target: str, function: Callable[[Any, Any], Any]) -> None:
         self.target = target
         self.function = function
         self.failures = 0  # calls that did not decide
-        self.reasons: dict[str, int] = {}  # why, bounded (reasons are exception type names)
 
     @classmethod
     def load(cls, target: str) -> ComparisonHook:
@@ -57,22 +57,16 @@ class ComparisonHook:
         return cls(target, function)
 
     def equal(self, stable: Any, dark: Any) -> bool | None:
-        """The hook's verdict on copies of the two values; None if it has none (counted in
-        ``failures`` and ``reasons``)."""
+        """The hook's verdict on copies of the two values; None if it has none (it raised or
+        returned something else: counted in ``failures``)."""
         try:
             verdict = self.function(_copy(stable), _copy(dark))
-        except Exception as exc:
-            self._failed(type(exc).__name__)
-            return None
+        except Exception:
+            verdict = None
         if not isinstance(verdict, bool):
-            self._failed(f"returned {type(verdict).__name__}, not bool")
+            self.failures += 1
             return None
         return verdict
-
-    def _failed(self, reason: str) -> None:
-        self.failures += 1
-        if reason in self.reasons or len(self.reasons) < 32:
-            self.reasons[reason] = self.reasons.get(reason, 0) + 1
 
 
 def _copy(value: Any) -> Any:
@@ -80,7 +74,5 @@ def _copy(value: Any) -> Any:
         try:
             return orjson.loads(orjson.dumps(value))
         except orjson.JSONEncodeError:  # an integer beyond 64 bits
-            import copy
-
             return copy.deepcopy(value)
     return value

@@ -12,7 +12,9 @@ Steps run in this order, each only on the values it applies to (others pass unch
 
 - ``trim`` (strings): surrounding whitespace removed;
 - ``case`` (strings): ``lower`` or ``upper`` (Unicode case folding for ``lower``);
-- ``replace`` (strings): regular expressions replaced in turn (Python ``re`` syntax);
+- ``replace`` (strings): regular expressions replaced in turn (Python ``re`` syntax; the
+  replacement is literal text: no ``\1`` group references, so no replacement can fail on a
+  value after the config was accepted);
 - ``round`` (numbers, not booleans): to N decimals (half to even; an int stays an int);
 - ``timestamp``: an RFC 3339 string (a naive one is UTC) or epoch milliseconds (a number)
   becomes epoch milliseconds, so ``2024-05-01T10:00:00Z``, ``2024-05-01T12:00:00+02:00`` and
@@ -26,12 +28,9 @@ differing exactly when the normalised values differ (under the location's other 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
-
-MAX_REPLACEMENTS = 16
-MAX_ROUND = 12
 
 
 class ValueNormalizer:
@@ -44,13 +43,14 @@ class ValueNormalizer:
         self.spec = dict(spec)
         self._trim = bool(spec.get("trim", False))
         self._case: str | None = spec.get("case")
-        self._replacements: list[tuple[re.Pattern[str], str]] = []
+        self._replacements: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = []
         for i, step in enumerate(spec.get("replace") or []):
             try:
                 pattern = re.compile(step["pattern"])
             except re.error as exc:
                 raise ValueError(f"replace[{i}].pattern: {exc}") from None
-            self._replacements.append((pattern, str(step.get("with", ""))))
+            self._replacements.append((pattern, _literal(str(step.get("with", "")))))
+        # literal replacements: re.sub would read "\1" in them as a group reference
         self._round: int | None = spec.get("round")
         self._timestamp = bool(spec.get("timestamp", False))
 
@@ -74,6 +74,11 @@ class ValueNormalizer:
         if self._timestamp and isinstance(value, int | float):
             return int(value) if value == value and abs(value) < 1e18 else value
         return value
+
+
+def _literal(text: str) -> Callable[[re.Match[str]], str]:
+    """A ``re.sub`` replacement that is ``text`` as it stands."""
+    return lambda _match: text
 
 
 def _instant_ms(text: str) -> Any:
