@@ -29,8 +29,10 @@ from comparator.config.settings import (
     SinkConfig,
     SourceConfig,
 )
+from comparator.core.audit.audit_rules import AuditRuleSet
 from comparator.core.compare.json_path import parse_path
 from comparator.core.compare.rules import RuleSet
+from comparator.core.gate.criteria import GatePolicy
 from comparator.schema_files import load_schema
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -199,6 +201,8 @@ def parse_config(
         ),
         rules=document.get("rules", {}),
         path=source,
+        audit=document.get("audit") or {},
+        gate=document.get("gate") or {},
     )
 
 
@@ -228,6 +232,10 @@ def _check_semantics(document: dict[str, Any]) -> None:
     """What the schema cannot say: JSONPath syntax, regex syntax, port range, and the faust
     engine's Kafka connection settings."""
     for key, problem in RuleSet.validate(document.get("rules", {})):
+        raise ConfigError(key, problem)
+    for key, problem in AuditRuleSet.validate(document.get("audit")):
+        raise ConfigError(key, problem)
+    for key, problem in GatePolicy.validate(document.get("gate")):
         raise ConfigError(key, problem)
     redaction = document.get("redaction", {})
     for name in ("key_patterns", "regexes"):

@@ -98,6 +98,8 @@ class Config:
     redaction: RedactionConfig
     rules: dict[str, Any]
     path: Path | None = None
+    audit: dict[str, Any] = field(default_factory=dict)
+    gate: dict[str, Any] = field(default_factory=dict)
 
     def core(self) -> CoreSettings:
         """The settings the core takes (it never sees sources, sinks or the ops endpoint)."""
@@ -107,4 +109,6 @@ class Config:
             sampling=self.sampling,
             redaction=self.redaction,
             rules=self.rules,
+            audit=self.audit,
+            gate=self.gate,
         )

@@ -21,12 +21,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Literal, NamedTuple
 
+from comparator.core.audit.audit_rules import AuditHit
 from comparator.core.compare.comparison import Comparison
 from comparator.core.events.invalid_event import InvalidEvent
 from comparator.core.events.response_event import ResponseEvent, Side
 from comparator.core.join.join_result import Missing
 
-Stage = Literal["dead_letter", "join", "compare", "record", "publish", "hook"]
+Stage = Literal["dead_letter", "join", "compare", "record", "publish", "hook", "audit"]
 Output = Literal["mismatches", "dead_letters"]
 
 
@@ -44,6 +45,16 @@ class Compared(NamedTuple):
     dark: ResponseEvent
     comparison: Comparison
     fields: frozenset[str]  # the differing paths as labels
+    rules_digest: str
+
+
+class AuditHits(NamedTuple):
+    """A compared pair's dark response broke audit rules (``hits``: one per rule)."""
+
+    route: str
+    stable: ResponseEvent
+    dark: ResponseEvent
+    hits: tuple[AuditHit, ...]
     rules_digest: str
 
 
@@ -121,6 +132,7 @@ class OutputRefused(NamedTuple):
 Outcome = (
     Received
     | Compared
+    | AuditHits
     | Orphan
     | LateEvent
     | EvictedEvent

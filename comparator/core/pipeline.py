@@ -1,6 +1,7 @@
 """The core's single entry point: raw messages in, outcomes out.
 
-decode -> align -> join -> compare -> outcomes -> observers (summary, metrics, records)
+decode -> align -> join -> compare (and audit) -> outcomes -> observers (summary, metrics,
+gate evidence, records)
 
 Every input adapter (Kafka drivers, the JSONL files, the tools' readers) hands the
 :class:`Pipeline` raw bytes with the side and partition they came from (:meth:`Pipeline.feed`)
@@ -20,6 +21,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
+from comparator.core.audit.audit_rules import AuditRuleSet
+from comparator.core.audit.secret_exposure import SecretLocator
 from comparator.core.compare.comparison import Comparison
 from comparator.core.compare.headline import counted_fields
 from comparator.core.compare.pair_comparer import compare_pair
@@ -27,6 +30,8 @@ from comparator.core.compare.rules import RouteRules, RuleSet
 from comparator.core.events.decoder import EventDecoder
 from comparator.core.events.invalid_event import InvalidEvent
 from comparator.core.events.response_event import SIDES, ResponseEvent, Side, SourcePosition
+from comparator.core.gate.criteria import GatePolicy
+from comparator.core.gate.evidence_recorder import GateRecorder
 from comparator.core.join.commit_cut import CommitCutTracker
 from comparator.core.join.join_buffer import JoinBuffer
 from comparator.core.join.join_result import (
@@ -42,6 +47,7 @@ from comparator.core.join.stream_aligner import DEFAULT_BUFFER_LIMIT, StreamAlig
 from comparator.core.outcomes import (
     RECEIVED_DARK,
     RECEIVED_STABLE,
+    AuditHits,
     Compared,
     DuplicateEvent,
     EvictedEvent,
@@ -152,6 +158,8 @@ class Pipeline:
         self._cuts = CommitCutTracker() if commit_cuts else None
         self.metrics.watch_pending(lambda: self._join.pending_count)
         self.rules = RuleSet.from_config(settings.rules)
+        self.gate_policy = GatePolicy.from_config(settings.gate)
+        self.gate_evidence = GateRecorder(self.gate_policy.window_seconds)
         self.redactor = Redactor(
             redaction_key,
             headers=redaction.headers,
@@ -164,9 +172,19 @@ class Pipeline:
                 else None
             ),
         )
+        self.audit = AuditRuleSet.from_config(
+            settings.audit,
+            SecretLocator(
+                redaction_key,
+                headers=redaction.headers,
+                key_patterns=redaction.key_patterns,
+                regexes=redaction.regexes,
+            ),
+        )
         self.records = RecordPublisher(
             MismatchRecordBuilder(self.redactor),
             RouteSampler(settings.sampling.max_records_per_route_per_minute),
+            audit_sampler=RouteSampler(settings.sampling.max_records_per_route_per_minute),
             expand=self._decoder.expand,
             send=send,
             report=self._count,
@@ -174,7 +192,12 @@ class Pipeline:
         # per kind of outcome, the handlers of every observer that registered one, in order
         # (summary, metrics, then the application's): one lookup per outcome
         self._routes: dict[type[Outcome], tuple[Callable[[Any], None], ...]] = {}
-        everyone: tuple[OutcomeObserver, ...] = (self.summary, self.metrics, *observers)
+        everyone: tuple[OutcomeObserver, ...] = (
+            self.summary,
+            self.metrics,
+            self.gate_evidence,
+            *observers,
+        )
         for observer in everyone:
             for kind, handler in observer.handlers().items():
                 self._routes[kind] = (*self._routes.get(kind, ()), handler)
@@ -258,6 +281,7 @@ class Pipeline:
 
     def release(self, wall_ms: int) -> int:
         """Everything aligned goes to the join; returns how many events went."""
+        self.gate_evidence.at(wall_ms)
         released = self._aligner.release()
         accept = self._accept
         for partition, item in released:
@@ -267,6 +291,7 @@ class Pipeline:
     def tick(self, wall_ms: int, still_reading: Callable[[int], bool] | None = None) -> None:
         """Lets idle partitions' stream time follow the wall clock (not those
         ``still_reading`` says have input on its way) and closes what expired."""
+        self.gate_evidence.at(wall_ms)
         results = self._join.tick(wall_ms, still_reading)
         if results:
             if self._cuts is not None:
@@ -342,7 +367,10 @@ class Pipeline:
         # specialises the call), unlike a match statement, and mypy narrows it
         try:
             if type(result) is Paired:
-                self._observe(self._compared(result), (result.stable, result.dark), wall_ms)
+                compared = self._compared(result)
+                self._observe(compared, (result.stable, result.dark), wall_ms)
+                if self.audit:
+                    self._audit(compared, wall_ms)
             elif type(result) is Orphaned:
                 event = result.event
                 outcome: Outcome = Orphan(
@@ -386,6 +414,20 @@ class Pipeline:
             else NO_FIELDS
         )
         return Compared(route, stable, dark, comparison, fields, rules.digest)
+
+    def _audit(self, compared: Compared, wall_ms: int) -> None:
+        """The audit rules on a compared pair; a rule that raises fails the pair's audit
+        only (``audit`` stage), after the comparison was counted."""
+        stable, dark = compared.stable, compared.dark
+        try:
+            hits = self.audit.check(stable.route, stable, dark)
+        except Exception as exc:
+            for event in (stable, dark):
+                self._failed("audit", exc, event, wall_ms)
+            return
+        if hits:
+            outcome = AuditHits(compared.route, stable, dark, hits, compared.rules_digest)
+            self._observe(outcome, (stable, dark), wall_ms)
 
     def _observe(
         self,

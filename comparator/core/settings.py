@@ -1,6 +1,6 @@
-"""The core's own settings: the join window and bounds, input limits, sampling, redaction and
-the rules. ``comparator.config`` validates a ``comparator.yaml`` into these (with the sources,
-sinks and ops settings the core never sees) and hands the core :class:`CoreSettings`."""
+"""The core's own settings: the join window and bounds, input limits, sampling, redaction,
+the rules, the audit rules and the gate. ``comparator.config`` validates a
+``comparator.yaml`` into these (with the sources, sinks and ops settings the core never sees) and hands the core :class:`CoreSettings`."""
 
 from __future__ import annotations
 
@@ -49,3 +49,5 @@ class CoreSettings:
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
     redaction: RedactionConfig = field(default_factory=RedactionConfig)
     rules: dict[str, Any] = field(default_factory=dict)
+    audit: dict[str, Any] = field(default_factory=dict)  # the ``audit`` section
+    gate: dict[str, Any] = field(default_factory=dict)  # the ``gate`` section

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from comparator.core.events.id_like import is_id_like
 
@@ -357,3 +357,51 @@ class PathMatcher(Generic[T]):
             elif not is_member and index == step.index:
                 nxt.add((path_id, done + 1))
         return self._state(frozenset(nxt))
+
+
+# ---------------------------------------------------------------------------------------------
+# Selecting
+
+
+def find_values(document: Any, path: JsonPath, limit: int = 1000) -> list[tuple[str, Any]]:
+    """The values ``path`` selects in ``document``, with their concrete locations
+    (``[("$.items[0].price", 12.5), ...]``), in document order, at most ``limit`` of them."""
+    found: list[tuple[str, Any]] = []
+    _select(document, "$", path.steps, found, limit)
+    return found
+
+
+def _select(
+    value: Any, here: str, steps: tuple[Step, ...], found: list[tuple[str, Any]], limit: int
+) -> None:
+    if len(found) >= limit:
+        return
+    if not steps:
+        found.append((here, value))
+        return
+    step, rest = steps[0], steps[1:]
+    if step.kind == "key":
+        if isinstance(value, dict) and step.name in value:
+            _select(value[step.name], render_key(here, step.name or ""), rest, found, limit)
+    elif step.kind == "index":
+        index = step.index or 0
+        if isinstance(value, list) and index < len(value):
+            _select(value[index], render_index(here, index), rest, found, limit)
+    elif step.kind == "wildcard":
+        for child_path, child in _children(value, here):
+            _select(child, child_path, rest, found, limit)
+    else:  # descendant: the member at this level or any level below
+        stack = [(here, value)]
+        while stack and len(found) < limit:
+            at, node = stack.pop()
+            if isinstance(node, dict) and step.name in node:
+                _select(node[step.name], render_key(at, step.name or ""), rest, found, limit)
+            stack.extend(reversed(list(_children(node, at))))
+
+
+def _children(value: Any, here: str) -> list[tuple[str, Any]]:
+    if isinstance(value, dict):
+        return [(render_key(here, str(key)), child) for key, child in value.items()]
+    if isinstance(value, list):
+        return [(render_index(here, index), child) for index, child in enumerate(value)]
+    return []

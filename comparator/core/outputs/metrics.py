@@ -23,6 +23,7 @@ from prometheus_client.registry import Collector
 from comparator.core.compare.comparison import Comparison
 from comparator.core.events.response_event import ResponseEvent
 from comparator.core.outcomes import (
+    AuditHits,
     Compared,
     DuplicateEvent,
     EvictedEvent,
@@ -48,7 +49,7 @@ SIDES = ("stable", "dark")
 # The labels whose values come from input and are capped (LabelLimiter).
 FOLDED_LABELS = ("route", "path")
 # Where handling one message can fail (Pipeline._unprocessable; publish: the output's encoding).
-PROCESSING_STAGES = ("dead_letter", "join", "compare", "record", "publish", "hook")
+PROCESSING_STAGES = ("dead_letter", "join", "compare", "record", "publish", "hook", "audit")
 
 
 def status_class(status: int | None, has_error: bool) -> str:
@@ -120,6 +121,13 @@ class ComparatorMetrics:
             ["label"],
             registry=r,
         )
+        self.audit_hits = Counter(
+            p + "audit_hits",
+            "Compared pairs whose dark response broke an audit rule, by route, rule and "
+            "severity (critical, warning).",
+            ["route", "rule", "severity"],
+            registry=r,
+        )
         self.processing_failures = Counter(
             p + "processing_failures",
             "Messages whose handling failed at a stage (dead_letter, join, compare, record, "
@@ -170,6 +178,7 @@ class ComparatorMetrics:
         return {
             Received: self._received,
             Compared: self._compared,
+            AuditHits: self._audit_hits,
             Orphan: self._orphan,
             LateEvent: self._late,
             EvictedEvent: self._evicted,
@@ -195,6 +204,10 @@ class ComparatorMetrics:
         self.count_comparison(route, outcome.comparison, outcome.fields)
         if outcome.comparison.hook_failures:  # a hooks function that did not decide
             self.processing_failures.labels("hook").inc(outcome.comparison.hook_failures)
+
+    def _audit_hits(self, outcome: AuditHits) -> None:
+        for hit in outcome.hits:
+            self.audit_hits.labels(outcome.route, hit.rule, hit.severity).inc()
 
     def _orphan(self, outcome: Orphan) -> None:
         self._count_response(outcome.route, outcome.event)

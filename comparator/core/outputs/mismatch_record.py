@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 
+from comparator.core.audit.audit_rules import AuditHit
 from comparator.core.compare.comparison import Comparison
 from comparator.core.compare.json_path import parse_path
 from comparator.core.events.invalid_event import NOT_PARSED, InvalidEvent
@@ -72,6 +73,48 @@ class MismatchRecordBuilder:
         left_out = len(comparison.differences) - len(differences)
         if left_out > 0:
             record["differences_truncated"] = left_out
+        return record
+
+    def audit_record(
+        self,
+        stable: ResponseEvent,
+        dark: ResponseEvent,
+        hits: tuple[AuditHit, ...],
+        *,
+        route: str,
+        rules_digest: str,
+        wall_ms: int,
+    ) -> dict[str, Any]:
+        """A record of kind ``audit``: which rules the dark response broke and where, with
+        both sides redacted as in a mismatch record."""
+        try:
+            record: dict[str, Any] = {
+                "schema_version": SCHEMA_VERSION,
+                "request_id": self.redactor.redact_text(stable.request_id),
+                "route": route,
+                "request": self._request(stable, dark),
+                "kinds": ["audit"],
+                "differences": [],
+                "audit": [
+                    {
+                        "rule": hit.rule,
+                        "severity": hit.severity,
+                        "where": self.redactor.redact_path(hit.where),
+                        "problem": self.redactor.redact_text(hit.problem),
+                    }
+                    for hit in hits
+                ],
+                "stable": self._side(stable),
+                "dark": self._side(dark),
+                "trace_id": self._trace_id(stable.trace_id or dark.trace_id),
+                "rules_digest": rules_digest,
+                "detected_at": rfc3339(wall_ms),
+                "event_time": max(stable.ts_ms, dark.ts_ms),
+            }
+        except RedactionError:
+            raise
+        except Exception as exc:
+            raise RedactionError(f"cannot build a redacted record: {type(exc).__name__}") from exc
         return record
 
     def orphan_record(

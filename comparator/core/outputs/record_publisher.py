@@ -19,6 +19,7 @@ from comparator.core.join.join_result import Orphaned
 from comparator.core.outcomes import (
     DEAD_LETTER_PUBLISHED,
     SAMPLE_PUBLISHED,
+    AuditHits,
     Compared,
     Failed,
     Invalid,
@@ -54,6 +55,7 @@ class RecordPublisher:
         records: MismatchRecordBuilder,
         sampler: RouteSampler,
         *,
+        audit_sampler: RouteSampler | None = None,
         expand: Callable[[ResponseEvent], ResponseEvent],
         send: Send,
         report: Report,
@@ -62,6 +64,8 @@ class RecordPublisher:
         full one; ``report`` takes the outcomes of publishing."""
         self.builder = records
         self.sampler = sampler
+        # audit records are sampled apart: mismatches must not crowd them out (nor the reverse)
+        self.audit_sampler = audit_sampler or RouteSampler(sampler.max_per_minute)
         self._expand = expand
         self._send = send
         self._report = report
@@ -75,6 +79,8 @@ class RecordPublisher:
             self._compared(outcome, wall_ms)
         elif type(outcome) is Orphan:
             self._orphan(outcome, wall_ms)
+        elif type(outcome) is AuditHits:
+            self._audit(outcome, wall_ms)
         elif type(outcome) is Invalid:
             self._dead_letter(outcome.event, wall_ms)
         elif type(outcome) is Failed:
@@ -96,6 +102,23 @@ class RecordPublisher:
                 rules_digest=outcome.rules_digest,
                 wall_ms=wall_ms,
             ),
+        )
+
+    def _audit(self, outcome: AuditHits, wall_ms: int) -> None:
+        stable, dark = outcome.stable, outcome.dark
+        self._sample(
+            outcome.route,
+            max(stable.ts_ms, dark.ts_ms),
+            _positions(stable.position, dark.position),
+            lambda: self.builder.audit_record(
+                stable,
+                dark,
+                outcome.hits,
+                route=outcome.route,
+                rules_digest=outcome.rules_digest,
+                wall_ms=wall_ms,
+            ),
+            self.audit_sampler,
         )
 
     def _orphan(self, outcome: Orphan, wall_ms: int) -> None:
@@ -120,10 +143,11 @@ class RecordPublisher:
         event_time_ms: int,
         sources: tuple[SourcePosition, ...],
         build: Callable[[], dict[str, Any]],
+        sampler: RouteSampler | None = None,
     ) -> None:
         """A mismatch record, if the route's sample allows one at this event time and it can
         be redacted; either way the outcome is reported."""
-        if not self.sampler.allow(route, event_time_ms):
+        if not (sampler or self.sampler).allow(route, event_time_ms):
             self._report(SampleDropped("rate_limited"))
             return
         try:

@@ -8,6 +8,7 @@ from typing import Any
 
 from comparator.core.compare.comparison import KINDS, Comparison
 from comparator.core.outcomes import (
+    AuditHits,
     Compared,
     DeadLetterPublished,
     DuplicateEvent,
@@ -33,6 +34,7 @@ class RouteTally:
     orphans: int = 0
     latency_regressions: int = 0
     fields: Counter[str] = field(default_factory=Counter)
+    audit_hits: Counter[str] = field(default_factory=Counter)  # by rule
 
 
 @dataclass(slots=True)
@@ -59,6 +61,8 @@ class Summary:
     processing_failures: Counter[str] = field(default_factory=Counter)  # by stage
     labels_folded: Counter[str] = field(default_factory=Counter)  # route, path -> (other)
     routes: dict[str, RouteTally] = field(default_factory=dict)
+    audit_hits: Counter[tuple[str, str]] = field(default_factory=Counter)  # (severity, rule)
+    audited_pairs: int = 0  # pairs with at least one hit
 
     def route(self, route: str) -> RouteTally:
         tally = self.routes.get(route)
@@ -71,6 +75,7 @@ class Summary:
         return {
             Received: self._received,
             Compared: self._compared,
+            AuditHits: self._audit,
             Orphan: self._orphan,
             DuplicateEvent: self._duplicate,
             LateEvent: self._late,
@@ -92,6 +97,13 @@ class Summary:
         self.add_comparison(outcome.route, outcome.comparison, outcome.fields)
         if outcome.comparison.hook_failures:
             self.processing_failures["hook"] += outcome.comparison.hook_failures
+
+    def _audit(self, outcome: AuditHits) -> None:
+        self.audited_pairs += 1
+        tally = self.route(outcome.route)
+        for hit in outcome.hits:
+            self.audit_hits[(hit.severity, hit.rule)] += 1
+            tally.audit_hits[hit.rule] += 1
 
     def _orphan(self, outcome: Orphan) -> None:
         self.orphans[outcome.missing] += 1
@@ -177,6 +189,17 @@ class Summary:
             "dead_letters": self.dead_letters_published,
             "processing_failures": dict(sorted(self.processing_failures.items())),
             "labels_folded": dict(sorted(self.labels_folded.items())),
+            "audit": {
+                "pairs_with_hits": self.audited_pairs,
+                "hits": {
+                    severity: {
+                        rule: n
+                        for (level, rule), n in sorted(self.audit_hits.items())
+                        if level == severity
+                    }
+                    for severity in ("critical", "warning")
+                },
+            },
             "routes": {
                 route: {
                     "pairs": tally.pairs,
@@ -187,6 +210,7 @@ class Summary:
                     "orphans": tally.orphans,
                     "latency_regressions": tally.latency_regressions,
                     "fields": dict(sorted(tally.fields.items(), key=_by_count_then_name)),
+                    "audit_hits": dict(sorted(tally.audit_hits.items())),
                 }
                 for route, tally in sorted(self.routes.items())
             },
