@@ -154,7 +154,7 @@ def _run_kafka(config: Config, max_idle: float | None, config_path: Path) -> Non
         click.echo(f"error: the Kafka cluster never answered; nothing was consumed{why}", err=True)
         sys.exit(1)
     if config.outputs.summary is not None:
-        write_summary(config.outputs.summary, worker.pipeline.summary)
+        write_summary(config.outputs.summary, worker.pipeline, source=f"kafka run {config_path}")
     if worker.close_abandoned:  # a client thread is still inside close(): do not wait for it
         sys.stdout.flush()
         sys.stderr.flush()
@@ -280,6 +280,18 @@ def explore(**options: Any) -> None:
     from comparator.tools.explore.command import explore_command
 
     explore_command(**options)
+
+
+@main.command()
+@tool_options.gate_options
+def gate(**options: Any) -> None:
+    """Judge the dark version for promotion: divergence rate, dark-vs-stable error rate, p95
+    latency ratio and audit hits, each on a confidence bound (docs/gating.md). Evidence from
+    --prometheus, --worker (repeatable) or --summary; criteria from the config's gate section.
+    Exit 0 pass, 1 fail, 3 inconclusive, 2 cannot judge."""
+    from comparator.tools.gate.command import gate_command
+
+    gate_command(**options)
 
 
 def _check_kafka(config: Config) -> list[str]:

@@ -14,6 +14,7 @@ from comparator.app.ops.json_logging import OutcomeLog
 from comparator.config.config_error import ConfigError
 from comparator.config.settings import Config
 from comparator.core.compare.pair_comparer import compare_pair
+from comparator.core.gate.verdict import judge
 from comparator.core.outputs.metrics import ComparatorMetrics
 from comparator.core.outputs.record_publisher import Emission
 from comparator.core.outputs.summary import Summary
@@ -92,13 +93,21 @@ def run_files(
     if on_progress is not None:
         on_progress(_progress(source, pipeline, started, clock))
     if config.outputs.summary is not None:
-        write_summary(config.outputs.summary, pipeline.summary)
+        write_summary(config.outputs.summary, pipeline, source=f"file run {config.path}")
     return pipeline.summary
 
 
-def write_summary(path: Path, summary: Summary) -> None:
+def write_summary(path: Path, pipeline: Pipeline, *, source: str) -> None:
+    """The run's summary, with the gate's evidence of the whole run (``gate_evidence``:
+    ``comparator gate --summary`` reads it) and its verdict under the config's criteria."""
+    evidence = pipeline.gate_evidence.total(source)
+    document = {
+        **pipeline.summary.to_dict(),
+        "gate": judge(evidence, pipeline.gate_policy).to_json(),
+        "gate_evidence": evidence.to_json(),
+    }
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(orjson.dumps(summary.to_dict(), option=orjson.OPT_INDENT_2) + b"\n")
+    path.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")
 
 
 def _progress(

@@ -1,6 +1,7 @@
 """The core's own settings: the join window and bounds, input limits, sampling, redaction,
 the rules, the audit rules and the gate. ``comparator.config`` validates a
-``comparator.yaml`` into these (with the sources, sinks and ops settings the core never sees) and hands the core :class:`CoreSettings`."""
+``comparator.yaml`` into these (with the sources, sinks and ops settings the core never sees)
+and hands the core :class:`CoreSettings`."""
 
 from __future__ import annotations
 

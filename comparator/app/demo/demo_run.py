@@ -21,6 +21,7 @@ from comparator.config.loader import parse_config
 from comparator.config.settings import Config
 from comparator.core.events.response_event import SIDES
 from comparator.io.gateway.publisher import ResponsePublisher
+from comparator.io.kafka.client_settings import common_settings
 from comparator.io.kafka.topic_preflight import ensure_topics
 
 log = logging.getLogger("comparator.app.demo")
@@ -103,7 +104,7 @@ def run_demo(
     prefix = f"demo-{secrets.token_hex(3)}."
     config = demo_config(bootstrap, prefix=prefix, listen=listen)
     kafka = config.source.kafka
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin = AdminClient(common_settings(kafka))
     ensure_topics(admin, [kafka.stable_topic, kafka.dark_topic], partitions=partitions)
     key = secrets.token_bytes(32)
     print(

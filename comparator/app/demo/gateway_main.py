@@ -18,6 +18,7 @@ import time
 from collections.abc import Sequence
 
 from comparator.app.demo.demo_run import GatewayThread
+from comparator.app.ops.json_logging import configure_logging
 from comparator.io.gateway.publisher import ResponsePublisher
 
 
@@ -42,6 +43,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    # the publisher's librdkafka lines as JSON on stderr (a broker starting: INFO); they carry
+    # no event payload, so there is nothing to redact
+    configure_logging(lambda text: text)
     publisher = ResponsePublisher(
         args.bootstrap_servers, stable_topic=args.stable_topic, dark_topic=args.dark_topic
     )

@@ -18,6 +18,7 @@ from comparator.app.kafka.output_producer import OutputProducer
 from comparator.app.kafka.run_loop import RunLoop
 from comparator.app.kafka.transactional_checkpoint import TransactionalCheckpoint
 from comparator.app.kafka.transactional_outputs import TransactionalOutputs
+from comparator.app.ops.gate_endpoint import GateEndpoint
 from comparator.app.ops.json_logging import OutcomeLog, configure_logging
 from comparator.app.ops.ops_server import OpsServer
 from comparator.config.settings import Config
@@ -129,8 +130,15 @@ def serve_ops(config: Config, loop: RunLoop) -> OpsServer | None:
         loop.pipeline.metrics.registry,
         is_live=loop.state.live,
         is_ready=loop.state.ready,
+        gate=GateEndpoint(
+            loop.pipeline.gate_evidence,
+            loop.pipeline.gate_policy,
+            source=f"worker {config.source.kafka.group_id}@{address[0]}:{address[1]}",
+        ).answer,
     ).start()
-    log.info("serving /metrics /healthz /readyz", extra={"fields": {"address": server.address}})
+    log.info(
+        "serving /metrics /healthz /readyz /gate", extra={"fields": {"address": server.address}}
+    )
     return server
 
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 import orjson
 
 from comparator.app.ops.repeated_log_filter import RepeatedLogFilter
+from comparator.app.ops.transient_state_filter import TransientStateFilter
 from comparator.core.outcomes import Failed, Handlers, LabelFolded
 
 
@@ -38,6 +39,9 @@ class JsonLogFormatter(logging.Formatter):
 def configure_logging(redact: Callable[[str], str], level: int = logging.INFO) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonLogFormatter(redact))
+    # a broker starting ("Coordinator load in progress"): INFO, not warnings (not on the demo's
+    # screen), unless it lasts; first, so that repeats are counted at the level they go out at
+    handler.addFilter(TransientStateFilter(threshold=level))
     handler.addFilter(RepeatedLogFilter())  # a broker outage: one line per kind per 30 s
     root = logging.getLogger("comparator")
     root.handlers[:] = [handler]

@@ -1,4 +1,5 @@
-"""The operations endpoint: ``/metrics`` (Prometheus), ``/healthz`` and ``/readyz``.
+"""The operations endpoint: ``/metrics`` (Prometheus), ``/healthz``, ``/readyz`` and the
+rollout gate's ``/gate`` and ``/gate/promote`` (:mod:`comparator.app.ops.gate_endpoint`).
 
 Liveness means the process loop is turning; readiness means it is consuming from a reachable
 broker with partitions assigned (or waiting for an assignment without errors).
@@ -12,6 +13,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
+# (path, query) -> (HTTP status, JSON body)
+GateAnswer = Callable[[str, str], tuple[int, bytes]]
+
 
 class OpsServer:
     def __init__(
@@ -22,13 +26,33 @@ class OpsServer:
         *,
         is_live: Callable[[], bool],
         is_ready: Callable[[], tuple[bool, str]],
+        gate: GateAnswer | None = None,
     ) -> None:
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                path, _, query = self.path.partition("?")
+                if path == "/gate/promote" and owner.gate is not None:
+                    self._drain_body()
+                    self._reply(*owner.gate(path, query), "application/json")
+                else:
+                    self._reply(405, b"only /gate/promote takes POST\n")
+
+            def _drain_body(self) -> None:
+                """A webhook's JSON payload (Flagger's): read and ignored, at most 64 KiB."""
+                try:
+                    length = min(int(self.headers.get("Content-Length") or 0), 65_536)
+                except ValueError:
+                    length = 0
+                if length > 0:
+                    self.rfile.read(length)
+
             def do_GET(self) -> None:
-                path = self.path.split("?", 1)[0]
-                if path == "/metrics":
+                path, _, query = self.path.partition("?")
+                if path in ("/gate", "/gate/promote") and owner.gate is not None:
+                    self._reply(*owner.gate(path, query), "application/json")
+                elif path == "/metrics":
                     self._reply(200, generate_latest(owner.registry), CONTENT_TYPE_LATEST)
                 elif path == "/healthz":
                     live = owner.is_live()
@@ -37,7 +61,7 @@ class OpsServer:
                     ready, why = owner.is_ready()
                     self._reply(200 if ready else 503, (why + "\n").encode())
                 else:
-                    self._reply(404, b"not found: try /metrics, /healthz, /readyz\n")
+                    self._reply(404, b"not found: try /metrics, /healthz, /readyz, /gate\n")
 
             def _reply(self, code: int, body: bytes, ctype: str = "text/plain") -> None:
                 self.send_response(code)
@@ -52,6 +76,7 @@ class OpsServer:
         self.registry = registry
         self.is_live = is_live
         self.is_ready = is_ready
+        self.gate = gate
         self.httpd = ThreadingHTTPServer((host, port), Handler)
         self.httpd.daemon_threads = True
         bound_host, bound_port = self.httpd.server_address[:2]

@@ -127,6 +127,9 @@ class GateEvidence:
     routes: dict[str, RouteEvidence] = field(default_factory=dict)
     source: str = ""
     window_seconds: float | None = None  # None: since the start (a file run, a worker's life)
+    # latency buckets of a classic histogram (Prometheus'), not a worker's 2% buckets: the
+    # quantile bounds are interpolated inside them
+    coarse_latency: bool = False
 
     def route(self, route: str) -> RouteEvidence:
         evidence = self.routes.get(route)
@@ -141,6 +144,7 @@ class GateEvidence:
         return total
 
     def merge(self, other: GateEvidence) -> None:
+        self.coarse_latency = self.coarse_latency or other.coarse_latency
         for route, evidence in other.routes.items():
             self.route(route).add(evidence)
 
@@ -148,6 +152,7 @@ class GateEvidence:
         return {
             "source": self.source,
             "window_seconds": self.window_seconds,
+            "coarse_latency": self.coarse_latency,
             "routes": {route: e.to_json() for route, e in sorted(self.routes.items())},
         }
 
@@ -165,7 +170,10 @@ class GateEvidence:
             isinstance(window, bool) or not isinstance(window, int | float) or window < 0
         ):
             raise EvidenceError(f"{source}: window_seconds is not a number of seconds")
-        evidence = cls(source=source, window_seconds=window)
+        coarse = doc.get("coarse_latency", False)
+        if not isinstance(coarse, bool):
+            raise EvidenceError(f"{source}: coarse_latency is not true or false")
+        evidence = cls(source=source, window_seconds=window, coarse_latency=coarse)
         for route, route_doc in routes.items():
             evidence.routes[str(route)] = RouteEvidence.from_json(
                 route_doc, f"{source}: routes[{route!r}]"

@@ -150,14 +150,23 @@ def quantile_rank_bounds(n: int, quantile: float, confidence: float) -> tuple[in
 
 
 def quantile_bounds(
-    edges: Sequence[float], counts: Sequence[int], quantile: float, confidence: float
+    edges: Sequence[float],
+    counts: Sequence[int],
+    quantile: float,
+    confidence: float,
+    *,
+    interpolate: bool = False,
 ) -> tuple[float, float]:
     """(lower, upper) one-sided bounds for a quantile of the population the bucketed
     observations were drawn from. ``edges`` are the buckets' upper edges, ascending (the last
     may be ``inf``), ``counts`` the observations in each (not cumulative); a bucket holds the
     values above the previous edge (above 0 for the first) up to its own. The bounds are bucket
     edges: the lower edge of the bucket holding rank l, the upper edge of the one holding
-    rank u (``inf`` when u does not exist or lies in an unbounded bucket)."""
+    rank u (``inf`` when u does not exist or lies in an unbounded bucket).
+
+    With ``interpolate`` the ranks are placed inside their buckets linearly, as Prometheus'
+    ``histogram_quantile`` does: tighter, but it assumes values spread evenly in a bucket (the
+    order statistics' guarantee then holds only up to that assumption)."""
     if len(edges) != len(counts):
         raise ValueError("edges and counts differ in length")
     n = sum(counts)
@@ -170,8 +179,14 @@ def quantile_bounds(
             first, cumulative = cumulative + 1, cumulative + count
             if lower_rank and first <= lower_rank <= cumulative:
                 lower = previous_edge
+                if interpolate and not math.isinf(edge):
+                    lower += (edge - previous_edge) * (lower_rank - first + 1) / count
             if upper_rank is not None and first <= upper_rank <= cumulative:
                 upper = edge
+                if interpolate and not math.isinf(edge):
+                    upper = (
+                        previous_edge + (edge - previous_edge) * (upper_rank - first + 1) / count
+                    )
         previous_edge = edge
     return lower, upper
 

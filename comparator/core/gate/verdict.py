@@ -117,14 +117,23 @@ class GateReport:
 
 def judge(evidence: GateEvidence, policy: GatePolicy) -> GateReport:
     """The verdict on ``evidence`` under ``policy``."""
-    verdicts = [judge_route(ALL_ROUTES, evidence.total(), policy.default, required=True)]
+    coarse = evidence.coarse_latency
+    verdicts = [
+        judge_route(
+            ALL_ROUTES, evidence.total(), policy.default, required=True, coarse_latency=coarse
+        )
+    ]
     required = set(policy.required_routes())
     for route in sorted(set(evidence.routes) | required):
         criteria = policy.for_route(route)
         route_evidence = evidence.routes.get(route, RouteEvidence())
         verdicts.append(
             judge_route(
-                route, route_evidence, criteria, required=criteria.required or route in required
+                route,
+                route_evidence,
+                criteria,
+                required=criteria.required or route in required,
+                coarse_latency=coarse,
             )
         )
     failing = [v for v in verdicts if v.verdict == "fail"]
@@ -148,7 +157,12 @@ def judge(evidence: GateEvidence, policy: GatePolicy) -> GateReport:
 
 
 def judge_route(
-    route: str, evidence: RouteEvidence, criteria: GateCriteria, *, required: bool
+    route: str,
+    evidence: RouteEvidence,
+    criteria: GateCriteria,
+    *,
+    required: bool,
+    coarse_latency: bool = False,
 ) -> RouteVerdict:
     checks = [
         _sample(evidence, criteria),
@@ -159,7 +173,7 @@ def judge_route(
     if criteria.max_error_rate_increase is not None:
         checks.append(_error_rate(evidence, criteria, criteria.max_error_rate_increase))
     if criteria.max_latency_p95_ratio is not None:
-        checks.append(_latency(evidence, criteria, criteria.max_latency_p95_ratio))
+        checks.append(_latency(evidence, criteria, criteria.max_latency_p95_ratio, coarse_latency))
     verdict = max((c.verdict for c in checks), key=VERDICT_ORDER.__getitem__)
     warnings = tuple(
         f"{n} warning audit hit(s) of rule {rule}"
@@ -273,14 +287,19 @@ def _error_rate(evidence: RouteEvidence, criteria: GateCriteria, threshold: floa
     )
 
 
-def _latency(evidence: RouteEvidence, criteria: GateCriteria, threshold: float) -> Check:
+def _latency(
+    evidence: RouteEvidence, criteria: GateCriteria, threshold: float, coarse_latency: bool
+) -> Check:
     quantile, confidence = criteria.latency_quantile, criteria.confidence
     dark = evidence.latency_buckets("dark")
     stable = evidence.latency_buckets("stable")
     if not dark[0] or not stable[0]:
         return Check("latency_p95", "inconclusive", "no latencies on one side", threshold=threshold)
-    dark_low, dark_high = quantile_bounds(*dark, quantile, confidence)
-    stable_low, stable_high = quantile_bounds(*stable, quantile, confidence)
+    # coarse buckets (Prometheus' histogram) are interpolated, as histogram_quantile does;
+    # fine ones (a worker's 2% buckets) bound the quantile by bucket edges, assumption-free
+    coarse = coarse_latency
+    dark_low, dark_high = quantile_bounds(*dark, quantile, confidence, interpolate=coarse)
+    stable_low, stable_high = quantile_bounds(*stable, quantile, confidence, interpolate=coarse)
     dark_point = _point_quantile(*dark, quantile)
     stable_point = _point_quantile(*stable, quantile)
     upper = _ratio(dark_high, stable_low)
@@ -299,7 +318,8 @@ def _latency(evidence: RouteEvidence, criteria: GateCriteria, threshold: float) 
     )
     detail = (
         f" (dark p{quantile * 100:g} {_ms(dark_low)}..{_ms(dark_high)},"
-        f" stable {_ms(stable_low)}..{_ms(stable_high)})"
+        f" stable {_ms(stable_low)}..{_ms(stable_high)}"
+        + ("; interpolated within coarse histogram buckets)" if coarse else ")")
     )
     return Check(
         check.name, check.verdict, check.reason + detail, estimate, lower, upper, threshold

@@ -12,6 +12,10 @@ Each event is keyed by its ``request_id`` and partitioned with librdkafka's
 ``murmur2_random`` partitioner, the same hash as the Java client's default partitioner, so
 Java and Python gateways put a request's two events in the same partition number of the two
 topics (which must have equal partition counts).
+
+librdkafka's log lines go to the ``comparator.librdkafka`` Python logger, through the
+gateway's logging configuration (``config={"logger": ...}`` passes another logger), instead of
+being printed raw on stderr by librdkafka.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import orjson
 from confluent_kafka import KafkaError, Message, Producer
 
 from comparator.core.events.response_event import Side
+from comparator.io.kafka.client_logging import client_logger
 
 DeliveryCallback = Callable[[KafkaError | None, Message], None]
 
@@ -43,6 +48,8 @@ class ResponsePublisher:
             "compression.type": "lz4",
             "enable.idempotence": True,
             "acks": "all",
+            # without a logger librdkafka prints its lines raw on the gateway's stderr
+            "logger": client_logger(),
         }
         settings.update(config or {})
         settings["partitioner"] = "murmur2_random"  # Java-compatible: not overridable

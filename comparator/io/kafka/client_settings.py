@@ -7,10 +7,10 @@ and applied last for the connection, but the settings the comparator's guarantee
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from comparator.config.settings import KafkaSourceConfig
+from comparator.io.kafka.client_logging import client_logger
 
 _CONSUMER_FIXED = {
     "enable.auto.commit": False,
@@ -29,7 +29,7 @@ def common_settings(kafka: KafkaSourceConfig, error_cb: Any = None) -> dict[str,
     settings: dict[str, Any] = {
         "bootstrap.servers": kafka.bootstrap_servers,
         # librdkafka's own log lines go through our (JSON, redacted) logging, not raw stderr
-        "logger": logging.getLogger("comparator.librdkafka"),
+        "logger": client_logger(),
     }
     settings.update(kafka.config)
     settings["bootstrap.servers"] = kafka.bootstrap_servers  # the explicit key wins

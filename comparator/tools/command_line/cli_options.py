@@ -332,3 +332,56 @@ def explore_options(func: F) -> F:
             ),
         ],
     )
+
+
+def gate_options(func: F) -> F:
+    return _apply(
+        func,
+        [
+            click.option(
+                "--config",
+                "config_path",
+                type=_existing,
+                default=None,
+                help="comparator.yaml whose gate section holds the criteria (defaults without).",
+            ),
+            click.option(
+                "--prometheus",
+                default=None,
+                metavar="URL",
+                help="Prometheus that scrapes the workers: judge increase() over --window.",
+            ),
+            click.option(
+                "--worker",
+                "workers",
+                multiple=True,
+                metavar="URL",
+                help="A worker's ops endpoint (http://host:9108); repeat for every worker: "
+                "their evidence is summed.",
+            ),
+            click.option(
+                "--summary",
+                "summary_path",
+                type=_existing,
+                default=None,
+                help="A file run's summary.json (the whole run).",
+            ),
+            click.option(
+                "--window",
+                default=None,
+                help="How far back to judge: 90s, 10m, 1h (default: gate.window, 10m).",
+            ),
+            click.option(
+                "--job",
+                default=None,
+                help="With --prometheus: the comparator's scrape job(s), a regex (default: all).",
+            ),
+            click.option(
+                "--at",
+                default=None,
+                help="With --prometheus: judge the window ending at this time (RFC 3339, epoch "
+                "seconds or ms, or -1h) instead of now.",
+            ),
+            click.option("--json", "as_json", is_flag=True, help="The report as JSON."),
+        ],
+    )
