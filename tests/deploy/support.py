@@ -28,6 +28,12 @@ EXTERNAL_METRICS = {
     "ALERTS",  # Prometheus: alert states
 }
 
+# Series the comparator exports from issue 15 on (the rollout gate): known here so the rules and
+# dashboards that read them check out even where an older comparator is installed.
+GATE_METRICS = {
+    "comparator_audit_hits_total": {"route", "rule", "severity"},
+}
+
 # What a dashboard's Grafana variables stand for when a query runs outside Grafana.
 GRAFANA_SUBSTITUTIONS = {
     "$__rate_interval": "1m",
@@ -100,6 +106,8 @@ def exported_metrics() -> dict[str, set[str]]:
             out[family.name + "_count"] = labels
         else:
             out[family.name] = labels
+    for name, labels in GATE_METRICS.items():
+        out.setdefault(name, labels)
     return out
 
 
