@@ -299,7 +299,7 @@ def _new_secrets(
             return None
         detector, place = min(new)
         more = f" (and {len(new) - 1} more)" if len(new) > 1 else ""
-        return place, f"a {detector} secret stable does not expose here{more}"
+        return place, f"a new secret ({detector}) where stable has none{more}"
 
     return compare
 
