@@ -15,7 +15,7 @@ import click
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-KINDS = ("status", "body", "headers", "error", "missing_dark", "missing_stable")
+KINDS = ("status", "body", "headers", "error", "missing_dark", "missing_stable", "audit")
 
 
 class ExistingFile(click.Path):

@@ -14,7 +14,7 @@ from urllib.parse import quote, urlencode
 
 from comparator.core.compare.headline import HEADLINES, record_headline
 from comparator.tools.explore.store import RecordStore, ranked, route_views, top_fields
-from comparator.tools.views.record_filter import RecordFilter, differences
+from comparator.tools.views.record_filter import RecordFilter, audit_hits, differences
 from comparator.tools.views.request_line import request_line
 from comparator.tools.views.side_by_side import (
     compared_paths,
@@ -25,7 +25,7 @@ from comparator.tools.views.side_by_side import (
 from comparator.tools.views.time_arg import format_time_ms
 
 PAGE_SIZE = 50
-KINDS = ("status", "body", "headers", "error", "missing_dark", "missing_stable")
+KINDS = ("status", "body", "headers", "error", "missing_dark", "missing_stable", "audit")
 
 STYLE = """
 body { font: 14px/1.4 system-ui, sans-serif; margin: 0 1.5em 2em; color: #1f2328; }
@@ -332,6 +332,16 @@ def record_page(
         f"<h2 id=title>#{number} {_e(record.get('route'))} {kinds}</h2>",
         f"<table id=facts>{facts_html}</table>",
     ]
+    audit_rows = "".join(
+        f"<tr><td>{_e(hit.get('severity'))}</td><td>{_e(hit.get('rule'))}</td>"
+        f"<td class=mono>{_e(hit.get('where'))}</td><td>{_e(hit.get('problem'))}</td></tr>"
+        for hit in audit_hits(record)
+    )
+    if audit_rows:
+        body.append(
+            "<h2>Audit rules broken</h2><table id=audit><tr><th>severity</th><th>rule</th>"
+            f"<th>where</th><th>problem</th></tr>{audit_rows}</table>"
+        )
     if diff_rows:
         body.append(
             "<h2>Differences</h2><table id=differences><tr><th>path</th><th>change</th>"

@@ -33,7 +33,7 @@ from comparator.tools.command_line.command_support import (
     record_filter_from_options,
 )
 from comparator.tools.sources.record_source import RecordSource, open_record_source, tool_redactor
-from comparator.tools.views.record_filter import RecordFilter, differences
+from comparator.tools.views.record_filter import RecordFilter, audit_hits, differences
 from comparator.tools.views.request_line import request_line
 from comparator.tools.views.side_by_side import (
     compared_paths,
@@ -168,6 +168,14 @@ def render_record(
     console.print(Text(f"stable: {_summary(stable)}    dark: {_summary(dark)}"))
     if record.get("latency_regression"):
         console.print(Text("latency regression: dark slower beyond the route's latency rule"))
+    for hit in audit_hits(record):
+        console.print(
+            Text(
+                f"audit {hit.get('severity')}: {hit.get('rule')} at {hit.get('where')}: "
+                f"{hit.get('problem')}",
+                style="bold red" if hit.get("severity") == "critical" else "yellow",
+            )
+        )
     diffs = differences(record)
     if diffs:
         table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, expand=False)

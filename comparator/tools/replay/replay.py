@@ -36,7 +36,7 @@ from comparator.core.outputs.summary import Summary
 from comparator.tools.reruns.rerun_pipelines import analysis_config, run_pipelines
 from comparator.tools.sources.raw_input import RawInput
 from comparator.tools.sources.record_source import RecordSource
-from comparator.tools.views.record_filter import RecordFilter
+from comparator.tools.views.record_filter import RecordFilter, is_audit_record
 
 MAX_EXAMPLES = 5
 ORPHAN_KINDS = ("missing_dark", "missing_stable")
@@ -110,6 +110,8 @@ class ReplayTally:
             label = ("before", "after")[which]
             for record in records:
                 kinds = tuple(record.get("kinds") or ())
+                if is_audit_record(record):
+                    continue
                 if any(kind in ORPHAN_KINDS for kind in kinds):
                     self.orphans[label].update(kinds)
                     continue
@@ -370,6 +372,8 @@ def replay_records(
     for record in source.records(since_ms=record_filter.since_ms):
         if not record_filter.matches(record):
             continue
+        if is_audit_record(record):
+            continue  # an audit sample, not a mismatch sample: nothing to re-compare
         seen += 1
         kinds = tuple(record.get("kinds") or ())
         if any(kind in ORPHAN_KINDS for kind in kinds):

@@ -146,9 +146,9 @@ class NoiseLearner:
         return found
 
     def add_record(self, record: dict[str, Any]) -> None:
-        """One mismatch record (orphans are skipped: there is nothing to compare)."""
+        """One mismatch record (orphans and audit records are skipped: nothing to learn)."""
         kinds = record.get("kinds") or []
-        if "missing_dark" in kinds or "missing_stable" in kinds:
+        if "missing_dark" in kinds or "missing_stable" in kinds or "audit" in kinds:
             return
         route = self.route(str(record.get("route")))
         route.records += 1

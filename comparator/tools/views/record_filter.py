@@ -65,6 +65,19 @@ def differences(record: dict[str, Any]) -> list[dict[str, Any]]:
     return [d for d in found if isinstance(d, dict)] if isinstance(found, list) else []
 
 
+def audit_hits(record: dict[str, Any]) -> list[dict[str, Any]]:
+    """A record of kind ``audit``: the rules its dark response broke."""
+    found = record.get("audit")
+    return [h for h in found if isinstance(h, dict)] if isinstance(found, list) else []
+
+
+def is_audit_record(record: dict[str, Any]) -> bool:
+    """Audit records sample pairs for the audit rules, not for their differences: tools
+    that re-compare or learn from mismatches leave them out."""
+    kinds = record.get("kinds")
+    return isinstance(kinds, list) and "audit" in kinds
+
+
 def route_matches(pattern: str, route: Any) -> bool:
     return isinstance(route, str) and (route == pattern or fnmatchcase(route, pattern))
 
