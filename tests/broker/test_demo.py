@@ -1,12 +1,15 @@
 """`comparator demo` end to end on the test broker: traffic flows, divergences are found, the
-metrics endpoint answers while it runs, and none of the planted PII reaches an output topic."""
+metrics endpoint answers while it runs, none of the planted PII reaches an output topic, and a
+broker that has just started does not fill its screen with librdkafka's retries."""
 
 from __future__ import annotations
 
 import re
 import subprocess
+import sys
 import time
 
+import orjson
 import pytest
 
 from comparator.app.demo.synthetic_gateway import CARDS, IBANS
@@ -22,6 +25,15 @@ from tests.broker.kafka_support import (
 )
 
 pytestmark = pytest.mark.kafka
+
+# a line librdkafka printed itself: a client without a logger
+RAW_LIBRDKAFKA_LINE = re.compile(r"^%\d+\|\d+\.\d+\|", re.MULTILINE)
+# what a broker that has just started answers while it gets ready (client_logging.py)
+STARTING_BROKER = re.compile(
+    r"coordinator load in progress|coordinator not available|not coordinator|"
+    r"leader not available|COORDINATOR_LOAD_IN_PROGRESS|NOT_COORDINATOR",
+    re.IGNORECASE,
+)
 
 
 def test_demo_runs_for_its_duration_and_leaks_no_pii(kafka_bootstrap):
@@ -56,6 +68,8 @@ def test_demo_runs_for_its_duration_and_leaks_no_pii(kafka_bootstrap):
     assert proc.returncode == 0, output
     assert time.monotonic() - started < 60
     assert "ephemeral redaction key" in output
+    assert not RAW_LIBRDKAFKA_LINE.search(output), output
+    assert not STARTING_BROKER.search(output), output
 
     final = output[output.rindex("[comparator demo") :]
     pairs = int(re.search(r"pairs=(\d+)", final).group(1))
@@ -74,3 +88,61 @@ def test_demo_runs_for_its_duration_and_leaks_no_pii(kafka_bootstrap):
     assert b"[REDACTED:email:" in blob and b"[REDACTED:card:" in blob
     kinds = {kind for record in records(raw) for kind in record["kinds"]}
     assert {"body", "status", "error"} <= kinds
+
+
+# `comparator demo` with a second log handler behind its own, writing every line that reaches
+# the demo's handlers, at the level it goes out at, to the file named by argv[1]
+DEMO_WITH_AUDIT_LOG = """
+import logging, sys
+from comparator.app.demo import demo_run
+from comparator.app.ops import json_logging
+
+def configure_logging(redact, level=logging.INFO):
+    json_logging.configure_logging(redact, level)
+    audit = logging.FileHandler(sys.argv[1])
+    audit.setFormatter(json_logging.JsonLogFormatter(redact))
+    logging.getLogger("comparator").addHandler(audit)
+
+demo_run.configure_logging = configure_logging
+from comparator.app.cli import main
+main(sys.argv[2:], prog_name="comparator")
+"""
+
+
+@pytest.mark.kafka_restart
+def test_a_broker_that_just_started_leaves_the_demo_screen_clean(kafka_broker_control, tmp_path):
+    """What `make demo` meets on its first run: a broker that has just started refuses the
+    first idempotent producer's PID request with COORDINATOR_LOAD_IN_PROGRESS (it has no block
+    of producer ids yet) and librdkafka retries. The demo's screen shows no trace of it; its
+    log lines (which ``comparator run`` writes) went out at INFO, tagged ``transient``."""
+    kafka_broker_control.restart()
+    audit = tmp_path / "demo-audit.log"
+    port = free_port()
+    env = worker_env()
+    del env["COMPARATOR_REDACTION_KEY"]
+    args = [
+        *(sys.executable, "-c", DEMO_WITH_AUDIT_LOG, str(audit)),
+        *("demo", "--duration", "8", "--bootstrap-servers", kafka_broker_control.bootstrap),
+        *("--plain", "--listen", f"127.0.0.1:{port}", "--rate", "100", "--seed", "29"),
+    ]
+    proc = subprocess.run(
+        args,
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    output = proc.stdout
+    assert proc.returncode == 0, output
+    assert "pairs=" in output[output.index("[comparator demo") :]
+    assert not RAW_LIBRDKAFKA_LINE.search(output), output
+    assert not STARTING_BROKER.search(output), output
+
+    entries = [orjson.loads(line) for line in audit.read_text().splitlines()]
+    transient = [entry for entry in entries if "transient" in entry]
+    assert transient, "the restarted broker refused nothing: this run showed nothing"
+    assert {entry["level"] for entry in transient} == {"info"}, transient
+    assert any("Coordinator load in progress" in entry["msg"] for entry in transient)
