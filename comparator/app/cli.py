@@ -201,6 +201,9 @@ def check(config_path: Path) -> None:
               help="Address of /metrics, /healthz and /readyz.")  # fmt: skip
 @click.option("--plain", is_flag=True, default=False,
               help="Plain periodic text instead of the live table.")  # fmt: skip
+@click.option("--regressions", default="on", show_default=True, metavar="on|off|after:SECONDS",
+              help="The dark side's regressions: always, never, or switched on that many "
+              "seconds after start (watch the gate's verdict change).")  # fmt: skip
 @click.option("--seed", type=int, default=None,
               help="Seed of the synthetic gateway: the same seed gives the same requests "
               "(default: a random one).")  # fmt: skip
@@ -211,12 +214,18 @@ def demo(
     listen: str,
     plain: bool,
     seed: int | None,
+    regressions: str,
 ) -> None:
     """One command, nothing to prepare: local Kafka, a synthetic gateway with realistic
     divergences and PII, the comparator with its metrics endpoint, and a live terminal view."""
-    from comparator.app.demo.demo_run import run_demo
+    from comparator.app.demo.demo_run import regressions_switch, run_demo
     from comparator.app.demo.local_broker import LocalBrokerError
 
+    try:
+        regressions_switch(regressions, 0.0)
+    except ValueError as exc:
+        click.echo(f"error: --regressions: {exc}", err=True)
+        sys.exit(EXIT_CONFIG)
     try:
         run_demo(
             duration_s=duration,
@@ -225,6 +234,7 @@ def demo(
             listen=listen,
             seed=seed,
             plain=True if plain else None,
+            regressions=regressions,
         )
     except LocalBrokerError as exc:
         click.echo(f"error: {exc}", err=True)

@@ -299,3 +299,25 @@ def test_hostile_bodies_never_raise(body: Any):
         {"name": "s", "severity": "critical", "no_new_secrets": True},
     )
     audit.check("GET /v1/quote", event("stable", body), event("dark", body))
+
+
+def test_no_new_secrets_ignores_listed_places_and_what_stable_showed_before():
+    audit = rules(
+        {"name": "s", "severity": "critical", "no_new_secrets": True, "ignore": ["$..trace_id"]}
+    )
+    # a random id that happens to hold a Luhn-valid digit run (a card to the detectors)
+    card_like = "a4111111111111111f"
+    quiet = event("stable", {"meta": {"trace_id": "abc", "ref": "x"}})
+    assert hits(audit, quiet, event("dark", {"meta": {"trace_id": card_like, "ref": "x"}})) == []
+    noisy_dark = event("dark", {"meta": {"trace_id": "abc", "ref": card_like}})
+    assert hits(audit, quiet, noisy_dark) == [("s", "$.meta.ref")]
+    # once a stable response of the route showed a card at $.meta.ref, dark showing one is not new
+    audit.check("GET /v1/quote", event("stable", {"meta": {"ref": card_like}}), quiet)
+    assert hits(audit, quiet, noisy_dark) == []
+    with pytest.raises(ConfigError) as caught:
+        parse_config(
+            {"source": {"kind": "files", "files": {"stable": "s", "dark": "d"}},
+             "audit": {"rules": [{"name": "a", "severity": "critical", "exists": "$.a",
+                                  "ignore": ["$.b"]}]}}
+        )  # fmt: skip
+    assert caught.value.key == "audit.rules[0].ignore"

@@ -7,19 +7,21 @@ import secrets
 import signal
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import orjson
 from confluent_kafka.admin import AdminClient
 
 from comparator.app.demo.live_view import LiveView
-from comparator.app.demo.synthetic_gateway import DEMO_RULES, SyntheticGateway
+from comparator.app.demo.synthetic_gateway import DEMO_AUDIT, DEMO_RULES, SyntheticGateway
 from comparator.app.kafka.run_loop import RunLoop
 from comparator.app.kafka.start import build_worker, preflight, serve_ops
 from comparator.app.ops.json_logging import configure_logging
 from comparator.config.loader import parse_config
 from comparator.config.settings import Config
 from comparator.core.events.response_event import SIDES
+from comparator.core.gate.verdict import GateReport, judge
 from comparator.io.gateway.publisher import ResponsePublisher
 from comparator.io.kafka.client_settings import common_settings
 from comparator.io.kafka.topic_preflight import ensure_topics
@@ -48,18 +50,45 @@ def demo_config(bootstrap: str, *, prefix: str, listen: str | None) -> Config:
             "metrics": {"listen": listen},
             "sampling": {"max_records_per_route_per_minute": 120},
             "rules": DEMO_RULES,
+            "audit": DEMO_AUDIT,
+            # the demo's traffic is small and its view wants to move: judge the last minute
+            "gate": {"window": "1m", "min_pairs": 300},
         }
     )
+
+
+def regressions_switch(text: str, started: float) -> Callable[[], bool]:
+    """``on``, ``off`` or ``after:SECONDS`` (regressions switched on that long after start)
+    as the synthetic gateway's switch; ``ValueError`` for anything else."""
+    if text == "on":
+        return lambda: True
+    if text == "off":
+        return lambda: False
+    name, _, seconds = text.partition(":")
+    if name == "after":
+        try:
+            delay = float(seconds)
+        except ValueError:
+            delay = -1.0
+        if delay >= 0:
+            return lambda: time.monotonic() - started >= delay
+    raise ValueError(f"{text!r}: expected on, off or after:SECONDS")
 
 
 class GatewayThread(threading.Thread):
     """Publishes mirrored traffic at ``rate`` requests/s until stopped."""
 
-    def __init__(self, publisher: ResponsePublisher, rate: float, seed: int | None) -> None:
+    def __init__(
+        self,
+        publisher: ResponsePublisher,
+        rate: float,
+        seed: int | None,
+        regressions: Callable[[], bool] = lambda: True,
+    ) -> None:
         super().__init__(name="synthetic-gateway", daemon=True)
         self.publisher = publisher
         self.rate = rate
-        self.gateway = SyntheticGateway(seed)
+        self.gateway = SyntheticGateway(seed, regressions)
         self.stop_event = threading.Event()
         self.published = 0
 
@@ -95,7 +124,9 @@ def run_demo(
     partitions: int = 3,
     seed: int | None = None,
     plain: bool | None = None,
+    regressions: str = "on",
 ) -> dict[str, Any]:
+    switch = regressions_switch(regressions, time.monotonic())
     if bootstrap is None:
         from comparator.app.demo.local_broker import start_local_broker
 
@@ -120,8 +151,20 @@ def run_demo(
         plain=plain,
     )
 
+    def gate_report(worker: RunLoop) -> GateReport:
+        pipeline = worker.pipeline
+        evidence = pipeline.gate_evidence.window(
+            pipeline.gate_policy.window_seconds, int(time.time() * 1000), "demo worker"
+        )
+        return judge(evidence, pipeline.gate_policy)
+
     def on_second(worker: RunLoop) -> None:
-        view.update(worker.pipeline.summary, pending=worker.pipeline.pending_count)
+        view.update(
+            worker.pipeline.summary,
+            pending=worker.pipeline.pending_count,
+            gate=gate_report(worker),
+            extra="regressions on" if switch() else "regressions off",
+        )
 
     worker = build_worker(config, redaction_key=key, on_second=on_second)
     configure_logging(worker.pipeline.redactor.redact_text, level=logging.WARNING)
@@ -130,7 +173,7 @@ def run_demo(
     publisher = ResponsePublisher(
         bootstrap, stable_topic=kafka.stable_topic, dark_topic=kafka.dark_topic
     )
-    gateway = GatewayThread(publisher, rate, seed)
+    gateway = GatewayThread(publisher, rate, seed, switch)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: worker.stop())
     timer = None
@@ -150,7 +193,10 @@ def run_demo(
         if server is not None:
             server.stop()
     summary = worker.pipeline.summary
-    print(view.render_text(summary, pending=worker.pipeline.pending_count), flush=True)
+    print(
+        view.render_text(summary, pending=worker.pipeline.pending_count, gate=gate_report(worker)),
+        flush=True,
+    )
     print(
         f"mismatch records: topic {config.outputs.mismatches.topic}; "
         f"dead letters: topic {config.outputs.dead_letters.topic}",

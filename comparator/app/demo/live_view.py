@@ -1,4 +1,5 @@
-"""The demo's terminal view: per-route pairs, divergence, top fields, orphans, throughput."""
+"""The demo's terminal view: per-route pairs, divergence, top fields, orphans, audit hits,
+the rollout gate's verdict, throughput."""
 
 from __future__ import annotations
 
@@ -10,7 +11,11 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from comparator.core.gate.evidence import ALL_ROUTES
+from comparator.core.gate.verdict import GateReport
 from comparator.core.outputs.summary import Summary
+
+VERDICT_STYLE = {"pass": "green", "fail": "bold red", "inconclusive": "yellow"}
 
 
 class LiveView:
@@ -37,7 +42,14 @@ class LiveView:
         if self._live is not None:
             self._live.__exit__(None, None, None)
 
-    def update(self, summary: Summary, *, pending: int, extra: str = "") -> None:
+    def update(
+        self,
+        summary: Summary,
+        *,
+        pending: int,
+        extra: str = "",
+        gate: GateReport | None = None,
+    ) -> None:
         now = time.monotonic()
         events = summary.events["stable"] + summary.events["dark"]
         elapsed = now - self._last_at
@@ -45,17 +57,26 @@ class LiveView:
             self._rate = (events - self._last_events) / elapsed
             self._last_events, self._last_at = events, now
         if self._live is not None:
-            self._live.update(self.render(summary, pending=pending, extra=extra))
+            self._live.update(self.render(summary, pending=pending, extra=extra, gate=gate))
         elif now - self._last_plain >= 5.0:
             self._last_plain = now
-            self.console.print(self.render_text(summary, pending=pending))
+            self.console.print(self.render_text(summary, pending=pending, gate=gate), markup=False)
 
-    def render(self, summary: Summary, *, pending: int, extra: str = "") -> Group:
+    def render(
+        self,
+        summary: Summary,
+        *,
+        pending: int,
+        extra: str = "",
+        gate: GateReport | None = None,
+    ) -> Group:
         table = Table(title=self.title, expand=False)
-        for column in ("route", "pairs", "mismatches", "divergence", "orphans", "top fields"):
+        columns = ("route", "pairs", "mismatches", "divergence", "orphans", "audit", "gate")
+        for column in (*columns, "top fields"):
             table.add_column(
-                column, justify="left" if column in ("route", "top fields") else "right"
+                column, justify="left" if column in ("route", "top fields", "gate") else "right"
             )
+        verdicts = {v.route: v.verdict for v in gate.routes} if gate is not None else {}
         for route, tally in sorted(summary.routes.items()):
             rate = tally.mismatches / tally.pairs if tally.pairs else 0.0
             style = "red" if rate >= 0.01 else "green"
@@ -66,6 +87,10 @@ class LiveView:
                 f"{tally.mismatches:,}",
                 Text(f"{rate:.2%}", style=style),
                 f"{tally.orphans:,}",
+                Text(
+                    f"{sum(tally.audit_hits.values()):,}", style="red" if tally.audit_hits else ""
+                ),
+                _verdict(verdicts.get(route)),
                 top,
             )
         totals = Text(
@@ -76,18 +101,43 @@ class LiveView:
             f"records {summary.samples_published:,}"
         )
         lines: list[RenderableType] = [table, totals]
+        if gate is not None:
+            lines.append(self._gate_line(gate))
         if self.metrics_url:
             lines.append(Text(f"metrics: {self.metrics_url}   {extra}", style="dim"))
         return Group(*lines)
 
-    def render_text(self, summary: Summary, *, pending: int) -> str:
+    def render_text(self, summary: Summary, *, pending: int, gate: GateReport | None = None) -> str:
         parts = [
             f"[{self.title}] {self._rate:,.0f} events/s pairs={summary.pairs} "
             f"mismatches={summary.mismatches} orphans={sum(summary.orphans.values())} "
             f"pending={pending} invalid={summary.invalid}"
         ]
+        verdicts = {v.route: v.verdict for v in gate.routes} if gate is not None else {}
         for route, tally in sorted(summary.routes.items()):
             rate = tally.mismatches / tally.pairs if tally.pairs else 0.0
             top = ",".join(path for path, _ in tally.fields.most_common(2))
-            parts.append(f"  {route}: pairs={tally.pairs} divergence={rate:.2%} top={top}")
+            verdict = f" gate={verdicts[route]}" if route in verdicts else ""
+            parts.append(
+                f"  {route}: pairs={tally.pairs} divergence={rate:.2%} "
+                f"audit={sum(tally.audit_hits.values())}{verdict} top={top}"
+            )
+        if gate is not None:
+            parts.append(self._gate_line(gate).plain)
         return "\n".join(parts)
+
+    @staticmethod
+    def _gate_line(gate: GateReport) -> Text:
+        window = f"last {gate.window_seconds:g} s" if gate.window_seconds else "whole run"
+        line = Text("gate ")
+        line.append(gate.verdict.upper(), style=VERDICT_STYLE[gate.verdict])
+        overall = next((v for v in gate.routes if v.route == ALL_ROUTES), None)
+        why = gate.reason if gate.verdict != "pass" or overall is None else overall.reason
+        line.append(f" ({window}; comparator gate --worker for details): {why}"[:300])
+        return line
+
+
+def _verdict(verdict: str | None) -> Text:
+    if verdict is None:
+        return Text("-", style="dim")
+    return Text(verdict, style=VERDICT_STYLE[verdict])

@@ -2,15 +2,21 @@
 
 Every request produces a stable and a dark response event. Most pairs differ only in volatile
 fields (trace ids, generation timestamps, cache flags) or within numeric tolerance, or return
-arrays in another order, all of which the demo rules absorb. A few are real regressions:
+arrays in another order, all of which the demo rules absorb. While its regressions are on
+(``regressions``: always, or from some moment: ``comparator demo --regressions after:60``), a
+few are real regressions:
 
 * orders: the dark service rounds discounts differently on ~3% of orders (``$.discount``);
 * search: the dark service returns HTTP 500 on ~1% of searches;
 * customers: the dark service drops the ``loyalty_tier`` field on ~2% of responses; the
   responses carry customer emails, card numbers and IBANs (redacted in every output);
 * render: the dark service times out on ~1% of requests (an ``error`` event);
-* everywhere: the dark side is lost for ~0.5% of requests (orphans) and is slower on some
-  customer lookups (latency regressions).
+* customers: the dark service dumps the stored card into a ``debug`` member on ~0.3% of
+  lookups (a new secret exposure: the critical audit rule ``no-new-secrets`` hits);
+* everywhere: the dark side is slower on some customer lookups (latency regressions).
+
+The dark side is lost for ~0.5% of requests (orphans) whether regressions are on or not: a
+transport problem, not the dark version's.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from __future__ import annotations
 import random
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +42,18 @@ DEMO_RULES: dict[str, Any] = {
     },
 }
 
+# The audit rules (M6) the demo's worker runs: what the dark version must never do.
+DEMO_AUDIT: dict[str, Any] = {
+    "rules": [
+        {"name": "no-new-secrets", "severity": "critical", "no_new_secrets": True,
+         "ignore": ["$..trace_id"]},
+        {"name": "order-total-not-negative", "severity": "critical",
+         "routes": ["GET /v1/orders/{id}"], "path": "$.total", "type": "number", "min": 0},
+        {"name": "loyalty-tier-present", "severity": "warning",
+         "routes": ["GET /v1/customers/{id}"], "exists": "$.loyalty_tier"},
+    ]
+}  # fmt: skip
+
 FIRST = ("ada", "grace", "alan", "edsger", "barbara", "ken", "margaret", "linus")
 CARDS = ("4111 1111 1111 1111", "5500-0000-0000-0004", "4012888888881881")
 IBANS = ("DE89370400440532013000", "GB82WEST12345698765432", "FR1420041010050500013M02606")
@@ -49,8 +67,14 @@ class MirroredRequest:
 
 
 class SyntheticGateway:
-    def __init__(self, seed: int | None = None) -> None:
+    def __init__(
+        self, seed: int | None = None, regressions: Callable[[], bool] = lambda: True
+    ) -> None:
+        """``regressions`` says, for each request, whether the dark side's regressions are
+        on (the noise the rules absorb is always there)."""
         self.rng = random.Random(seed)
+        self.regressions = regressions
+        self._regressing = True
 
     def requests(self) -> Iterator[MirroredRequest]:
         while True:
@@ -58,6 +82,7 @@ class SyntheticGateway:
 
     def next_request(self) -> MirroredRequest:
         rng = self.rng
+        self._regressing = self.regressions()
         request_id = str(uuid.UUID(int=rng.getrandbits(128)))
         now = int(time.time() * 1000)
         maker = rng.choices(
@@ -105,7 +130,7 @@ class SyntheticGateway:
         dark_items = [dict(i, price=round(i["price"] + rng.choice((0, 0.004)), 3)) for i in items]
         rng.shuffle(dark_items)
         dark_discount = discount
-        if rng.random() < 0.03:
+        if self._bug(0.03):
             dark_discount = round(total * 0.05 + 0.05, 2)
         dark = {**base, "body": {"id": order_id, "items": dark_items, "total": total * 1.0002,
                                  "discount": dark_discount, "cache_hit": rng.random() < 0.5,
@@ -121,7 +146,7 @@ class SyntheticGateway:
         stable = {**base, "status": 200, "body": {"results": results, "meta": self._meta("stable")}}
         shuffled = results[:]
         rng.shuffle(shuffled)
-        if rng.random() < 0.01:
+        if self._bug(0.01):
             dark = {**base, "status": 500, "body": {"error": "index unavailable"}}
         else:
             dark = {
@@ -153,14 +178,19 @@ class SyntheticGateway:
         }
         stable: dict[str, Any] = {**base, "body": {**body, "meta": self._meta("stable")}}
         dark_body = {**body, "meta": self._meta("dark")}
-        if rng.random() < 0.02:
+        if self._bug(0.02):
             del dark_body["loyalty_tier"]
+        if self._bug(0.003):
+            dark_body["debug"] = {"card_on_file": rng.choice(CARDS), "cache": "miss"}
         dark = {**base, "body": dark_body}
         stable["latency_ms"] = round(rng.lognormvariate(3.0, 0.3), 1)
-        slow = rng.random() < 0.05  # a slow dark code path on some lookups
-        dark["latency_ms"] = round(
-            stable["latency_ms"] * (3.0 if slow else 1.05) + (60 if slow else 2), 1
-        )
+        slow = self._bug(0.05)  # a slow dark code path on some lookups
+        if slow:
+            dark["latency_ms"] = round(stable["latency_ms"] * 3.0 + 60, 1)
+        elif self._regressing:  # a little slower on every lookup
+            dark["latency_ms"] = round(stable["latency_ms"] * 1.05 + 2, 1)
+        else:
+            dark["latency_ms"] = round(stable["latency_ms"] * rng.uniform(0.97, 1.03), 1)
         return stable, dark
 
     def _render(self, request_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -173,11 +203,17 @@ class SyntheticGateway:
             "headers": {"content-type": "text/html"},
         }
         stable = {**base, "status": 200, "body_text": text}
-        if rng.random() < 0.01:
+        if self._bug(0.01):
             dark = {**base, "error": {"type": "timeout", "message": "upstream timed out after 2s"}}
         else:
             dark = {**base, "status": 200, "body_text": text.replace("\n", "\n  ")}
         return stable, dark
+
+    def _bug(self, share: float) -> bool:
+        """Whether this request hits a regression of the dark side that happens on ``share``
+        of requests (one random draw either way, so the traffic itself stays the same)."""
+        hit = self.rng.random() < share
+        return hit and self._regressing
 
     def _health(self, request_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
         base = {"route": "GET /healthz", "method": "GET", "path": "/healthz", "status": 200}

@@ -12,12 +12,15 @@ Exactly one assertion per rule::
            enum: [EUR, USD]}
         - {name: sku, severity: warning, path: $.sku, pattern: '^[A-Z0-9-]+$'}   # pattern
         - {name: statuses, severity: critical, status: [200, 404, 4xx]} # allowed statuses
-        - {name: no-new-secrets, severity: critical, no_new_secrets: true}
+        - {name: no-new-secrets, severity: critical, no_new_secrets: true,
+           ignore: [$..trace_id]}                                       # not looked at
 
 ``routes`` limits a rule to some routes (exact keys or fnmatch globs, as in ``rules.routes``);
 ``only_new: true`` counts a hit only when the stable response passes the same assertion (a
 regression of the dark version, not a condition it inherited). ``no_new_secrets`` is
-comparative by nature: a secret kind at a place where stable has none of that kind.
+comparative by nature: a secret kind at a place where stable has none of that kind (in this
+pair, nor in the route's stable responses before: random ids look like secrets now and then,
+on either side); ``ignore`` lists places it does not look at (random tokens).
 
 A rule hits a pair at most once (``AuditHit`` names the first offending location).
 """
@@ -31,7 +34,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any, NamedTuple
 
-from comparator.core.audit.secret_exposure import SecretLocator
+from comparator.core.audit.secret_exposure import Exposure, SecretLocator
 from comparator.core.compare.json_path import JsonPath, find_values, parse_path
 from comparator.core.events.response_event import ResponseEvent
 
@@ -42,6 +45,9 @@ _GLOB_CHARS = frozenset("*?[")
 _STATUS_CLASS = re.compile(r"^[1-5]xx$")
 # how many values one path may select before a rule stops looking (bounded work per pair)
 MAX_VALUES_PER_RULE = 1000
+# bounds on what no_new_secrets remembers of stable responses
+MAX_HISTORY_ROUTES = 1000
+MAX_HISTORY_PLACES = 10_000
 # a pattern is matched against at most this many characters of a value
 MAX_PATTERN_INPUT = 10_000
 _JSON_TYPES: dict[str, Callable[[Any], bool]] = {
@@ -156,6 +162,13 @@ class AuditRuleSet:
                 )
             if "no_new_secrets" in rule and rule.get("only_new") is not None:
                 problems.append((f"{key}.only_new", "no_new_secrets already compares with stable"))
+            if "ignore" in rule and "no_new_secrets" not in rule:
+                problems.append((f"{key}.ignore", "applies to no_new_secrets only"))
+            for i, text in enumerate(rule.get("ignore") or []):
+                try:
+                    parse_path(text)
+                except ValueError as exc:
+                    problems.append((f"{key}.ignore[{i}]", str(exc)))
         return problems
 
     def for_route(self, route: str) -> tuple[AuditRule, ...]:
@@ -190,7 +203,8 @@ def _compile(doc: Mapping[str, Any], secrets: SecretLocator | None) -> AuditRule
         return AuditRule(name, severity, routes, only_new, _values(parse_path(doc["path"]), doc))
     if secrets is None:
         raise ValueError(f"audit rule {name!r}: no_new_secrets needs a secret locator")
-    return AuditRule(name, severity, routes, False, _never, _new_secrets(secrets))
+    ignore = [parse_path(text) for text in doc.get("ignore") or ()]
+    return AuditRule(name, severity, routes, False, _never, _new_secrets(secrets, ignore))
 
 
 def _never(event: ResponseEvent) -> None:
@@ -291,10 +305,23 @@ def _values(
 
 
 def _new_secrets(
-    secrets: SecretLocator,
+    secrets: SecretLocator, ignore: Sequence[JsonPath]
 ) -> Callable[[ResponseEvent, ResponseEvent], tuple[str, str] | None]:
+    # what stable responses of each route exposed before: a kind of secret stable shows at a
+    # place on some requests is not the dark version's doing when dark shows it on others
+    # (random ids look like a card number now and then, on either side)
+    history: dict[str, set[Exposure]] = {}
+
     def compare(stable: ResponseEvent, dark: ResponseEvent) -> tuple[str, str] | None:
-        new = secrets.exposures(dark) - secrets.exposures(stable)
+        exposed = secrets.exposures(stable, ignore)
+        seen = history.get(stable.route)
+        if seen is None:
+            if len(history) >= MAX_HISTORY_ROUTES:
+                history.clear()
+            seen = history[stable.route] = set()
+        if len(seen) < MAX_HISTORY_PLACES:
+            seen.update(exposed)
+        new = secrets.exposures(dark, ignore) - exposed - seen
         if not new:
             return None
         detector, place = min(new)

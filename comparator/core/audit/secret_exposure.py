@@ -10,9 +10,16 @@ appears in a new ``$.debug`` member is.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from comparator.core.compare.json_path import normalise, render_index, render_key
+from comparator.core.compare.json_path import (
+    JsonPath,
+    find_values,
+    normalise,
+    render_index,
+    render_key,
+)
 from comparator.core.events.response_event import ResponseEvent
 from comparator.core.redact import Redactor
 
@@ -40,7 +47,8 @@ class SecretLocator:
             on_redaction=self._hits.append,
         )
 
-    def exposures(self, event: ResponseEvent) -> set[Exposure]:
+    def exposures(self, event: ResponseEvent, ignore: Sequence[JsonPath] = ()) -> set[Exposure]:
+        """Where ``event`` holds secrets, leaving out what the ``ignore`` paths select."""
         found: set[Exposure] = set()
         redactor = self._redactor
         for name, value in (event.headers or {}).items():
@@ -48,13 +56,16 @@ class SecretLocator:
         if event.body_text is not None:
             self._collect(found, "body_text", redactor.redact_text, event.body_text)
         if event.has_body:
-            self._walk(found, event.body, "$", [])
+            skipped = {where for path in ignore for where, _ in find_values(event.body, path)}
+            self._walk(found, event.body, skipped)
         return found
 
-    def _walk(self, found: set[Exposure], value: Any, here: str, keys: list[str]) -> None:
-        stack: list[tuple[Any, str, list[str]]] = [(value, here, keys)]
+    def _walk(self, found: set[Exposure], value: Any, skipped: set[str]) -> None:
+        stack: list[tuple[Any, str, list[str]]] = [(value, "$", [])]
         while stack:
             node, at, names = stack.pop()
+            if at in skipped:
+                continue
             if isinstance(node, dict):
                 for key, child in node.items():
                     name = str(key)
