@@ -148,6 +148,9 @@ def test_panel_queries_read_existing_series():
         "job:comparator_pending_events:sum",  # on-call: pending
         "job_reason:comparator_invalid_events:rate5m",  # on-call: dead letters
         "comparator_consumer_lag",  # on-call: lag
+        "job_route:comparator_gate_verdict:10m",  # on-call: rollout gate
+        "job_route:comparator_gate_verdict:1h",
+        "job_route_rule_severity:comparator_audit_hits:increase10m",  # on-call: audit hits
         "comparator_clock_skew_events_total",  # on-call: hostile input
         "comparator_label_overflow_total",
         "comparator_processing_failures_total",

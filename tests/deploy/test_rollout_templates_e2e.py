@@ -53,7 +53,7 @@ from tests.deploy.rollout_templates import (
     flagger_templates,
     prometheus_value,
 )
-from tests.deploy.support import RULES_FILE, require_tool
+from tests.deploy.support import RULES_FILE, panel_queries, require_tool
 
 JOB = "comparator"
 CLEAN, DIVERGING, QUIET, AUDITED = "GET /clean", "GET /diverging", "GET /quiet", "GET /audited"
@@ -274,6 +274,7 @@ def test_argo_and_flagger_templates_judge_planted_routes(tmp_path: Path):
             _assert_bounds_are_the_statistics(prometheus, at)
             _assert_argo(prometheus, at)
             _assert_flagger(prometheus, at)
+            _assert_gate_panels(prometheus, at)
     print(f"templates e2e took {time.monotonic() - started:.1f}s")
 
 
@@ -374,3 +375,23 @@ def _assert_flagger(prometheus: Prometheus, at: float) -> None:
             if not flagger_check_holds(metric, prometheus_value(result[0]["value"][1])):
                 failed.add(metric["name"])
         assert failed == want_failed, route
+
+
+def _assert_gate_panels(prometheus: Prometheus, at: float) -> None:
+    """The on-call dashboard's gate panels show the verdicts and the audit hits (the broker
+    e2e test has no audit rule, so the audit panel is checked here)."""
+    panels = {"Rollout gate", "Audit hits by route and rule (10m)"}
+    queries = [q for q in panel_queries() if q.panel in panels]
+    assert {q.panel for q in queries} == panels
+    for query in queries:
+        result = prometheus.query(query.promql, at)
+        assert result, f"{query}: no data"
+        if query.panel == "Rollout gate":
+            shown = {s["metric"]["route"]: float(s["value"][1]) for s in result}
+            assert shown == {route: float(v) for route, (_, v, _) in EXPECTED.items()}, query
+        else:
+            hits = {
+                (s["metric"]["route"], s["metric"]["severity"]): float(s["value"][1])
+                for s in result
+            }
+            assert set(hits) == {(CLEAN, "warning"), (AUDITED, "critical")}, hits
