@@ -313,6 +313,10 @@ def _new_secrets(
     history: dict[str, set[Exposure]] = {}
 
     def compare(stable: ResponseEvent, dark: ResponseEvent) -> tuple[str, str] | None:
+        candidates = secrets.candidates(stable, dark, ignore)
+        if not candidates:
+            return None
+        # only now is stable scanned in full; what it exposed is remembered for later pairs
         exposed = secrets.exposures(stable, ignore)
         seen = history.get(stable.route)
         if seen is None:
@@ -321,7 +325,7 @@ def _new_secrets(
             seen = history[stable.route] = set()
         if len(seen) < MAX_HISTORY_PLACES:
             seen.update(exposed)
-        new = secrets.exposures(dark, ignore) - exposed - seen
+        new = candidates - exposed - seen
         if not new:
             return None
         detector, place = min(new)
