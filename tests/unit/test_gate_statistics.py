@@ -56,7 +56,13 @@ def test_wilson_bounds_match_statsmodels_everywhere(kn: tuple[int, int], confide
 
 @pytest.mark.parametrize(
     ("dark", "n_dark", "stable", "n_stable"),
-    [(30, 1000, 20, 1100), (0, 500, 0, 500), (5, 200, 40, 210), (120, 5000, 60, 5000), (1, 10, 0, 7)],
+    [
+        (30, 1000, 20, 1100),
+        (0, 500, 0, 500),
+        (5, 200, 40, 210),
+        (120, 5000, 60, 5000),
+        (1, 10, 0, 7),
+    ],
 )
 @pytest.mark.parametrize("confidence", [0.9, 0.95])
 def test_newcombe_bounds_match_statsmodels(

@@ -147,7 +147,9 @@ def test_the_worker_window_forgets_old_minutes():
     _feed(harness, dark, "dark", 0)
     recorder = harness.gate_evidence
     assert recorder.window(600, 9 * 60_000).total().pairs == 5000
-    assert recorder.window(600, 10 * 60_000).total().pairs == 0  # ten minutes later
+    # ten whole minutes and the minute in progress: the first minute is in until the eleventh
+    assert recorder.window(600, 10 * 60_000 + 59_999).total().pairs == 5000
+    assert recorder.window(600, 11 * 60_000).total().pairs == 0
     assert recorder.window(60, 59_000).total().pairs == 5000
     assert recorder.total().total().pairs == 5000
 

@@ -77,7 +77,8 @@ class _Slot:
 
 class GateRecorder:
     def __init__(self, retain_seconds: int = 600) -> None:
-        self.retain_slots = max(1, math.ceil(retain_seconds * 1000 / SLOT_MS))
+        self.window_slots = max(1, math.ceil(retain_seconds * 1000 / SLOT_MS))
+        self.retain_slots = self.window_slots + 1  # and the minute in progress
         self._now_ms = 0
         self._totals: dict[str, _Slot] = {}
         self._slots: dict[int, dict[str, _Slot]] = {}  # slot number -> route -> counts
@@ -104,13 +105,15 @@ class GateRecorder:
         )
 
     def window(self, window_seconds: int, now_ms: int, source: str = "") -> GateEvidence:
-        """The slots of the last ``window_seconds`` up to ``now_ms`` (whole minutes, at most
-        ``retain_seconds``): the slot in progress and the whole ones before it."""
-        slots = min(self.retain_slots, max(1, math.ceil(window_seconds * 1000 / SLOT_MS)))
+        """The last ``window_seconds`` up to ``now_ms`` in whole minutes (at most
+        ``retain_seconds``), and the minute in progress: a window never shrinks to the few
+        seconds since a minute began."""
+        slots = min(self.window_slots, max(1, math.ceil(window_seconds * 1000 / SLOT_MS)))
         newest = now_ms // SLOT_MS
-        evidence = GateEvidence(source=source, window_seconds=slots * SLOT_MS / 1000)
+        span_ms = slots * SLOT_MS + now_ms % SLOT_MS
+        evidence = GateEvidence(source=source, window_seconds=round(span_ms / 1000))
         for number, routes in list(self._slots.items()):
-            if newest - slots < number <= newest:
+            if newest - slots <= number <= newest:
                 for route, slot in list(routes.items()):
                     evidence.route(route).add(slot.snapshot())
         return evidence

@@ -149,7 +149,7 @@ def judge(evidence: GateEvidence, policy: GatePolicy) -> GateReport:
         reason = f"every criterion is met with confidence on {verdicts[0].pairs} pairs"
         unjudged = [v.route for v in verdicts if v.verdict == "inconclusive"]
         if unjudged:
-            reason += f" ({len(unjudged)} route(s) with too little traffic to judge alone)"
+            reason += f" ({len(unjudged)} route(s) not required and not yet conclusive)"
     warnings = tuple(f"{v.route}: {w}" for v in verdicts for w in v.warnings)
     return GateReport(
         verdict, reason, tuple(verdicts), evidence.source, evidence.window_seconds, warnings

@@ -101,11 +101,9 @@ def render_table(report: GateReport, evidence: GateEvidence) -> str:
     for route in report.routes:
         if route.verdict == "pass":
             continue
-        optional = (
-            " (not required: too little traffic to judge alone)"
-            if route.verdict == "inconclusive" and not route.required
-            else ""
-        )
+        optional = ""
+        if route.verdict == "inconclusive" and not route.required:
+            optional = " (not required: it does not hold the gate)"
         lines.append(f"  {route.route}: {route.verdict}{optional}")
         for check in route.checks:
             if check.verdict == route.verdict:
