@@ -1324,6 +1324,7 @@ def expected_summary(reqs: list[Req], stable_lines: list[Line], dark_lines: list
                 "orphans": t["orphans"],
                 "latency_regressions": t["latency_regressions"],
                 "fields": dict(sorted(t["fields"].items(), key=lambda kv: (-kv[1], kv[0]))),
+                "audit_hits": {},  # the corpus's config has no audit rules
             }
             for route, t in sorted(routes.items())
         },

@@ -17,6 +17,7 @@ from comparator.config.config_error import ConfigError
 from comparator.config.loader import load_config, parse_config
 from comparator.config.redaction_key import redaction_key_from_env
 from comparator.config.settings import Config
+from comparator.core.gate.criteria import GatePolicy
 from comparator.schema_files import load_schema
 
 FILES_SOURCE = "source:\n  kind: files\n  files: {stable: s.jsonl, dark: d.jsonl}\n"
@@ -46,15 +47,32 @@ def refuse(document: Any) -> ConfigError:
 def _schema_defaults(schema: dict[str, Any], node: dict[str, Any], path: tuple[str, ...]):
     """Every ``(path, default)`` the config schema documents, following ``$ref``s."""
     if "$ref" in node:
-        name = node["$ref"].rsplit("/", 1)[-1]
-        node = schema["$defs"][name]
+        target: Any = schema
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        node = target
     if "default" in node:
         yield path, node["default"]
     for key, child in node.get("properties", {}).items():
         yield from _schema_defaults(schema, child, (*path, key))
 
 
+# The gate's keys stay a plain mapping in Config; GatePolicy applies their defaults.
+GATE_DEFAULTS: dict[tuple[str, ...], Any] = {
+    ("gate", "window"): lambda p: f"{p.window_seconds // 60}m",
+    ("gate", "min_pairs"): lambda p: p.default.min_pairs,
+    ("gate", "max_divergence_rate"): lambda p: p.default.max_divergence_rate,
+    ("gate", "max_error_rate_increase"): lambda p: p.default.max_error_rate_increase,
+    ("gate", "max_latency_p95_ratio"): lambda p: p.default.max_latency_p95_ratio,
+    ("gate", "max_audit_hits", "critical"): lambda p: p.default.max_critical_audit_hits,
+    ("gate", "max_audit_hits", "warning"): lambda p: p.default.max_warning_audit_hits,
+    ("gate", "confidence"): lambda p: p.default.confidence,
+}
+
+
 def _config_value(config: Config, path: tuple[str, ...]) -> Any:
+    if path[0] == "gate":
+        return GATE_DEFAULTS[path](GatePolicy.from_config(config.gate))
     value: Any = config
     for part in path:
         value = getattr(value, part)
@@ -77,6 +95,7 @@ def test_minimal_file_mode_config_has_every_schema_default(tmp_path: Path):
         ("sampling", "max_records_per_route_per_minute"),
         ("redaction", "key_env"),
         ("redaction", "regexes"),
+        *GATE_DEFAULTS,
     }
     config = load_config(write(tmp_path / "c.yaml", FILES_SOURCE))
     for path, default in defaults:
