@@ -214,4 +214,7 @@ def test_late_line_in_file_mode_is_counted_as_on_kafka(tmp_path):
     ]
     assert [(r["request_id"], r["kinds"]) for r in records] == [("late", ["missing_stable"])]
     written = json.loads((tmp_path / "out" / "summary.json").read_text())
+    # the written summary adds the gate's verdict and evidence (docs/gating.md)
+    assert written.pop("gate")["verdict"] == "inconclusive"  # two pairs: far too few
+    assert written.pop("gate_evidence")["routes"]["GET /x"]["pairs"] == 2
     assert written == files_summary

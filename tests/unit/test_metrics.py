@@ -32,6 +32,8 @@ DESIGN = {
     "comparator_label_overflow_total": {"label"},
     "comparator_clock_skew_events_total": {"side"},
     "comparator_consumer_lag": {"side", "partition"},
+    # audit rules (M6): pairs whose dark response broke one
+    "comparator_audit_hits_total": {"route", "rule", "severity"},
 }
 TYPES = {name: "counter" for name in DESIGN} | {
     "comparator_pending_events": "gauge",
@@ -66,6 +68,7 @@ def exercise(m: ComparatorMetrics) -> None:
     m.label_overflow.labels("route").inc()
     m.clock_skew_events.labels("stable").inc()
     m.set_consumer_lag({("dark", 0): 12})
+    m.audit_hits.labels("GET /x", "no-debug", "critical").inc()
 
 
 def parsed(m: ComparatorMetrics) -> dict[str, tuple[str, list]]:

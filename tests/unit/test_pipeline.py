@@ -507,6 +507,10 @@ def test_every_summary_field_moves_when_it_should():
         "dead_letters": 1,
         "processing_failures": {},  # tests/unit/test_poison_messages.py moves it
         "labels_folded": {},  # tests/unit/test_label_bounds.py moves it
+        "audit": {  # tests/unit/test_audit_rules.py moves it
+            "pairs_with_hits": 0,
+            "hits": {"critical": {}, "warning": {}},
+        },
         "routes": {
             "GET /x": {  # the pair's route is the stable event's
                 "pairs": 5,
@@ -516,6 +520,7 @@ def test_every_summary_field_moves_when_it_should():
                 "latency_regressions": 1,
                 # s's etag differs under its 503: counted as the status alone
                 "fields": {"$.a[*]": 1, "status": 1, "error": 1},
+                "audit_hits": {},
             }
         },
     }
