@@ -19,6 +19,8 @@ with atheris.instrument_imports():
 
     from comparator.config.loader import parse_config
     from comparator.core.events.response_event import Side, SourcePosition
+    from comparator.core.gate.evidence import GateEvidence
+    from comparator.core.gate.verdict import judge
     from comparator.core.pipeline import Emission, Pipeline
 
 CONFIG = parse_config(
@@ -51,8 +53,25 @@ CONFIG = parse_config(
                 ],
             }
         },
+        # audit rules (M6) and the gate's evidence run on every compared pair
+        "audit": {
+            "rules": [
+                {"name": "secrets", "severity": "critical", "no_new_secrets": True,
+                 "ignore": ["$..trace_id"]},
+                {"name": "debug", "severity": "critical", "absent": "$..debug"},
+                {"name": "total", "severity": "warning", "exists": "$.total"},
+                {"name": "price", "severity": "critical", "path": "$.items[*].price",
+                 "type": "number", "min": 0, "max": 1e6},
+                {"name": "currency", "severity": "warning", "path": "$..currency",
+                 "enum": ["eur", 1, None], "only_new": True},
+                {"name": "sku", "severity": "warning", "path": "$.items[*].sku",
+                 "pattern": "^[a-z]+$"},
+                {"name": "statuses", "severity": "critical", "status": [200, "4xx"]},
+            ]
+        },
+        "gate": {"window": "1m", "min_pairs": 1},
     }
-)
+)  # fmt: skip
 KEY = b"fuzz-redaction-key-0123456789abcdef"
 
 
@@ -83,6 +102,13 @@ def test_one_input(data: bytes) -> None:
     for emission in emissions:
         assert isinstance(orjson.loads(emission.value), dict), emission
     orjson.dumps(pipeline.summary.to_dict())
+    # no audit rule may fail on any input: a failure would be a processing failure
+    assert not pipeline.summary.processing_failures.get("audit"), pipeline.summary
+    evidence = pipeline.gate_evidence.total("fuzz")
+    judge(evidence, pipeline.gate_policy)
+    document = evidence.to_json()
+    again = GateEvidence.from_json(orjson.loads(orjson.dumps(document)), "fuzz")
+    assert again.to_json() == document, document
 
 
 def main() -> None:
