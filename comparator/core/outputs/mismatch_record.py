@@ -51,21 +51,10 @@ class MismatchRecordBuilder:
                 self._difference(d.path, d.field, d.change, d.stable, d.dark)
                 for d in comparison.differences[: self.max_differences]
             ]
-            record: dict[str, Any] = {
-                "schema_version": SCHEMA_VERSION,
-                "request_id": self.redactor.redact_text(stable.request_id),
-                "route": route,
-                "request": self._request(stable, dark),
-                "kinds": list(comparison.kinds),
-                "differences": differences,
-                "stable": self._side(stable),
-                "dark": self._side(dark),
-                "trace_id": self._trace_id(stable.trace_id or dark.trace_id),
-                "rules_digest": rules_digest,
-                "detected_at": rfc3339(wall_ms),
-                "event_time": max(stable.ts_ms, dark.ts_ms),
-                "latency_regression": comparison.latency_regression,
-            }
+            record = self._pair(
+                stable, dark, list(comparison.kinds), differences, route, rules_digest, wall_ms
+            )
+            record["latency_regression"] = comparison.latency_regression
         except RedactionError:
             raise
         except Exception as exc:  # any surprise while redacting: fail closed
@@ -88,29 +77,16 @@ class MismatchRecordBuilder:
         """A record of kind ``audit``: which rules the dark response broke and where, with
         both sides redacted as in a mismatch record."""
         try:
-            record: dict[str, Any] = {
-                "schema_version": SCHEMA_VERSION,
-                "request_id": self.redactor.redact_text(stable.request_id),
-                "route": route,
-                "request": self._request(stable, dark),
-                "kinds": ["audit"],
-                "differences": [],
-                "audit": [
-                    {
-                        "rule": hit.rule,
-                        "severity": hit.severity,
-                        "where": self.redactor.redact_path(hit.where),
-                        "problem": self.redactor.redact_text(hit.problem),
-                    }
-                    for hit in hits
-                ],
-                "stable": self._side(stable),
-                "dark": self._side(dark),
-                "trace_id": self._trace_id(stable.trace_id or dark.trace_id),
-                "rules_digest": rules_digest,
-                "detected_at": rfc3339(wall_ms),
-                "event_time": max(stable.ts_ms, dark.ts_ms),
-            }
+            record = self._pair(stable, dark, ["audit"], [], route, rules_digest, wall_ms)
+            record["audit"] = [
+                {
+                    "rule": hit.rule,
+                    "severity": hit.severity,
+                    "where": self.redactor.redact_path(hit.where),
+                    "problem": self.redactor.redact_text(hit.problem),
+                }
+                for hit in hits
+            ]
         except RedactionError:
             raise
         except Exception as exc:
@@ -218,6 +194,32 @@ class MismatchRecordBuilder:
         return orjson.dumps(record)
 
     # -- parts -----------------------------------------------------------------------------
+
+    def _pair(
+        self,
+        stable: ResponseEvent,
+        dark: ResponseEvent,
+        kinds: list[str],
+        differences: list[dict[str, Any]],
+        route: str,
+        rules_digest: str,
+        wall_ms: int,
+    ) -> dict[str, Any]:
+        """What every record of a compared pair holds (mismatch and audit records)."""
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "request_id": self.redactor.redact_text(stable.request_id),
+            "route": route,
+            "request": self._request(stable, dark),
+            "kinds": kinds,
+            "differences": differences,
+            "stable": self._side(stable),
+            "dark": self._side(dark),
+            "trace_id": self._trace_id(stable.trace_id or dark.trace_id),
+            "rules_digest": rules_digest,
+            "detected_at": rfc3339(wall_ms),
+            "event_time": max(stable.ts_ms, dark.ts_ms),
+        }
 
     def _difference(
         self, path: str, field: str, change: str, stable: Any, dark: Any
