@@ -1,6 +1,7 @@
 """The worker's ``/gate`` endpoint: the rollout gate's verdict on what this worker compared.
 
-``GET /gate`` judges the last ``gate.window`` (or ``?window=5m``, at most that) of this
+``GET /gate`` judges the last ``gate.window`` (or ``?window=5m``; a longer one gets what the
+worker keeps, ``gate.window``, and ``window_seconds`` says how long that was) of this
 worker's evidence under the config's ``gate`` criteria and answers the report as JSON, with the
 evidence itself (``evidence``: counts and latency buckets, additive across workers, which
 ``comparator gate --worker URL ...`` sums). ``GET|POST /gate/promote`` answers the same
@@ -53,9 +54,9 @@ class GateEndpoint:
                 window = parse_duration(params["window"][0][:32])
             except ValueError as exc:
                 return HTTP_BAD_REQUEST, orjson.dumps({"error": f"window: {exc}"})
-            if window > self.policy.window_seconds:
-                problem = f"window: at most {self.policy.window_seconds}s (gate.window)"
-                return HTTP_BAD_REQUEST, orjson.dumps({"error": problem})
+            # longer than the worker keeps (gate.window): what it keeps, and window_seconds
+            # says how much that is (an Argo web metric must get a verdict, not a 400)
+            window = min(window, self.policy.window_seconds)
         evidence = self._evidence(window)
         report = judge(evidence, self.policy)
         document = {**report.to_json(), "evidence": evidence.to_json()}
