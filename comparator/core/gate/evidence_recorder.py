@@ -1,16 +1,19 @@
 """The gate's evidence as a worker collects it: per route, per minute of wall-clock time.
 
 :class:`GateRecorder` observes the pipeline's outcomes (compared pairs, orphans, late and
-evicted events' responses, audit hits) and keeps two things: the totals since the start (a
-file run's summary carries them) and a ring of one-minute slots covering ``retain_seconds`` (a
-worker's ``/gate`` endpoint judges the last N minutes). The pipeline tells it the time
-(:meth:`at`); nothing here reads a clock.
+evicted events' responses, audit hits) into one-minute slots; a worker's ``/gate`` judges the
+last N of them (:meth:`GateRecorder.window`), a file run's summary all of them
+(:meth:`GateRecorder.total`: the slots still kept plus those folded away as they aged). The
+pipeline tells it the time (:meth:`at`); nothing here reads a clock.
 
 Latencies are kept as counts in logarithmic buckets 2% wide (:class:`LatencyBuckets`), fine
 enough that bucketing widens a p95 ratio's bounds by at most about 4%, where the Prometheus
 histogram's buckets (0.1 s, 0.15 s, 0.25 s ...) would widen them by 50%. Values are clamped to
 1 µs..1 h, so a side holds at most about 1,100 buckets whatever the input; routes are labels
 (at most ``limits.max_route_labels`` plus ``(other)``).
+
+This runs for every pair, so it counts into plain lists and dicts (about 2 µs a pair) and
+builds :class:`RouteEvidence` only when asked.
 """
 
 from __future__ import annotations
@@ -34,6 +37,11 @@ _LOG_GROWTH = math.log(GROWTH)
 MIN_SECONDS = 1e-6
 MAX_SECONDS = 3600.0
 SLOT_MS = 60_000
+_INDEX_CACHE_MAX = 65_536
+# _Counts.n: pairs, mismatches, stable responses, dark responses, stable errors, dark errors
+_PAIRS, _MISMATCHES, _RESPONSES, _ERRORS = 0, 1, 2, 4
+_SIDE = {"stable": 0, "dark": 1}
+_SIDES = ("stable", "dark")
 
 
 class LatencyBuckets:
@@ -49,24 +57,35 @@ class LatencyBuckets:
         return float(GROWTH**index)
 
 
-class _Slot:
-    """One route's counts in one slot (latencies by bucket index, not edge, while counting)."""
+class _Counts:
+    """One route's counts in one slot."""
 
-    __slots__ = ("evidence", "latency")
+    __slots__ = ("audit", "latency", "n")
 
     def __init__(self) -> None:
-        self.evidence = RouteEvidence()
-        self.latency: dict[str, Counter[int]] = {"stable": Counter(), "dark": Counter()}
+        self.n = [0, 0, 0, 0, 0, 0]
+        self.latency: tuple[dict[int, int], dict[int, int]] = ({}, {})  # stable, dark
+        self.audit: dict[tuple[str, str], int] = {}
 
-    def snapshot(self) -> RouteEvidence:
+    def add(self, other: _Counts) -> None:
+        for i, value in enumerate(other.n):
+            self.n[i] += value
+        for mine, theirs in zip(self.latency, other.latency, strict=True):
+            for index, count in list(theirs.items()):
+                mine[index] = mine.get(index, 0) + count
+        for key, count in list(other.audit.items()):
+            self.audit[key] = self.audit.get(key, 0) + count
+
+    def evidence(self) -> RouteEvidence:
+        n = self.n[:]
         evidence = RouteEvidence(
-            pairs=self.evidence.pairs,
-            mismatches=self.evidence.mismatches,
-            responses=Counter(self.evidence.responses),
-            errors=Counter(self.evidence.errors),
-            audit_hits=Counter(self.evidence.audit_hits),
+            pairs=n[_PAIRS],
+            mismatches=n[_MISMATCHES],
+            responses=Counter({"stable": n[_RESPONSES], "dark": n[_RESPONSES + 1]}),
+            errors=Counter({"stable": n[_ERRORS], "dark": n[_ERRORS + 1]}),
+            audit_hits=Counter(dict(list(self.audit.items()))),
         )
-        for side, buckets in self.latency.items():
+        for side, buckets in zip(_SIDES, self.latency, strict=True):
             edges: Counter[float] = Counter()
             for index, count in list(buckets.items()):
                 edges[LatencyBuckets.edge(index)] += count
@@ -79,13 +98,22 @@ class GateRecorder:
     def __init__(self, retain_seconds: int = 600) -> None:
         self.window_slots = max(1, math.ceil(retain_seconds * 1000 / SLOT_MS))
         self.retain_slots = self.window_slots + 1  # and the minute in progress
-        self._now_ms = 0
-        self._totals: dict[str, _Slot] = {}
-        self._slots: dict[int, dict[str, _Slot]] = {}  # slot number -> route -> counts
+        self._number = 0  # the slot in progress
+        self._current: dict[str, _Counts] = {}
+        self._slots: dict[int, dict[str, _Counts]] = {0: self._current}
+        self._folded: dict[str, _Counts] = {}  # slots no longer kept, summed
+        self._indices: dict[float, int] = {}  # latency (ms) -> bucket index
 
     def at(self, wall_ms: int) -> None:
-        """The wall-clock time of what follows (the pipeline calls it as time passes)."""
-        self._now_ms = wall_ms
+        """The wall-clock time of what follows (the pipeline calls it as time passes; a clock
+        that steps back keeps counting into the newest minute)."""
+        number = wall_ms // SLOT_MS
+        if number > self._number:
+            self._number = number
+            self._current = self._slots[number] = {}
+            for old in [n for n in self._slots if n <= number - self.retain_slots]:
+                for route, counts in self._slots.pop(old).items():
+                    self._fold(route, counts)
 
     def handlers(self) -> Handlers:
         return {
@@ -100,9 +128,14 @@ class GateRecorder:
 
     def total(self, source: str = "") -> GateEvidence:
         """Everything since the start."""
-        return GateEvidence(
-            {route: slot.snapshot() for route, slot in list(self._totals.items())}, source
-        )
+        totals: dict[str, _Counts] = {}
+        for routes in [self._folded, *list(self._slots.values())]:
+            for route, counts in list(routes.items()):
+                total = totals.get(route)
+                if total is None:
+                    total = totals[route] = _Counts()
+                total.add(counts)
+        return GateEvidence({route: c.evidence() for route, c in totals.items()}, source)
 
     def window(self, window_seconds: int, now_ms: int, source: str = "") -> GateEvidence:
         """The last ``window_seconds`` up to ``now_ms`` in whole minutes (at most
@@ -114,57 +147,58 @@ class GateRecorder:
         evidence = GateEvidence(source=source, window_seconds=round(span_ms / 1000))
         for number, routes in list(self._slots.items()):
             if newest - slots <= number <= newest:
-                for route, slot in list(routes.items()):
-                    evidence.route(route).add(slot.snapshot())
+                for route, counts in list(routes.items()):
+                    evidence.route(route).add(counts.evidence())
         return evidence
 
     # -- counting ---------------------------------------------------------------------------
 
-    def _targets(self, route: str) -> tuple[_Slot, _Slot]:
-        total = self._totals.get(route)
-        if total is None:
-            total = self._totals[route] = _Slot()
-        number = self._now_ms // SLOT_MS
-        routes = self._slots.get(number)
-        if routes is None:
-            routes = self._slots[number] = {}
-            for old in [n for n in self._slots if n <= number - self.retain_slots]:
-                del self._slots[old]
-        slot = routes.get(route)
-        if slot is None:
-            slot = routes[route] = _Slot()
-        return total, slot
+    def _counts(self, route: str) -> _Counts:
+        counts = self._current.get(route)
+        if counts is None:
+            counts = self._current[route] = _Counts()
+        return counts
+
+    def _fold(self, route: str, counts: _Counts) -> None:
+        folded = self._folded.get(route)
+        if folded is None:
+            folded = self._folded[route] = _Counts()
+        folded.add(counts)
 
     def _compared(self, outcome: Compared) -> None:
-        mismatch = bool(outcome.comparison.kinds)
-        for target in self._targets(outcome.route):
-            target.evidence.pairs += 1
-            if mismatch:
-                target.evidence.mismatches += 1
-            _response(target, outcome.stable)
-            _response(target, outcome.dark)
+        counts = self._counts(outcome.route)
+        n = counts.n
+        n[_PAIRS] += 1
+        if outcome.comparison.kinds:
+            n[_MISMATCHES] += 1
+        self._response(counts, outcome.stable)
+        self._response(counts, outcome.dark)
 
     def _orphan(self, outcome: Orphan) -> None:
-        for target in self._targets(outcome.route):
-            _response(target, outcome.event)
+        self._response(self._counts(outcome.route), outcome.event)
 
     def _response_only(self, outcome: LateEvent | EvictedEvent) -> None:
-        for target in self._targets(outcome.route):
-            _response(target, outcome.event)
+        self._response(self._counts(outcome.route), outcome.event)
 
     def _audit(self, outcome: AuditHits) -> None:
-        for target in self._targets(outcome.route):
-            for hit in outcome.hits:
-                target.evidence.audit_hits[(hit.severity, hit.rule)] += 1
+        audit = self._counts(outcome.route).audit
+        for hit in outcome.hits:
+            key = (hit.severity, hit.rule)
+            audit[key] = audit.get(key, 0) + 1
 
-
-def _response(slot: _Slot, event: ResponseEvent) -> None:
-    side = event.side
-    evidence = slot.evidence
-    evidence.responses[side] += 1
-    status = event.status
-    if event.error is not None or status is None or status >= 500:
-        evidence.errors[side] += 1
-    latency = event.latency_ms
-    if latency is not None:
-        slot.latency[side][LatencyBuckets.index(latency / 1000.0)] += 1
+    def _response(self, counts: _Counts, event: ResponseEvent) -> None:
+        side = _SIDE[event.side]
+        n = counts.n
+        n[_RESPONSES + side] += 1
+        status = event.status
+        if event.error is not None or status is None or 500 <= status < 600:
+            n[_ERRORS + side] += 1
+        latency = event.latency_ms
+        if latency is not None:
+            index = self._indices.get(latency)
+            if index is None:
+                if len(self._indices) >= _INDEX_CACHE_MAX:
+                    self._indices.clear()
+                index = self._indices[latency] = LatencyBuckets.index(latency / 1000.0)
+            buckets = counts.latency[side]
+            buckets[index] = buckets.get(index, 0) + 1
