@@ -10,7 +10,11 @@ Through Prometheus's HTTP API it asserts that:
   route (within a tolerance for rate extrapolation), and the fast burn-rate alert is pending or
   firing for the diverging route only;
 - every query of every dashboard panel and variable evaluates without error, and returns data
-  (all except the consumer-lag panel, which reads a lag exporter that is not part of this test).
+  (all except the consumer-lag panel, which reads a lag exporter that is not part of this test);
+- the rollout gate fails the dark version on the diverging route, from this Prometheus
+  (``comparator gate --prometheus``) as from the worker's own ``/gate`` evidence
+  (``comparator gate --worker``, which counts exactly the planted pairs), and the worker's
+  ``/gate/promote`` webhook refuses promotion (412).
 
 It lives under tests/broker/ to share the session's broker with the other Kafka tests.
 """
@@ -32,7 +36,9 @@ from typing import Any
 import orjson
 import pytest
 import yaml
+from click.testing import CliRunner
 
+from comparator.app.cli import main
 from tests.broker.kafka_support import (
     create_topics,
     free_port,
@@ -299,6 +305,7 @@ def test_prometheus_reports_the_known_divergence_and_every_dashboard_query_evalu
                 traffic.join()
             _assert_exact_counts(prometheus, traffic)
             _assert_divergence_rule(prometheus)
+            _assert_gate(prometheus, setup.metrics_port, traffic)
             _assert_dashboard_queries(prometheus)
         finally:
             prometheus.stop()
@@ -374,6 +381,35 @@ def _assert_divergence_rule(prometheus: PrometheusServer) -> None:
     # pair counts as its status alone (core/compare/headline.py), not as its body's fields
     assert abs(fields["$.discount"] - 0.1) <= 0.02, fields
     assert abs(fields["status"] - 0.1) <= 0.02, fields
+
+
+def _assert_gate(
+    prometheus: PrometheusServer, ops_port: int, traffic: KnownDivergenceTraffic
+) -> None:
+    """The rollout gate fails the diverging route (20% > 1%) from either evidence source."""
+    runner = CliRunner()
+    from_prometheus = runner.invoke(
+        main, ["gate", "--prometheus", prometheus.url, "--window", "10m", "--json"]
+    )
+    assert from_prometheus.exit_code == 1, from_prometheus.output
+    report = orjson.loads(from_prometheus.stdout)
+    assert report["evidence"]["coarse_latency"] is True
+    diverging = next(r for r in report["routes"] if r["route"] == DIVERGING)
+    checks = {check["name"]: check for check in diverging["checks"]}
+    assert diverging["verdict"] == "fail" and checks["divergence"]["verdict"] == "fail", checks
+    assert checks["divergence"]["estimate"] == pytest.approx(1 / MISMATCH_EVERY, abs=0.02)
+    worker = f"http://127.0.0.1:{ops_port}"
+    from_worker = runner.invoke(main, ["gate", "--worker", worker, "--json"])
+    assert from_worker.exit_code == 1, from_worker.output
+    report = orjson.loads(from_worker.stdout)
+    routes = report["evidence"]["routes"]
+    assert {route: routes[route]["pairs"] for route in routes} == traffic.pairs
+    assert routes[DIVERGING]["mismatches"] == traffic.mismatches[DIVERGING]
+    diverging = next(r for r in report["routes"] if r["route"] == DIVERGING)
+    checks = {check["name"]: check for check in diverging["checks"]}
+    assert diverging["verdict"] == "fail" and checks["divergence"]["verdict"] == "fail", checks
+    status, body = http_get(ops_port, "/gate/promote")
+    assert status == 412 and orjson.loads(body)["verdict"] == "fail", (status, body[:300])
 
 
 def _assert_dashboard_queries(prometheus: PrometheusServer) -> None:

@@ -19,25 +19,14 @@ alike).
 
 from __future__ import annotations
 
-import contextlib
 import math
-import signal
-import socket
-import subprocess
-import threading
 import time
-import urllib.parse
-import urllib.request
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
-import orjson
 import pytest
-import yaml
 
 from tests.deploy import gate_math
+from tests.deploy.prometheus_harness import PlantedExporter, Prometheus, ScrapeJob, wait_for
 from tests.deploy.rollout_templates import (
     FAILED,
     INCONCLUSIVE,
@@ -76,7 +65,7 @@ EXPECTED = {  # Argo's AnalysisRun phase, the verdict rule, Flagger's failed che
 # -- the planted exporter -----------------------------------------------------------------
 
 
-def exposition(planted: bool) -> str:
+def exposition(path: str, planted: bool) -> str:
     """Prometheus text format: zeros before the step, the planted totals after it. Audit hit
     series exist only once they have a hit (as prometheus_client's labelled counters do)."""
     scale = 1 if planted else 0
@@ -124,152 +113,37 @@ def exposition(planted: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
-class Exporter:
-    def __init__(self) -> None:
-        self.planted = False
-        exporter = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                body = exposition(exporter.planted).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/plain; version=0.0.4")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def target(self) -> str:
-        return f"127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self) -> Exporter:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-# -- Prometheus ---------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    last: BaseException | None = None
-    while time.monotonic() < deadline:
-        try:
-            if condition():
-                return
-        except Exception as exc:  # not up yet
-            last = exc
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what} (last error: {last})")
-
-
-class Prometheus:
-    def __init__(self, binary: str, workdir: Path, target: str) -> None:
-        self.port = _free_port()
-        config = {
-            "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
-            "rule_files": [str(RULES_FILE)],
-            "scrape_configs": [
-                {
-                    "job_name": JOB,
-                    "scrape_interval": "1s",
-                    "scrape_timeout": "900ms",
-                    "static_configs": [{"targets": [target]}],
-                }
-            ],
-        }
-        (workdir / "prometheus.yml").write_text(yaml.safe_dump(config))
-        self.log_path = workdir / "prometheus.log"
-        self.argv = [
-            binary,
-            f"--config.file={workdir / 'prometheus.yml'}",
-            f"--storage.tsdb.path={workdir / 'data'}",
-            f"--web.listen-address=127.0.0.1:{self.port}",
-            "--storage.tsdb.retention.time=1h",
-        ]
-
-    @contextlib.contextmanager
-    def running(self) -> Iterator[Prometheus]:
-        with self.log_path.open("ab") as log:
-            proc = subprocess.Popen(self.argv, stdout=log, stderr=log)
-        try:
-            _wait(lambda: self._ready(proc), 30, f"Prometheus to be ready\n{self.log()}")
-            yield self
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
-
-    def _ready(self, proc: subprocess.Popen[bytes]) -> bool:
-        assert proc.poll() is None, self.log()
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/-/ready", timeout=2) as reply:
-            return reply.status == 200
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")[-3000:] if self.log_path.exists() else ""
-
-    def query(self, promql: str, at: float | None = None) -> list[dict[str, Any]]:
-        params = {"query": promql, **({"time": f"{at:.3f}"} if at is not None else {})}
-        url = f"http://127.0.0.1:{self.port}/api/v1/query?{urllib.parse.urlencode(params)}"
-        with urllib.request.urlopen(url, timeout=10) as reply:
-            body = orjson.loads(reply.read())
-        assert body["status"] == "success", body
-        data = body["data"]
-        if data["resultType"] == "scalar":
-            return [{"metric": {}, "value": data["result"]}]
-        return data["result"]
-
-    def by_route(self, promql: str, at: float) -> dict[str, float]:
-        return {
-            s["metric"]["route"]: prometheus_value(s["value"][1]) for s in self.query(promql, at)
-        }
-
-
 # -- the test -----------------------------------------------------------------------------
 
 
 def test_argo_and_flagger_templates_judge_planted_routes(tmp_path: Path):
     started = time.monotonic()
-    with Exporter() as exporter:
-        prometheus = Prometheus(require_tool("prometheus"), tmp_path, exporter.target)
+    with PlantedExporter(exposition) as exporter:
+        prometheus = Prometheus(
+            require_tool("prometheus"), tmp_path, [ScrapeJob(JOB, exporter.target)], [RULES_FILE]
+        )
         with prometheus.running():
             # two scrapes of zeros, then the step to the planted totals
             scrapes = f'count_over_time(up{{job="{JOB}"}}[1m])'
-            _wait(
+            wait_for(
                 lambda: float(prometheus.query(scrapes)[0]["value"][1]) >= 2,
                 30,
                 "two scrapes of the exporter",
             )
             exporter.planted = True
+            stepped = time.time()
             verdict_rule = "job_route:comparator_gate_verdict:10m"
             expected_verdicts = {route: float(v) for route, (_, v, _) in EXPECTED.items()}
-            _wait(
-                lambda: prometheus.by_route(verdict_rule, time.time()) == expected_verdicts,
+            wait_for(
+                lambda: prometheus.by_label(verdict_rule, "route") == expected_verdicts,
                 30,
                 f"the verdicts {expected_verdicts}",
             )
             # one evaluation for all queries: every rule's latest sample before `at` comes
-            # from the same (1 s) evaluation, committed by then
-            time.sleep(2.5)
+            # from the same (1 s) evaluation, committed by then; and `at` at least 6 s after
+            # the step, so that increase()'s extrapolation to the window's end (up to one
+            # scrape interval beyond the last sample) adds at most 1.1 s / 7 s to the counts
+            time.sleep(max(2.5, stepped + 8.0 - time.time()))
             at = time.time() - 2.0
             _assert_bounds_are_the_statistics(prometheus, at)
             _assert_argo(prometheus, at)
@@ -280,7 +154,7 @@ def test_argo_and_flagger_templates_judge_planted_routes(tmp_path: Path):
 
 def _assert_bounds_are_the_statistics(prometheus: Prometheus, at: float) -> None:
     def rule(name: str) -> dict[str, float]:
-        return prometheus.by_route(name, at)
+        return prometheus.by_label(name, "route", at)
 
     pairs = rule("job_route:comparator_gate_pairs:increase10m")
     ratio = rule("job_route:comparator_gate_divergence:ratio10m")
