@@ -145,3 +145,39 @@ def test_quantile_bounds_are_bucket_edges():
     assert quantile_bounds([0.1], [10], 0.95, 0.95)[1] == math.inf
     # everything above the last finite edge: no finite upper bound
     assert quantile_bounds(edges, [0, 0, 0, 100], 0.95, 0.95) == (0.5, math.inf)
+
+
+@pytest.mark.parametrize("n", [10**8 + 1, 10**9, 10**12])
+def test_binomial_cdf_at_huge_n_is_the_normal_approximation_and_does_not_overflow(n: int):
+    """Past 1e8 trials the continued fraction is replaced (it overflowed near 1e15)."""
+    k = int(n * 0.95) - 1000
+    assert binomial_cdf(k, n, 0.95) == pytest.approx(stats.binom.cdf(k, n, 0.95), abs=2e-3)
+    lower, upper = quantile_rank_bounds(n, 0.95, 0.95)
+    assert upper is not None and lower < n * 0.95 < upper
+
+
+def test_judging_the_largest_counts_evidence_accepts():
+    """The largest evidence a document may hold is judged, not crashed on (fuzzing found
+    counts of 5e15 crashing the incomplete beta, and sums past 64 bits crashing orjson)."""
+    import orjson
+
+    from comparator.core.gate.criteria import GatePolicy
+    from comparator.core.gate.evidence import MAX_COUNT, EvidenceError, GateEvidence
+    from comparator.core.gate.verdict import judge
+
+    route = {
+        "pairs": MAX_COUNT,
+        "mismatches": 10,
+        "responses": {"stable": MAX_COUNT, "dark": MAX_COUNT},
+        "latency_seconds": {"stable": [[0.05, MAX_COUNT]], "dark": [[0.05, MAX_COUNT]]},
+    }
+    document = {"routes": {f"GET /{i}": route for i in range(100)}}
+    evidence = GateEvidence.from_json(document, "peer")
+    report = judge(evidence, GatePolicy())
+    checks = {check.name: check for check in report.routes[0].checks}
+    assert checks["divergence"].verdict == "pass" and checks["error_rate"].verdict == "pass"
+    # every latency in one bucket: a p95 known only to lie in (0, 50 ms]: cannot tell
+    assert checks["latency_p95"].verdict == "inconclusive"
+    orjson.dumps({**report.to_json(), "evidence": evidence.to_json()})
+    with pytest.raises(EvidenceError):
+        GateEvidence.from_json({"routes": {"a": {"pairs": MAX_COUNT + 1}}}, "peer")

@@ -24,6 +24,8 @@ ALL_ROUTES = "(all)"
 MAX_ROUTES = 10_000
 MAX_BUCKETS = 5_000
 MAX_RULES = 1_000
+# no count is larger (a million requests a second for 11 days); sums of them stay in 64 bits
+MAX_COUNT = 10**12
 
 
 class EvidenceError(ValueError):
@@ -182,8 +184,8 @@ class GateEvidence:
 
 
 def _count(value: Any, key: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise EvidenceError(f"{key}: {value!r} is not a count (a whole number >= 0)")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
+        raise EvidenceError(f"{key}: {value!r} is not a count (a whole number, 0..{MAX_COUNT})")
     return value
 
 

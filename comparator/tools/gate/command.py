@@ -67,12 +67,16 @@ def gate_command(
             evidence = from_summary(summary_path)
     except EvidenceError as exc:
         fail(f"cannot read the evidence: {exc}")
-    report = judge(evidence, policy)
-    if as_json:
-        document = {**report.to_json(), "evidence": evidence.to_json()}
-        click.echo(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode())
-    else:
-        click.echo(render_table(report, evidence))
+    try:
+        report = judge(evidence, policy)
+        if as_json:
+            document = {**report.to_json(), "evidence": evidence.to_json()}
+            output = orjson.dumps(document, option=orjson.OPT_INDENT_2).decode()
+        else:
+            output = render_table(report, evidence)
+    except Exception as exc:  # a bug, not a verdict: never exit 1 (fail) or 0 for it
+        fail(f"cannot judge this evidence: {type(exc).__name__}: {exc}")
+    click.echo(output)
     raise SystemExit(report.exit_code)
 
 

@@ -17,7 +17,13 @@ from typing import Any
 import orjson
 
 from comparator.core.gate.criteria import parse_duration
-from comparator.core.gate.evidence import SEVERITIES, SIDES, EvidenceError, GateEvidence
+from comparator.core.gate.evidence import (
+    MAX_COUNT,
+    SEVERITIES,
+    SIDES,
+    EvidenceError,
+    GateEvidence,
+)
 
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 TIMEOUT_S = 30.0
@@ -74,11 +80,18 @@ class PrometheusEvidence:
         def increase(metric: str, by: str) -> str:
             return f"sum by ({by}) (increase({metric}{{{sel}}}[{window}]))"
 
+        # an audit counter's series is born at its first hit (1, never seen at 0): increase()
+        # alone misses it; a series younger than the window counts at its full value
+        hits = f"comparator_audit_hits_total{{{sel}}}"
+        audit = (
+            f"sum by (route, rule, severity) ((increase({hits}[{window}]) and {hits} offset "
+            f"{window}) or ({hits} unless {hits} offset {window}))"
+        )
         return {
             "pairs": increase("comparator_pairs_total", "route, outcome"),
             "responses": increase("comparator_responses_total", "route, side, status_class"),
             "latency": increase("comparator_response_latency_seconds_bucket", "route, side, le"),
-            "audit": increase("comparator_audit_hits_total", "route, rule, severity"),
+            "audit": audit,
         }
 
     def fetch(self) -> GateEvidence:
@@ -183,9 +196,9 @@ def _le(labels: dict[str, str]) -> float:
 
 def _whole(value: float) -> int:
     """A counter's increase as a count: Prometheus extrapolates to the window's edges, so
-    increases are rarely whole; negative or infinite ones are refused."""
-    if math.isinf(value) or value < 0:
-        raise EvidenceError(f"an increase of {value} is not a count")
+    increases are rarely whole; negative, infinite or implausibly large ones are refused."""
+    if math.isinf(value) or value < 0 or value > MAX_COUNT:
+        raise EvidenceError(f"an increase of {value} is not a count (0..{MAX_COUNT})")
     return round(value)
 
 
