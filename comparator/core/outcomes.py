@@ -49,10 +49,11 @@ class Compared(NamedTuple):
 
 
 class AuditHits(NamedTuple):
-    """A compared pair's dark response broke audit rules (``hits``: one per rule)."""
+    """A dark response broke audit rules (``hits``: one per rule): a compared pair's, or an
+    orphan's (``stable`` is None then)."""
 
     route: str
-    stable: ResponseEvent
+    stable: ResponseEvent | None
     dark: ResponseEvent
     hits: tuple[AuditHit, ...]
     rules_digest: str

@@ -373,14 +373,14 @@ class Pipeline:
                     self._audit(compared, wall_ms)
             elif type(result) is Orphaned:
                 event = result.event
-                outcome: Outcome = Orphan(
+                route, digest = (
                     self._route_label(event.route),
-                    event,
-                    result.missing,
-                    result.stream_time_ms,
                     self.rules.for_route(event.route).digest,
                 )
-                self._observe(outcome, (event,), wall_ms)
+                orphan = Orphan(route, event, result.missing, result.stream_time_ms, digest)
+                self._observe(orphan, (event,), wall_ms)
+                if self.audit and event.side == "dark":
+                    self._audit_alone(route, event, digest, wall_ms)
             elif type(result) is Duplicate:
                 self._count(DuplicateEvent(result.event.side))
             elif type(result) is Late:
@@ -428,6 +428,17 @@ class Pipeline:
         if hits:
             outcome = AuditHits(compared.route, stable, dark, hits, compared.rules_digest)
             self._observe(outcome, (stable, dark), wall_ms)
+
+    def _audit_alone(self, route: str, event: ResponseEvent, digest: str, wall_ms: int) -> None:
+        """The audit rules on a dark response that stays without its stable partner."""
+        try:
+            dark = self._decoder.expand(event)
+            hits = self.audit.check_alone(dark.route, dark)
+        except Exception as exc:
+            self._failed("audit", exc, event, wall_ms)
+            return
+        if hits:
+            self._observe(AuditHits(route, None, dark, hits, digest), (event,), wall_ms)
 
     def _observe(
         self,

@@ -74,6 +74,7 @@ def test_corpus_on_kafka_gives_the_file_mode_summary(
         "orphans": 0,
         "latency_regressions": 0,
         "fields": {},
+        "audit_hits": {},
     }
     summary["events"] = {side: count - 1 for side, count in summary["events"].items()}
     summary["pairs"] -= 1

@@ -16,7 +16,7 @@ from comparator.core.audit.audit_rules import AuditRuleSet
 from comparator.core.audit.secret_exposure import SecretLocator
 from comparator.core.compare.json_path import find_values, parse_path
 from comparator.core.events.response_event import ResponseEvent
-from comparator.core.settings import CoreSettings
+from comparator.core.settings import CoreSettings, SamplingConfig
 from comparator.schema_files import load_schema
 from tests.pipeline_harness import KEY, PipelineHarness
 
@@ -347,3 +347,87 @@ def test_scanning_only_what_differs_finds_what_a_full_scan_finds(stable_body: An
     stable, dark = event("stable", stable_body), event("dark", dark_body)
     full = locator.exposures(dark) - locator.exposures(stable)
     assert locator.candidates(stable, dark) - locator.exposures(stable) == full
+
+
+def test_enum_compares_numbers_by_value_and_refuses_yaml_booleans_among_strings():
+    audit = rules({"name": "n", "severity": "critical", "path": "$.v", "enum": [1, None, True]})
+    for value, hit in ((1.0, False), (1, False), (None, False), (True, False), (2, True),
+                       ("1", True), (False, True), (0, True)):  # fmt: skip
+        assert bool(hits(audit, event("stable", {}), event("dark", {"v": value}))) is hit, value
+    integer = rules({"name": "i", "severity": "critical", "path": "$.v", "type": "integer"})
+    assert hits(integer, event("stable", {}), event("dark", {"v": 3.0})) == []
+    assert hits(integer, event("stable", {}), event("dark", {"v": 3.5})) == [("i", "$.v")]
+    with pytest.raises(ConfigError) as caught:
+        parse_config(
+            {"source": {"kind": "files", "files": {"stable": "s", "dark": "d"}},
+             "audit": {"rules": [{"name": "c", "severity": "warning", "path": "$.country",
+                                  "enum": ["DE", False]}]}}
+        )  # fmt: skip
+    assert caught.value.key == "audit.rules[0].enum" and "quote" in caught.value.problem
+
+
+def test_path_rules_leave_failed_responses_to_the_error_rate():
+    audit = rules(
+        {"name": "total", "severity": "critical", "exists": "$.total"},
+        {"name": "statuses", "severity": "warning", "status": [200]},
+    )
+    timeout = event("dark", status=None, error={"type": "timeout"})  # type: ignore[arg-type]
+    page = event("dark", {"error": "unavailable"}, status=503)
+    for failed in (timeout, page):
+        assert hits(audit, event("stable", {"total": 1}), failed) == [("statuses", "status")]
+
+
+def test_no_new_secrets_learns_from_a_sample_of_quiet_pairs():
+    audit = rules({"name": "s", "severity": "critical", "no_new_secrets": True})
+    card_like = {"ref": "a4111111111111111f"}
+    same = event("stable", card_like), event("dark", card_like)
+    for _ in range(32):  # dark equal to stable: nothing to look at, but stable is sampled
+        assert hits(audit, *same) == []
+    assert hits(audit, event("stable", {"ref": "hello"}), event("dark", card_like)) == []
+
+
+def test_dark_orphans_are_audited_by_the_rules_that_need_no_stable():
+    harness = PipelineHarness(
+        CoreSettings(
+            audit={
+                "rules": [
+                    {"name": "debug", "severity": "critical", "absent": "$.debug"},
+                    {"name": "s", "severity": "critical", "no_new_secrets": True},
+                    {"name": "n", "severity": "warning", "absent": "$.x", "only_new": True},
+                ]
+            }
+        )
+    )
+    harness.process(
+        _line("dark", "lonely", {"debug": 1, "x": 2, "m": "e@example.com"}, 1), side="dark"
+    )
+    sent = harness.close_all(100_000)
+    records = [orjson.loads(e.value) for e in sent]
+    audit_records = [r for r in records if r["kinds"] == ["audit"]]
+    assert len(audit_records) == 1
+    assert audit_records[0]["stable"] is None
+    assert [a["rule"] for a in audit_records[0]["audit"]] == ["debug"]
+    jsonschema.validate(audit_records[0], load_schema("mismatch.v1.json"))
+    assert harness.summary.to_dict()["audit"]["hits"]["critical"] == {"debug": 1}
+
+
+def test_frequent_warnings_do_not_use_up_the_records_of_critical_hits():
+    harness = PipelineHarness(
+        CoreSettings(
+            audit={
+                "rules": [
+                    {"name": "w", "severity": "warning", "absent": "$.w"},
+                    {"name": "c", "severity": "critical", "absent": "$.c"},
+                ]
+            },
+            sampling=SamplingConfig(max_records_per_route_per_minute=3),
+        )
+    )
+    for i in range(20):
+        dark = {"w": 1, **({"c": 1} if i >= 15 else {})}
+        harness.process(_line("stable", f"r{i}", {"w": 1}, 1000 + i), side="stable")
+        harness.process(_line("dark", f"r{i}", {"w": 1, **dark}, 1000 + i), side="dark")
+    summary = harness.summary.to_dict()
+    assert summary["audit"]["hits"]["critical"] == {"c": 5}
+    # records: 3 of the warning-only pairs, 3 of the critical ones (a budget each)
+    assert summary["samples"]["published"] == 3 + 3 + 3  # and 3 mismatch records

@@ -15,7 +15,9 @@ from comparator.core.gate.statistics import (
     newcombe_difference_bounds,
     one_sided_z,
     quantile_bounds,
+    quantile_estimate,
     quantile_rank_bounds,
+    ratio_bounds,
     regularized_incomplete_beta,
     wilson_bounds,
 )
@@ -181,3 +183,57 @@ def test_judging_the_largest_counts_evidence_accepts():
     orjson.dumps({**report.to_json(), "evidence": evidence.to_json()})
     with pytest.raises(EvidenceError):
         GateEvidence.from_json({"routes": {"a": {"pairs": MAX_COUNT + 1}}}, "peer")
+
+
+def test_interpolated_bounds_use_the_lower_edge_of_the_bucket_even_after_empty_ones():
+    # every observation in (0.25, 0.5]; the empty buckets before it say where it starts
+    edges = [0.1, 0.15, 0.25, 0.5, math.inf]
+    counts = [0, 0, 0, 1000, 0]
+    lower, upper = quantile_bounds(edges, counts, 0.95, 0.95, interpolate=True)
+    assert 0.48 < lower <= upper < 0.495  # 0.25 + 0.25 * rank / 1000, ranks around 950
+
+
+def test_quantile_estimate_interpolates_within_the_bucket():
+    assert quantile_estimate([0.1, 0.2], [50, 50], 0.95) == pytest.approx(0.19)
+    assert quantile_estimate([0.1, math.inf], [90, 10], 0.95) == 0.1
+
+
+def test_ratio_bounds_cover_the_true_ratio_at_the_stated_rate():
+    """MOVER on the log scale: with two samples of the same lognormal distribution (true p95
+    ratio 1.0), the upper bound falls below 1 and the lower bound above 1 each at most ~5% of
+    the time; a quotient of the one-sided bounds would not be a 95% bound."""
+    import random
+
+    rng = random.Random(11)
+    edges = [1.02**i / 1000 for i in range(0, 500)]
+
+    def bucketed(values: list[float]) -> list[int]:
+        counts = [0] * len(edges)
+        for value in values:
+            index = min(len(edges) - 1, max(0, math.ceil(math.log(value * 1000) / math.log(1.02))))
+            counts[index] += 1
+        return counts
+
+    misses_upper = misses_lower = 0
+    trials = 300
+    for _ in range(trials):
+        sides = []
+        for _side in range(2):
+            counts = bucketed([rng.lognormvariate(math.log(0.05), 0.5) for _ in range(1500)])
+            low, high = quantile_bounds(edges, counts, 0.95, 0.95)
+            estimate = min(max(quantile_estimate(edges, counts, 0.95), low), high)
+            sides.append((estimate, low, high))
+        lower, upper = ratio_bounds(sides[0], sides[1])
+        misses_upper += upper < 1.0
+        misses_lower += lower > 1.0
+    # binomial(300, 0.05) stays below 26 with probability > 0.999
+    assert misses_upper < 26 and misses_lower < 26
+    # and the bounds are not so wide as to say nothing: a 10% threshold can be met
+    assert ratio_bounds(sides[0], sides[1])[1] < 1.25
+
+
+def test_ratio_bounds_edge_cases():
+    assert ratio_bounds((1.0, 0.0, 2.0), (1.0, 0.5, 2.0))[0] == 0.0  # no lower bound on top
+    assert ratio_bounds((1.0, 0.5, math.inf), (1.0, 0.5, 2.0))[1] == math.inf
+    assert ratio_bounds((1.0, 0.5, 2.0), (1.0, 0.0, 2.0))[1] == math.inf
+    assert ratio_bounds((0.0, 0.0, 1.0), (1.0, 0.5, 2.0)) == (0.0, math.inf)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 import urllib.request
 from pathlib import Path
 
@@ -260,3 +261,64 @@ def test_gate_cli_errors_are_one_line(tmp_path: Path):
     assert unreachable.exit_code == 2 and "cannot reach" in unreachable.output
     window = runner.invoke(main, ["gate", "--worker", "http://127.0.0.1:9", "--window", "x"])
     assert window.exit_code == 2 and "--window" in window.output
+
+
+def _route(evidence: GateEvidence, name: str, pairs: int, mismatches: int = 0) -> RouteEvidence:
+    route = evidence.route(name)
+    route.pairs, route.mismatches = pairs, mismatches
+    route.responses.update({"stable": pairs, "dark": pairs})
+    return route
+
+
+NO_LATENCY = {"max_latency_p95_ratio": None}
+
+
+def test_an_unlisted_route_with_enough_traffic_holds_the_gate_when_inconclusive():
+    evidence = GateEvidence()
+    _route(evidence, "GET /big", 60_000)
+    _route(evidence, "POST /pay", 5000, mismatches=60)  # 1.2%: bounds straddle 1%
+    report = judge(evidence, GatePolicy.from_config(NO_LATENCY))
+    assert report.verdict == "inconclusive" and "POST /pay" in report.reason
+    # a dark side that never answers: stable responses, no pairs
+    evidence = GateEvidence()
+    _route(evidence, "GET /big", 60_000)
+    silent = evidence.route("POST /checkout")
+    silent.responses["stable"] = 20_000
+    report = judge(evidence, GatePolicy.from_config(NO_LATENCY))
+    assert report.verdict == "inconclusive" and "POST /checkout" in report.reason
+
+
+def test_all_routes_together_leave_out_routes_with_criteria_of_their_own():
+    evidence = GateEvidence()
+    _route(evidence, "GET /big", 60_000)
+    _route(evidence, "GET /search", 2000, mismatches=1000)  # 50%, but allowed there
+    policy = GatePolicy.from_config(
+        {**NO_LATENCY, "routes": {"GET /search": {"max_divergence_rate": None}}}
+    )
+    report = judge(evidence, policy)
+    assert report.verdict == "pass", report.reason
+    assert report.routes[0].pairs == 60_000  # (all): the default-criteria routes only
+
+
+def test_gate_routes_cannot_name_all_routes():
+    from comparator.config.config_error import ConfigError
+
+    with pytest.raises(ConfigError) as caught:
+        parse_config(
+            {"source": {"kind": "files", "files": {"stable": "s", "dark": "d"}},
+             "gate": {"routes": {"(all)": {"min_pairs": 5}}}}
+        )  # fmt: skip
+    assert caught.value.key == 'gate.routes."(all)"'
+
+
+def test_endpoint_refuses_too_many_query_fields_and_reuses_a_fresh_judgement():
+    harness = PipelineHarness(CoreSettings(gate=GATE))
+    endpoint = GateEndpoint(harness.gate_evidence, GatePolicy.from_config(GATE), source="t")
+    status, body = endpoint.answer("/gate", "&".join(f"a{i}=1" for i in range(20)))
+    assert status == 400 and b"query" in body
+    first = endpoint.answer("/gate", "")
+    stable, dark = BY_NAME["low-traffic"].lines()
+    now_ms = int(time.time() * 1000)
+    _feed(harness, stable, "stable", now_ms)
+    _feed(harness, dark, "dark", now_ms)
+    assert endpoint.answer("/gate", "") == first  # within CACHE_SECONDS: the same report

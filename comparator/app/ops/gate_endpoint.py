@@ -15,6 +15,7 @@ over all workers, or over Prometheus, judges all of it.
 
 from __future__ import annotations
 
+import threading
 import time
 import urllib.parse
 from collections.abc import Callable
@@ -29,6 +30,7 @@ from comparator.core.gate.verdict import judge
 HTTP_OK = 200
 HTTP_BAD_REQUEST = 400
 HTTP_PRECONDITION_FAILED = 412
+CACHE_SECONDS = 5.0
 
 
 class GateEndpoint:
@@ -44,10 +46,15 @@ class GateEndpoint:
         self.policy = policy
         self.source = source
         self._wall_ms = wall_ms
+        self._lock = threading.Lock()
+        self._cache: dict[int, tuple[float, str, bytes]] = {}
 
     def answer(self, path: str, query: str) -> tuple[int, bytes]:
         """(status, JSON body) for ``/gate`` or ``/gate/promote`` with the request's query."""
-        params = urllib.parse.parse_qs(query, max_num_fields=10)
+        try:
+            params = urllib.parse.parse_qs(query[:1024], max_num_fields=10)
+        except ValueError as exc:
+            return HTTP_BAD_REQUEST, orjson.dumps({"error": f"query: {exc}"})
         window = self.policy.window_seconds
         if "window" in params:
             try:
@@ -57,13 +64,26 @@ class GateEndpoint:
             # longer than the worker keeps (gate.window): what it keeps, and window_seconds
             # says how much that is (an Argo web metric must get a verdict, not a 400)
             window = min(window, self.policy.window_seconds)
-        evidence = self._evidence(window)
-        report = judge(evidence, self.policy)
-        document = {**report.to_json(), "evidence": evidence.to_json()}
-        body = orjson.dumps(document, option=orjson.OPT_INDENT_2)
+        verdict, body = self._judged(window)
         if path == "/gate/promote":
-            return (HTTP_OK if report.verdict == "pass" else HTTP_PRECONDITION_FAILED), body
+            return (HTTP_OK if verdict == "pass" else HTTP_PRECONDITION_FAILED), body
         return HTTP_OK, body
+
+    def _judged(self, window: int) -> tuple[str, bytes]:
+        """The report on ``window``: computed by one request at a time and kept for
+        ``CACHE_SECONDS`` (pollers and webhooks ask often; each judgement holds the GIL
+        against the pipeline's thread)."""
+        with self._lock:
+            now = time.monotonic()
+            cached = self._cache.get(window)
+            if cached is not None and now - cached[0] < CACHE_SECONDS:
+                return cached[1], cached[2]
+            evidence = self._evidence(window)
+            report = judge(evidence, self.policy)
+            document = {**report.to_json(), "evidence": evidence.to_json()}
+            body = orjson.dumps(document, option=orjson.OPT_INDENT_2)
+            self._cache = {window: (now, report.verdict, body)}
+            return report.verdict, body
 
     def _evidence(self, window: int) -> GateEvidence:
         for _ in range(3):  # the pipeline's thread may add a key while this one copies

@@ -31,6 +31,8 @@ class OpsServer:
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
+            timeout = 10  # a client that stops sending mid-request does not keep a thread
+
             def do_POST(self) -> None:
                 path, _, query = self.path.partition("?")
                 if path == "/gate/promote" and owner.gate is not None:

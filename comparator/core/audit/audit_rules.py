@@ -28,6 +28,7 @@ A rule hits a pair at most once (``AuditHit`` names the first offending location
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -48,12 +49,16 @@ MAX_VALUES_PER_RULE = 1000
 # bounds on what no_new_secrets remembers of stable responses
 MAX_HISTORY_ROUTES = 1000
 MAX_HISTORY_PLACES = 10_000
+HISTORY_SAMPLE = 16
 # a pattern is matched against at most this many characters of a value
 MAX_PATTERN_INPUT = 10_000
 _JSON_TYPES: dict[str, Callable[[Any], bool]] = {
     "string": lambda v: isinstance(v, str),
     "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
-    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "integer": lambda v: (
+        (isinstance(v, int) and not isinstance(v, bool))
+        or (isinstance(v, float) and v.is_integer())
+    ),
     "boolean": lambda v: isinstance(v, bool),
     "null": lambda v: v is None,
     "object": lambda v: isinstance(v, dict),
@@ -149,6 +154,15 @@ class AuditRuleSet:
                     re.compile(rule["pattern"])
                 except re.error as exc:
                     problems.append((f"{key}.pattern", f"invalid regular expression: {exc}"))
+            enum = rule.get("enum") or []
+            if any(isinstance(v, bool) for v in enum) and any(isinstance(v, str) for v in enum):
+                problems.append(
+                    (
+                        f"{key}.enum",
+                        "mixes strings and booleans: YAML reads unquoted no, yes, on, off as "
+                        "booleans; quote them ('NO')",
+                    )
+                )
             if "min" in rule and "max" in rule and rule["min"] > rule["max"]:
                 problems.append((f"{key}.min", "is greater than max"))
             for i, status in enumerate(rule.get("status") or []):
@@ -178,6 +192,17 @@ class AuditRuleSet:
                 self._by_route.clear()
             rules = self._by_route[route] = tuple(r for r in self.rules if r.applies_to(route))
         return rules
+
+    def check_alone(self, route: str, dark: ResponseEvent) -> tuple[AuditHit, ...]:
+        """A dark response whose stable partner never came (an orphan): the rules that do
+        not compare with stable (no ``no_new_secrets``, no ``only_new``)."""
+        hits = []
+        for rule in self.for_route(route):
+            if rule.comparative is None and not rule.only_new:
+                found = rule.check(dark)
+                if found is not None:
+                    hits.append(AuditHit(rule.name, rule.severity, *found))
+        return tuple(hits)
 
     def check(self, route: str, stable: ResponseEvent, dark: ResponseEvent) -> tuple[AuditHit, ...]:
         """The hits of every rule that applies to ``route`` (the raw route, as rules see it)."""
@@ -211,9 +236,16 @@ def _never(event: ResponseEvent) -> None:
     return None
 
 
+def _failed(event: ResponseEvent) -> bool:
+    """A failed response (an error event, no status, a 5xx): path rules leave it to the
+    gate's error-rate criterion (M1) instead of counting its error page as audit hits."""
+    status = event.status
+    return event.error is not None or status is None or status >= 500
+
+
 def _exists(path: JsonPath) -> Callable[[ResponseEvent], tuple[str, str] | None]:
     def check(event: ResponseEvent) -> tuple[str, str] | None:
-        if event.has_body and find_values(event.body, path, limit=1):
+        if _failed(event) or (event.has_body and find_values(event.body, path, limit=1)):
             return None
         return path.render(), "missing (must exist)"
 
@@ -222,7 +254,7 @@ def _exists(path: JsonPath) -> Callable[[ResponseEvent], tuple[str, str] | None]
 
 def _absent(path: JsonPath) -> Callable[[ResponseEvent], tuple[str, str] | None]:
     def check(event: ResponseEvent) -> tuple[str, str] | None:
-        if not event.has_body:
+        if not event.has_body or _failed(event):
             return None
         found = find_values(event.body, path, limit=1)
         return (found[0][0], "present (must be absent)") if found else None
@@ -268,15 +300,15 @@ def _values(
 
         tests.append(in_range)
     if "enum" in doc:
-        allowed = [json.dumps(v, sort_keys=True) for v in doc["enum"]]
-        allowed_set = set(allowed)
+        allowed = doc["enum"]
+        allowed_set = {_enum_key(v) for v in allowed}
 
         def in_enum(value: Any) -> str | None:
             try:
-                text = json.dumps(value, sort_keys=True)
+                key = _enum_key(value)
             except (TypeError, ValueError):
                 return "is not one of the allowed values"
-            return None if text in allowed_set else f"is not one of {len(allowed)} allowed values"
+            return None if key in allowed_set else f"is not one of {len(allowed)} allowed values"
 
         tests.append(in_enum)
     if "pattern" in doc:
@@ -292,7 +324,7 @@ def _values(
         tests.append(matches)
 
     def check(event: ResponseEvent) -> tuple[str, str] | None:
-        if not event.has_body:
+        if not event.has_body or _failed(event):
             return None
         for where, value in find_values(event.body, path, limit=MAX_VALUES_PER_RULE):
             for test in tests:
@@ -310,22 +342,31 @@ def _new_secrets(
     # what stable responses of each route exposed before: a kind of secret stable shows at a
     # place on some requests is not the dark version's doing when dark shows it on others
     # (random ids look like a card number now and then, on either side)
+    # Learned from every pair whose dark side had a candidate (stable is scanned then anyway)
+    # and from one pair in HISTORY_SAMPLE otherwise: a sample, to keep the cost of scanning
+    # stable off most pairs.
     history: dict[str, set[Exposure]] = {}
+    pairs_seen = [0]
 
-    def compare(stable: ResponseEvent, dark: ResponseEvent) -> tuple[str, str] | None:
-        candidates = secrets.candidates(stable, dark, ignore)
-        if not candidates:
-            return None
-        # only now is stable scanned in full; what it exposed is remembered for later pairs
-        exposed = secrets.exposures(stable, ignore)
-        seen = history.get(stable.route)
+    def remember(route: str, exposed: set[Exposure]) -> set[Exposure]:
+        seen = history.get(route)
         if seen is None:
             if len(history) >= MAX_HISTORY_ROUTES:
                 history.clear()
-            seen = history[stable.route] = set()
+            seen = history[route] = set()
         if len(seen) < MAX_HISTORY_PLACES:
             seen.update(exposed)
-        new = candidates - exposed - seen
+        return seen
+
+    def compare(stable: ResponseEvent, dark: ResponseEvent) -> tuple[str, str] | None:
+        pairs_seen[0] += 1
+        candidates = secrets.candidates(stable, dark, ignore)
+        if not candidates:
+            if pairs_seen[0] % HISTORY_SAMPLE == 0:
+                remember(stable.route, secrets.exposures(stable, ignore))
+            return None
+        exposed = secrets.exposures(stable, ignore)
+        new = candidates - exposed - remember(stable.route, exposed)
         if not new:
             return None
         detector, place = min(new)
@@ -333,6 +374,18 @@ def _new_secrets(
         return place, f"a new secret ({detector}) where stable has none{more}"
 
     return compare
+
+
+def _enum_key(value: Any) -> tuple[str, Any]:
+    """What enum membership compares: numbers by value (1 == 1.0, as JSON means them),
+    booleans apart from numbers, anything else by its canonical JSON text."""
+    if isinstance(value, bool):
+        return ("bool", value)
+    if isinstance(value, int | float):
+        return ("number", float(value)) if math.isfinite(value) else ("text", repr(value))
+    if isinstance(value, str):
+        return ("string", value)
+    return ("json", json.dumps(value, sort_keys=True))
 
 
 def _json_type(value: Any) -> str:

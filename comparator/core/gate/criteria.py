@@ -67,6 +67,13 @@ class GatePolicy:
         """What the schema cannot say, as (config key, problem)."""
         problems: list[tuple[str, str]] = []
         doc = doc or {}
+        if "(all)" in (doc.get("routes") or {}):
+            problems.append(
+                (
+                    'gate.routes."(all)"',
+                    "(all) is all routes together: its criteria are gate's own keys",
+                )
+            )
         if "window" in doc:
             try:
                 if parse_duration(doc["window"]) > MAX_WINDOW_SECONDS:

@@ -51,9 +51,11 @@ class RouteEvidence:
         self.audit_hits.update(other.audit_hits)
 
     def latency_buckets(self, side: str) -> tuple[list[float], list[int]]:
-        """The side's latency buckets as (upper edges ascending, counts)."""
+        """The side's latency buckets as (upper edges ascending, counts). A bucket's lower
+        edge is the edge before it: empty buckets are kept for that (a worker's evidence
+        lists the lower edge of each bucket it counted in, Prometheus' every bucket)."""
         buckets: dict[float, int] = self.latency.get(side, {})
-        edges = sorted(edge for edge, count in buckets.items() if count > 0)
+        edges = sorted(buckets)
         return edges, [buckets[edge] for edge in edges]
 
     def hits(self, severity: str) -> Counter[str]:

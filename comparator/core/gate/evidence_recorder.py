@@ -89,6 +89,8 @@ class _Counts:
             edges: Counter[float] = Counter()
             for index, count in list(buckets.items()):
                 edges[LatencyBuckets.edge(index)] += count
+                lower = LatencyBuckets.edge(index - 1)  # the bucket's lower edge, known
+                edges[lower] += 0
             if edges:
                 evidence.latency[side] = edges
         return evidence
@@ -128,13 +130,7 @@ class GateRecorder:
 
     def total(self, source: str = "") -> GateEvidence:
         """Everything since the start."""
-        totals: dict[str, _Counts] = {}
-        for routes in [self._folded, *list(self._slots.values())]:
-            for route, counts in list(routes.items()):
-                total = totals.get(route)
-                if total is None:
-                    total = totals[route] = _Counts()
-                total.add(counts)
+        totals = _summed([self._folded, *list(self._slots.values())])
         return GateEvidence({route: c.evidence() for route, c in totals.items()}, source)
 
     def window(self, window_seconds: int, now_ms: int, source: str = "") -> GateEvidence:
@@ -144,12 +140,13 @@ class GateRecorder:
         slots = min(self.window_slots, max(1, math.ceil(window_seconds * 1000 / SLOT_MS)))
         newest = now_ms // SLOT_MS
         span_ms = slots * SLOT_MS + now_ms % SLOT_MS
-        evidence = GateEvidence(source=source, window_seconds=round(span_ms / 1000))
-        for number, routes in list(self._slots.items()):
-            if newest - slots <= number <= newest:
-                for route, counts in list(routes.items()):
-                    evidence.route(route).add(counts.evidence())
-        return evidence
+        kept = [routes for n, routes in list(self._slots.items()) if newest - slots <= n <= newest]
+        totals = _summed(kept)  # counts first, then one RouteEvidence per route
+        return GateEvidence(
+            {route: c.evidence() for route, c in totals.items()},
+            source,
+            window_seconds=round(span_ms / 1000),
+        )
 
     # -- counting ---------------------------------------------------------------------------
 
@@ -202,3 +199,14 @@ class GateRecorder:
                 index = self._indices[latency] = LatencyBuckets.index(latency / 1000.0)
             buckets = counts.latency[side]
             buckets[index] = buckets.get(index, 0) + 1
+
+
+def _summed(slots: list[dict[str, _Counts]]) -> dict[str, _Counts]:
+    totals: dict[str, _Counts] = {}
+    for routes in slots:
+        for route, counts in list(routes.items()):
+            total = totals.get(route)
+            if total is None:
+                total = totals[route] = _Counts()
+            total.add(counts)
+    return totals

@@ -199,6 +199,52 @@ def quantile_bounds(
     return lower, upper
 
 
+def quantile_estimate(edges: Sequence[float], counts: Sequence[int], quantile: float) -> float:
+    """The sample quantile from bucketed observations: its rank placed linearly inside its
+    bucket (the upper edge when the bucket is unbounded)."""
+    n = sum(counts)
+    rank = max(1, math.ceil(quantile * n))
+    cumulative = 0
+    previous_edge = 0.0
+    for edge, count in zip(edges, counts, strict=True):
+        if count and cumulative + count >= rank:
+            if math.isinf(edge):
+                return previous_edge
+            return previous_edge + (edge - previous_edge) * (rank - cumulative) / count
+        cumulative += count
+        previous_edge = edge
+    return previous_edge
+
+
+def ratio_bounds(
+    numerator: tuple[float, float, float], denominator: tuple[float, float, float]
+) -> tuple[float, float]:
+    """(lower, upper) bounds of a ratio of two independent positive quantities, each given as
+    (estimate, lower, upper) with one-sided bounds at the same confidence: the MOVER method
+    on the log scale (Zou and Donner, "Construction of confidence limits about effect
+    measures: a general approach", Statistics in Medicine 2008), which combines the two
+    intervals' half-widths in quadrature as Newcombe's interval does for a difference (a
+    quotient of the two bounds, dark high / stable low, would hold only at 1 - 2(1 - c))."""
+    (a, a_low, a_high), (b, b_low, b_high) = numerator, denominator
+    if a <= 0 or b <= 0:
+        return 0.0, math.inf
+    log_a, log_b = math.log(a), math.log(b)
+    estimate = log_a - log_b
+    lower = estimate - math.hypot(log_a - _log(a_low), _log(b_high) - log_b)
+    upper = estimate + math.hypot(_log(a_high) - log_a, log_b - _log(b_low))
+    return _exp(lower), _exp(upper)
+
+
+def _log(value: float) -> float:
+    return -math.inf if value <= 0 else math.log(value)
+
+
+def _exp(value: float) -> float:
+    if math.isnan(value):
+        return math.nan
+    return math.exp(value) if value < 700 else math.inf
+
+
 def _check_counts(successes: int, n: int) -> None:
     if n < 0 or successes < 0 or successes > n:
         raise ValueError(f"need 0 <= successes <= n, not {successes} of {n}")

@@ -30,6 +30,8 @@ from comparator.core.gate.evidence import ALL_ROUTES, GateEvidence, RouteEvidenc
 from comparator.core.gate.statistics import (
     newcombe_difference_bounds,
     quantile_bounds,
+    quantile_estimate,
+    ratio_bounds,
     wilson_bounds,
 )
 
@@ -118,23 +120,31 @@ class GateReport:
 def judge(evidence: GateEvidence, policy: GatePolicy) -> GateReport:
     """The verdict on ``evidence`` under ``policy``."""
     coarse = evidence.coarse_latency
+    # (all) adds up the routes judged by the default criteria: a route with criteria of its
+    # own (gate.routes) is judged by those alone, so its override cannot be undone in (all)
+    defaults = RouteEvidence()
+    for route, route_evidence in evidence.routes.items():
+        if policy.for_route(route) is policy.default:
+            defaults.add(route_evidence)
     verdicts = [
-        judge_route(
-            ALL_ROUTES, evidence.total(), policy.default, required=True, coarse_latency=coarse
-        )
+        judge_route(ALL_ROUTES, defaults, policy.default, required=True, coarse_latency=coarse)
     ]
     required = set(policy.required_routes())
     for route in sorted(set(evidence.routes) | required):
         criteria = policy.for_route(route)
         route_evidence = evidence.routes.get(route, RouteEvidence())
-        verdicts.append(
-            judge_route(
-                route,
-                route_evidence,
-                criteria,
-                required=criteria.required or route in required,
-                coarse_latency=coarse,
+        # a listed route holds the gate unless it says required: false; an unlisted one
+        # holds it once it has min_pairs of traffic, whatever keeps it inconclusive (a silent
+        # dark side, a borderline regression); below that it does not (its pairs still count
+        # in (all))
+        if criteria is not policy.default or route in required:
+            holds = criteria.required or route in required
+        else:
+            holds = max(route_evidence.pairs, *route_evidence.responses.values(), 0) >= (
+                criteria.min_pairs
             )
+        verdicts.append(
+            judge_route(route, route_evidence, criteria, required=holds, coarse_latency=coarse)
         )
     failing = [v for v in verdicts if v.verdict == "fail"]
     holding = [v for v in verdicts if v.verdict == "inconclusive" and v.required]
@@ -293,18 +303,19 @@ def _latency(
     quantile, confidence = criteria.latency_quantile, criteria.confidence
     dark = evidence.latency_buckets("dark")
     stable = evidence.latency_buckets("stable")
-    if not dark[0] or not stable[0]:
+    if not sum(dark[1]) or not sum(stable[1]):
         return Check("latency_p95", "inconclusive", "no latencies on one side", threshold=threshold)
     # coarse buckets (Prometheus' histogram) are interpolated, as histogram_quantile does;
     # fine ones (a worker's 2% buckets) bound the quantile by bucket edges, assumption-free
     coarse = coarse_latency
     dark_low, dark_high = quantile_bounds(*dark, quantile, confidence, interpolate=coarse)
     stable_low, stable_high = quantile_bounds(*stable, quantile, confidence, interpolate=coarse)
-    dark_point = _point_quantile(*dark, quantile)
-    stable_point = _point_quantile(*stable, quantile)
-    upper = _ratio(dark_high, stable_low)
-    lower = _ratio(dark_low, stable_high)
+    dark_point = min(max(quantile_estimate(*dark, quantile), dark_low), dark_high)
+    stable_point = min(max(quantile_estimate(*stable, quantile), stable_low), stable_high)
     estimate = _ratio(dark_point, stable_point)
+    lower, upper = ratio_bounds(
+        (dark_point, dark_low, dark_high), (stable_point, stable_low, stable_high)
+    )
     check = _bounded(
         "latency_p95",
         f"p{quantile * 100:g} latency ratio dark/stable",
@@ -324,17 +335,6 @@ def _latency(
     return Check(
         check.name, check.verdict, check.reason + detail, estimate, lower, upper, threshold
     )
-
-
-def _point_quantile(edges: list[float], counts: list[int], quantile: float) -> float:
-    """The upper edge of the bucket holding the quantile's rank (for display only)."""
-    rank = max(1, math.ceil(quantile * sum(counts)))
-    cumulative = 0
-    for edge, count in zip(edges, counts, strict=True):
-        cumulative += count
-        if cumulative >= rank:
-            return edge
-    return edges[-1]
 
 
 def _ratio(numerator: float, denominator: float) -> float:

@@ -66,7 +66,7 @@ class MismatchRecordBuilder:
 
     def audit_record(
         self,
-        stable: ResponseEvent,
+        stable: ResponseEvent | None,
         dark: ResponseEvent,
         hits: tuple[AuditHit, ...],
         *,
@@ -75,7 +75,7 @@ class MismatchRecordBuilder:
         wall_ms: int,
     ) -> dict[str, Any]:
         """A record of kind ``audit``: which rules the dark response broke and where, with
-        both sides redacted as in a mismatch record."""
+        both sides redacted as in a mismatch record (``stable`` null for an orphan's)."""
         try:
             record = self._pair(stable, dark, ["audit"], [], route, rules_digest, wall_ms)
             record["audit"] = [
@@ -197,7 +197,7 @@ class MismatchRecordBuilder:
 
     def _pair(
         self,
-        stable: ResponseEvent,
+        stable: ResponseEvent | None,
         dark: ResponseEvent,
         kinds: list[str],
         differences: list[dict[str, Any]],
@@ -206,19 +206,21 @@ class MismatchRecordBuilder:
         wall_ms: int,
     ) -> dict[str, Any]:
         """What every record of a compared pair holds (mismatch and audit records)."""
+        first = dark if stable is None else stable
+        present = (dark,) if stable is None else (stable, dark)
         return {
             "schema_version": SCHEMA_VERSION,
-            "request_id": self.redactor.redact_text(stable.request_id),
+            "request_id": self.redactor.redact_text(first.request_id),
             "route": route,
-            "request": self._request(stable, dark),
+            "request": self._request(*present),
             "kinds": kinds,
             "differences": differences,
-            "stable": self._side(stable),
+            "stable": None if stable is None else self._side(stable),
             "dark": self._side(dark),
-            "trace_id": self._trace_id(stable.trace_id or dark.trace_id),
+            "trace_id": self._trace_id(first.trace_id or dark.trace_id),
             "rules_digest": rules_digest,
             "detected_at": rfc3339(wall_ms),
-            "event_time": max(stable.ts_ms, dark.ts_ms),
+            "event_time": max(e.ts_ms for e in present),
         }
 
     def _difference(

@@ -106,10 +106,12 @@ class RecordPublisher:
 
     def _audit(self, outcome: AuditHits, wall_ms: int) -> None:
         stable, dark = outcome.stable, outcome.dark
+        # sampled per route and severity: frequent warnings cannot crowd out critical hits
+        worst = min(hit.severity for hit in outcome.hits)  # "critical" < "warning"
         self._sample(
-            outcome.route,
-            max(stable.ts_ms, dark.ts_ms),
-            _positions(stable.position, dark.position),
+            f"{outcome.route}\n{worst}",
+            dark.ts_ms if stable is None else max(stable.ts_ms, dark.ts_ms),
+            _positions(None if stable is None else stable.position, dark.position),
             lambda: self.builder.audit_record(
                 stable,
                 dark,

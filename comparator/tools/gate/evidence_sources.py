@@ -204,13 +204,13 @@ def _whole(value: float) -> int:
 
 def _decumulate(cumulative: dict[float, int]) -> Counter[float]:
     """Cumulative ``le`` buckets as counts per bucket (never negative: extrapolation can make
-    a lower bucket's increase exceed a higher one's by a fraction)."""
+    a lower bucket's increase exceed a higher one's by a fraction). Empty buckets are kept:
+    their edges are the lower edges of the next ones."""
     counts: Counter[float] = Counter()
     below = 0
     for edge in sorted(cumulative):
         total = max(cumulative[edge], below)
-        if total - below:
-            counts[edge] = total - below
+        counts[edge] = total - below
         below = total
     return counts
 
