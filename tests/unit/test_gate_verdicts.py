@@ -322,3 +322,43 @@ def test_endpoint_refuses_too_many_query_fields_and_reuses_a_fresh_judgement():
     _feed(harness, stable, "stable", now_ms)
     _feed(harness, dark, "dark", now_ms)
     assert endpoint.answer("/gate", "") == first  # within CACHE_SECONDS: the same report
+
+
+def test_the_endpoint_reads_while_the_pipeline_records():
+    """/gate runs on the HTTP server's threads while the pipeline's thread counts: copying
+    the recorder's dicts must never raise (a dict changing size mid-iteration)."""
+    import threading
+
+    harness = PipelineHarness(CoreSettings(audit=AUDIT_RULES, gate=GATE))
+    endpoint = GateEndpoint(harness.gate_evidence, GatePolicy.from_config(GATE), source="t")
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def poll() -> None:
+        windows = ("1m", "2m", "3m", "10m")
+        i = 0
+        while not stop.is_set():
+            try:
+                status, _ = endpoint.answer("/gate", f"window={windows[i % 4]}")
+                assert status == 200
+            except BaseException as exc:  # reported below
+                errors.append(exc)
+                return
+            i += 1
+
+    pollers = [threading.Thread(target=poll) for _ in range(2)]
+    for thread in pollers:
+        thread.start()
+    try:
+        now = int(time.time() * 1000)
+        for scenario in (BY_NAME["diverging"], BY_NAME["critical-audit"]):
+            stable, dark = scenario.lines()
+            for offset in range(0, len(stable), 250):  # new routes and buckets as it goes
+                _feed(harness, stable[offset : offset + 250], "stable", now + offset * 100)
+                _feed(harness, dark[offset : offset + 250], "dark", now + offset * 100)
+    finally:
+        stop.set()
+        for thread in pollers:
+            thread.join()
+    assert errors == []
+    assert harness.gate_evidence.total().total().pairs == 10_000
