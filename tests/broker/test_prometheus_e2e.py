@@ -47,6 +47,7 @@ from tests.broker.kafka_support import (
     wait_until,
     write_kafka_config,
 )
+from tests.deploy.prometheus_harness import stop_process
 from tests.deploy.support import (
     LABEL_VALUES,
     RULES_FILE,
@@ -164,13 +165,7 @@ def running(proc: subprocess.Popen[bytes]) -> Iterator[subprocess.Popen[bytes]]:
     try:
         yield proc
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
+        stop_process(proc, timeout_s=30)
 
 
 # -- traffic ------------------------------------------------------------------------------

@@ -65,7 +65,7 @@ class PlantedExporter:
                 self.wfile.write(body)
 
             def log_message(self, *args: object) -> None:
-                pass
+                return  # quiet: the test's output is its assertions
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -135,12 +135,7 @@ class Prometheus:
             wait_for(lambda: self._ready(proc), 30, f"Prometheus to be ready\n{self.log()}")
             yield self
         finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
+            stop_process(proc, timeout_s=20)
 
     def _ready(self, proc: subprocess.Popen[bytes]) -> bool:
         assert proc.poll() is None, self.log()
@@ -164,3 +159,15 @@ class Prometheus:
     def by_label(self, promql: str, label: str, at: float | None = None) -> dict[str, float]:
         """The query's values by one label (values as Prometheus writes them: +Inf, NaN...)."""
         return {s["metric"].get(label, ""): float(s["value"][1]) for s in self.query(promql, at)}
+
+
+def stop_process(proc: subprocess.Popen[bytes], *, timeout_s: float) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within ``timeout_s``."""
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)

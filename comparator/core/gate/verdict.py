@@ -246,21 +246,23 @@ def _bounded(
     criteria: GateCriteria,
     n: int,
     fmt: str,
+    detail: str = "",
 ) -> Check:
-    """The three-way decision on one bounded quantity (pass needs n >= min_pairs)."""
+    """The three-way decision on one bounded quantity (pass needs n >= min_pairs);
+    ``detail`` ends its reason."""
     confidence = f"{criteria.confidence:.0%} confidence"
     shown = f"{what} {format(estimate, fmt)} (bounds {format(lower, fmt)}..{format(upper, fmt)})"
     if lower > threshold:
         reason = f"{shown}: above {format(threshold, fmt)} with {confidence}"
-        return Check(name, "fail", reason, estimate, lower, upper, threshold)
+        return Check(name, "fail", reason + detail, estimate, lower, upper, threshold)
     if upper <= threshold and n >= criteria.min_pairs:
         reason = f"{shown}: at most {format(threshold, fmt)} with {confidence}"
-        return Check(name, "pass", reason, estimate, lower, upper, threshold)
+        return Check(name, "pass", reason + detail, estimate, lower, upper, threshold)
     if upper <= threshold:
         reason = f"{shown}: within {format(threshold, fmt)}, but on too few pairs"
     else:
         reason = f"{shown}: cannot tell yet whether it is within {format(threshold, fmt)}"
-    return Check(name, "inconclusive", reason, estimate, lower, upper, threshold)
+    return Check(name, "inconclusive", reason + detail, estimate, lower, upper, threshold)
 
 
 def _divergence(evidence: RouteEvidence, criteria: GateCriteria, threshold: float) -> Check:
@@ -280,7 +282,7 @@ def _error_rate(evidence: RouteEvidence, criteria: GateCriteria, threshold: floa
         e_dark, n_dark, e_stable, n_stable, criteria.confidence
     )
     estimate = e_dark / n_dark - e_stable / n_stable
-    check = _bounded(
+    return _bounded(
         "error_rate",
         "dark error rate minus stable's",
         estimate,
@@ -290,10 +292,7 @@ def _error_rate(evidence: RouteEvidence, criteria: GateCriteria, threshold: floa
         criteria,
         evidence.pairs,
         "+.2%",
-    )
-    detail = f" (dark {e_dark}/{n_dark}, stable {e_stable}/{n_stable})"
-    return Check(
-        check.name, check.verdict, check.reason + detail, estimate, lower, upper, threshold
+        f" (dark {e_dark}/{n_dark}, stable {e_stable}/{n_stable})",
     )
 
 
@@ -316,7 +315,12 @@ def _latency(
     lower, upper = ratio_bounds(
         (dark_point, dark_low, dark_high), (stable_point, stable_low, stable_high)
     )
-    check = _bounded(
+    detail = (
+        f" (dark p{quantile * 100:g} {_ms(dark_low)}..{_ms(dark_high)},"
+        f" stable {_ms(stable_low)}..{_ms(stable_high)}"
+        + ("; interpolated within coarse histogram buckets)" if coarse else ")")
+    )
+    return _bounded(
         "latency_p95",
         f"p{quantile * 100:g} latency ratio dark/stable",
         estimate,
@@ -326,14 +330,7 @@ def _latency(
         criteria,
         evidence.pairs,
         ".3f",
-    )
-    detail = (
-        f" (dark p{quantile * 100:g} {_ms(dark_low)}..{_ms(dark_high)},"
-        f" stable {_ms(stable_low)}..{_ms(stable_high)}"
-        + ("; interpolated within coarse histogram buckets)" if coarse else ")")
-    )
-    return Check(
-        check.name, check.verdict, check.reason + detail, estimate, lower, upper, threshold
+        detail,
     )
 
 
