@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from comparator.core.events.sides import TWO_SIDED, Sides
+
 
 @dataclass(frozen=True, slots=True)
 class JoinConfig:
@@ -44,6 +46,21 @@ class RedactionConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class NoiseConfig:
+    """Noise measured by the secondary (a second copy of stable), as Twitter's Diffy does: a
+    field is a candidate's real difference on a route only if the candidate's difference rate
+    there is above the secondary's, and the two differ by more than ``relative_threshold_percent``
+    of their sum and by more than ``absolute_threshold_percent`` of the requests (Diffy's
+    ``threshold.relative`` 20 and ``threshold.absolute`` 0.03). ``cancel``: such fields are
+    reported as noise, not as divergence, once the route's secondary has ``min_pairs`` pairs."""
+
+    cancel: bool = False
+    relative_threshold_percent: float = 20.0
+    absolute_threshold_percent: float = 0.03
+    min_pairs: int = 200
+
+
+@dataclass(frozen=True, slots=True)
 class CoreSettings:
     join: JoinConfig = field(default_factory=JoinConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
@@ -52,3 +69,5 @@ class CoreSettings:
     rules: dict[str, Any] = field(default_factory=dict)
     audit: dict[str, Any] = field(default_factory=dict)  # the ``audit`` section
     gate: dict[str, Any] = field(default_factory=dict)  # the ``gate`` section
+    sides: Sides = TWO_SIDED  # stable, an optional secondary, the candidates
+    noise: NoiseConfig = field(default_factory=NoiseConfig)

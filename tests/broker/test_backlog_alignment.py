@@ -10,6 +10,7 @@ kill -9 and a rebalance the mismatch records do (every dark body differs there).
 
 from __future__ import annotations
 
+import os
 import signal
 import time
 from pathlib import Path
@@ -31,6 +32,11 @@ from tests.broker.kafka_support import (
     wait_until,
     write_kafka_config,
 )
+
+# COMPARATOR_BACKLOG_FULL_SIZE=1 runs every case at the full size (150,000 requests over
+# 150 s of event time) on both engines; CI runs the lighter sizes below to keep its time budget.
+FULL_SIZE = os.environ.get("COMPARATOR_BACKLOG_FULL_SIZE") == "1"
+FULL_SIZE_REQUESTS = 150_000
 
 DEFAULT_JOIN = {"window_ms": 30000, "grace_ms": 5000, "idle_close_ms": 10000}
 SHORT_JOIN = {"window_ms": 5000, "grace_ms": 1000, "idle_close_ms": 10000}
@@ -98,7 +104,7 @@ ONE_WORKER = [
     pytest.param(case, engine, id=f"{case}-{engine}")
     for case in CASES
     for engine in ENGINES
-    if engine == "native" or case == "100B-4p-default-join"
+    if engine == "native" or case == "100B-4p-default-join" or FULL_SIZE
 ]
 
 
@@ -112,7 +118,7 @@ def test_one_worker_compares_every_pair_of_a_backlog(
     # 150,000 requests, twice as far apart (the same 150 s of event time; every partition
     # still paused many times)
     fields = {**_fields(backlog), "mismatch": False}
-    if engine == "faust":
+    if engine == "faust" and not FULL_SIZE:
         fields.update(requests=backlog.requests // 2, spacing_ms=backlog.spacing_ms * 2)
     backlog = Backlog(**fields)
     assert spans_windows(backlog, join) >= 4
@@ -142,6 +148,8 @@ def test_a_worker_killed_and_another_joining_mid_backlog_lose_no_pair(
     # faust reads a backlog 4-5x slower: half the size keeps it within CI's time budget and
     # still spans 8 windows, several aligner pauses and a rebalance while paused
     requests = 60_000 if engine == "native" else 40_000
+    if FULL_SIZE:
+        requests = FULL_SIZE_REQUESTS
     backlog = Backlog(requests=requests, event_bytes=100, stable=CONSOLE, dark=PUBLISHER)
     join = SHORT_JOIN
     assert spans_windows(backlog, join) >= 4
@@ -184,12 +192,13 @@ def test_a_worker_killed_and_another_joining_mid_backlog_lose_no_pair(
 # runs in test_kafka_resilience.py::test_broker_restart_mid_stream; CI's time budget.
 @pytest.mark.timeout(900)
 @pytest.mark.kafka_restart
-@pytest.mark.parametrize("engine", [e for e in ENGINES if e == "native"])
+@pytest.mark.parametrize("engine", [e for e in ENGINES if e == "native" or FULL_SIZE])
 def test_a_broker_restart_mid_backlog_loses_no_pair(
     kafka_broker_control, unique_topic_prefix, tmp_path, engine
 ):
     bootstrap = kafka_broker_control.bootstrap
-    backlog = Backlog(requests=60_000, event_bytes=100, stable=PUBLISHER, dark=CONSOLE)
+    requests = FULL_SIZE_REQUESTS if FULL_SIZE else 60_000
+    backlog = Backlog(requests=requests, event_bytes=100, stable=PUBLISHER, dark=CONSOLE)
     join = SHORT_JOIN
     setup = write_kafka_config(
         tmp_path,

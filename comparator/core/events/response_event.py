@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal, final
+from typing import Any, final
 
-Side = Literal["stable", "dark"]
+# A side's name: "stable", "secondary" or a candidate's (comparator.core.events.sides); two-sided
+# runs have "stable" and "dark".
+Side = str
 SIDES: tuple[Side, Side] = ("stable", "dark")
 
 
