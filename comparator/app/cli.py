@@ -170,10 +170,9 @@ def check(config_path: Path) -> None:
     if config.source.kind == "kafka":
         problems.extend(_check_kafka(config))
     if config.source.kind == "files" and config.source.files is not None:
-        for key, path in (
-            ("source.files.stable", config.source.files.stable),
-            ("source.files.dark", config.source.files.dark),
-        ):
+        keys = config.source.files.side_keys()
+        for side, path in config.source.files.side_paths().items():
+            key = keys[side]
             if not path.is_file():
                 problems.append(f"{key}: file not found: {path}")
     for problem in problems:
@@ -312,9 +311,7 @@ def _check_kafka(config: Config) -> list[str]:
 
     admin = AdminClient(common_settings(config.source.kafka))
     try:
-        partitions = check_input_topics(
-            admin, config.source.kafka.stable_topic, config.source.kafka.dark_topic
-        )
+        partitions = check_input_topics(admin, config.source.kafka)
     except ConfigError as exc:
         return [f"{exc.key}: {exc.problem}"]
     except Exception as exc:

@@ -1,4 +1,5 @@
-"""File mode: run the pipeline over a stable and a dark JSONL file to the end of input."""
+"""File mode: run the pipeline over one JSONL file per side (stable and dark, or stable, an
+optional secondary and named candidates) to the end of input."""
 
 from __future__ import annotations
 
@@ -45,9 +46,11 @@ def run_files(
     files = config.source.files
     if files is None:
         raise ConfigError("source.files", "required when source.kind is files")
-    for key, path in (("source.files.stable", files.stable), ("source.files.dark", files.dark)):
+    paths = files.side_paths()
+    keys = files.side_keys()
+    for side, path in paths.items():
         if not path.is_file():
-            raise ConfigError(key, f"file not found: {path}")
+            raise ConfigError(keys[side], f"file not found: {path}")
     sinks = {
         "mismatches": open_file_sink(config.outputs.mismatches, "mismatches"),
         "dead_letters": open_file_sink(config.outputs.dead_letters, "dead_letters"),
@@ -64,7 +67,7 @@ def run_files(
         observers=[OutcomeLog()],
         compare=compare_pair if compare is None else compare,
     )
-    source = JsonlInput(files.stable, files.dark)
+    source = JsonlInput(sides=paths)
     tune_gc_for_streaming()
     started = clock()
     next_report = started + progress_every_s

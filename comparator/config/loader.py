@@ -23,6 +23,7 @@ from comparator.config.settings import (
     KafkaSourceConfig,
     LimitsConfig,
     MetricsConfig,
+    NoiseConfig,
     OutputsConfig,
     RedactionConfig,
     SamplingConfig,
@@ -32,6 +33,7 @@ from comparator.config.settings import (
 from comparator.core.audit.audit_rules import AuditRuleSet
 from comparator.core.compare.json_path import parse_path
 from comparator.core.compare.rules import RuleSet
+from comparator.core.events.sides import side_name_problem
 from comparator.core.gate.criteria import GatePolicy
 from comparator.schema_files import load_schema
 
@@ -159,7 +161,14 @@ def parse_config(
         files_doc = source_doc.get("files")
         if files_doc is None:
             raise ConfigError("source.files", "required when source.kind is files")
-        files = FilesSourceConfig(stable=base / files_doc["stable"], dark=base / files_doc["dark"])
+        files = FilesSourceConfig(
+            stable=base / files_doc["stable"],
+            dark=base / files_doc["dark"] if "dark" in files_doc else None,
+            secondary=base / files_doc["secondary"] if "secondary" in files_doc else None,
+            candidates={
+                name: base / path for name, path in files_doc.get("candidates", {}).items()
+            },
+        )
 
     outputs_doc = document.get("outputs", {})
     if kind == "files":
@@ -203,6 +212,21 @@ def parse_config(
         path=source,
         audit=document.get("audit") or {},
         gate=document.get("gate") or {},
+        noise=_noise(document.get("noise", {})),
+    )
+
+
+def _noise(doc: dict[str, Any]) -> NoiseConfig:
+    default = NoiseConfig()
+    return NoiseConfig(
+        cancel=doc.get("cancel", default.cancel),
+        relative_threshold_percent=float(
+            doc.get("relative_threshold_percent", default.relative_threshold_percent)
+        ),
+        absolute_threshold_percent=float(
+            doc.get("absolute_threshold_percent", default.absolute_threshold_percent)
+        ),
+        min_pairs=doc.get("min_pairs", default.min_pairs),
     )
 
 
@@ -257,6 +281,7 @@ def _check_semantics(document: dict[str, Any]) -> None:
         raise ConfigError(
             "redaction.mode", "allow_paths and allow_headers need mode: allow (deny is the default)"
         )
+    _check_sides(document)
     kafka = document.get("source", {}).get("kafka", {})
     if kafka.get("engine") == "faust":
         aiokafka_security(kafka.get("config", {}))  # refuses what aiokafka cannot do
@@ -265,6 +290,61 @@ def _check_semantics(document: dict[str, Any]) -> None:
     listen = document.get("metrics", {}).get("listen")
     if listen is not None and not 0 < int(listen.rpartition(":")[2]) < 65536:
         raise ConfigError("metrics.listen", f"port out of range in {listen!r}")
+
+
+def _check_sides(document: dict[str, Any]) -> None:
+    """Sides beyond two: candidate names, ``candidate_topics``/``candidates`` instead of the
+    single ``dark`` (never both), distinct topics, and a secondary for ``noise.cancel``."""
+    source = document.get("source", {})
+    kafka = source.get("kafka", {})
+    files = source.get("files")
+    for section, doc, key, single in (
+        ("source.kafka", kafka, "candidate_topics", "dark_topic"),
+        ("source.files", files or {}, "candidates", "dark"),
+    ):
+        for name in doc.get(key, {}):
+            problem = side_name_problem(name)
+            if problem is not None:
+                raise ConfigError(render_key([*section.split("."), key, name]), problem)
+        if key in doc and single in doc:
+            raise ConfigError(
+                f"{section}.{key}",
+                f"give either {section}.{single} (a single candidate named dark) or "
+                f"{section}.{key} (named candidates), not both",
+            )
+    if files is not None and "dark" not in files and "candidates" not in files:
+        raise ConfigError(
+            "source.files", "'dark' is required (or name the candidates in 'candidates')"
+        )
+    topics: dict[str, str] = {
+        "source.kafka.stable_topic": kafka.get("stable_topic", "responses.stable")
+    }
+    if "secondary_topic" in kafka:
+        topics["source.kafka.secondary_topic"] = kafka["secondary_topic"]
+    if "candidate_topics" in kafka:
+        for name, topic in kafka["candidate_topics"].items():
+            topics[f"source.kafka.candidate_topics.{name}"] = topic
+    else:
+        topics["source.kafka.dark_topic"] = kafka.get("dark_topic", "responses.dark")
+    seen: dict[str, str] = {}
+    for key, topic in topics.items():
+        if topic in seen:
+            raise ConfigError(
+                key, f"topic {quote(topic)} is also {seen[topic]}: every side needs its own topic"
+            )
+        seen[topic] = key
+    if document.get("noise", {}).get("cancel"):
+        if source.get("kind") == "files":
+            has_secondary = files is not None and "secondary" in files
+            needed = "source.files.secondary"
+        else:
+            has_secondary = "secondary_topic" in kafka
+            needed = "source.kafka.secondary_topic"
+        if not has_secondary:
+            raise ConfigError(
+                "noise.cancel",
+                f"cancelling noise needs a secondary (a second copy of stable): set {needed}",
+            )
 
 
 def _check_exactly_once(document: dict[str, Any], kafka: dict[str, Any]) -> None:

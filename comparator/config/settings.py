@@ -6,10 +6,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from comparator.core.events.sides import DARK, SECONDARY, STABLE, Sides
 from comparator.core.settings import (
     CoreSettings,
     JoinConfig,
     LimitsConfig,
+    NoiseConfig,
     RedactionConfig,
     SamplingConfig,
 )
@@ -22,6 +24,7 @@ __all__ = [
     "KafkaSourceConfig",
     "LimitsConfig",
     "MetricsConfig",
+    "NoiseConfig",
     "OutputsConfig",
     "RedactionConfig",
     "SamplingConfig",
@@ -43,12 +46,68 @@ class KafkaSourceConfig:
     output_stall_timeout_ms: int = 120_000
     transactional_id: str | None = None
     transaction_timeout_ms: int = 60_000
+    secondary_topic: str | None = None  # a second copy of stable: the noise baseline
+    candidate_topics: dict[str, str] = field(default_factory=dict)  # name -> topic; else dark
+
+    def sides(self) -> Sides:
+        return Sides(
+            candidates=tuple(self.candidate_topics) or (DARK,),
+            secondary=self.secondary_topic is not None,
+        )
+
+    def side_topics(self) -> dict[str, str]:
+        """Side name -> topic, in ``Sides.all`` order (stable, secondary, candidates)."""
+        topics = {STABLE: self.stable_topic}
+        if self.secondary_topic is not None:
+            topics[SECONDARY] = self.secondary_topic
+        topics.update(self.candidate_topics or {DARK: self.dark_topic})
+        return topics
+
+    def side_keys(self) -> dict[str, str]:
+        """Side name -> the config key that names its topic (for error messages)."""
+        return {side: kafka_topic_key(side, self.candidate_topics) for side in self.side_topics()}
+
+
+def kafka_topic_key(side: str, candidate_topics: dict[str, str] | None = None) -> str:
+    """``source.kafka.stable_topic``, ``...secondary_topic``, ``...dark_topic`` or
+    ``source.kafka.candidate_topics.<name>``."""
+    if side in (STABLE, SECONDARY) or (side == DARK and not candidate_topics):
+        return f"source.kafka.{side}_topic"
+    return f"source.kafka.candidate_topics.{side}"
 
 
 @dataclass(frozen=True, slots=True)
 class FilesSourceConfig:
     stable: Path
-    dark: Path
+    dark: Path | None = None  # the single candidate, unless ``candidates`` names them
+    secondary: Path | None = None
+    candidates: dict[str, Path] = field(default_factory=dict)
+
+    def sides(self) -> Sides:
+        return Sides(
+            candidates=tuple(self.candidates) or (DARK,), secondary=self.secondary is not None
+        )
+
+    def side_paths(self) -> dict[str, Path]:
+        """Side name -> JSONL file, in ``Sides.all`` order (stable, secondary, candidates)."""
+        paths = {STABLE: self.stable}
+        if self.secondary is not None:
+            paths[SECONDARY] = self.secondary
+        if self.candidates:
+            paths.update(self.candidates)
+        elif self.dark is not None:
+            paths[DARK] = self.dark
+        return paths
+
+    def side_keys(self) -> dict[str, str]:
+        """Side name -> the config key that names its file (for error messages)."""
+        named = bool(self.candidates)
+        return {
+            side: f"source.files.candidates.{side}"
+            if named and side not in (STABLE, SECONDARY)
+            else f"source.files.{side}"
+            for side in self.side_paths()
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +116,12 @@ class SourceConfig:
     kafka: KafkaSourceConfig
     files: FilesSourceConfig | None
     defaulted: bool = False  # the config has no source section: Kafka mode by default
+
+    def sides(self) -> Sides:
+        """The sides of the source in use (file mode: the files; Kafka mode: the topics)."""
+        if self.kind == "files" and self.files is not None:
+            return self.files.sides()
+        return self.kafka.sides()
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +165,7 @@ class Config:
     path: Path | None = None
     audit: dict[str, Any] = field(default_factory=dict)
     gate: dict[str, Any] = field(default_factory=dict)
+    noise: NoiseConfig = field(default_factory=NoiseConfig)
 
     def core(self) -> CoreSettings:
         """The settings the core takes (it never sees sources, sinks or the ops endpoint)."""
@@ -111,4 +177,6 @@ class Config:
             rules=self.rules,
             audit=self.audit,
             gate=self.gate,
+            sides=self.source.sides(),
+            noise=self.noise,
         )

@@ -71,7 +71,7 @@ class RunLoop:
         self.failure: WorkerFailed | None = None  # the loop's own reason to give up
         self._outage_over_at = 0.0  # when the broker last came back (monotonic)
         self._stop = threading.Event()
-        self.sides: dict[str, Side] = {kafka.stable_topic: "stable", kafka.dark_topic: "dark"}
+        self.sides: dict[str, Side] = {t: side for side, t in kafka.side_topics().items()}
         self.progress = InputProgress(driver, self.sides)
         if checkpoint is None:
             assert isinstance(outputs, OutputProducer)

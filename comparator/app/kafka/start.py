@@ -106,7 +106,7 @@ def preflight(config: Config, timeout_s: float = 10.0) -> int:
     reasons: list[str] = []
     admin = AdminClient(common_settings(kafka, lambda error: reasons.append(str(error))))
     try:
-        partitions = check_input_topics(admin, kafka.stable_topic, kafka.dark_topic, timeout_s)
+        partitions = check_input_topics(admin, kafka, timeout_s)
     except KafkaException as exc:
         admin.poll(0)  # the client's errors are served through its error callback
         if not reasons:

@@ -1,4 +1,5 @@
-"""File mode's input: the stable and dark JSONL files, read as two streams into the pipeline.
+"""File mode's input: one JSONL file per side (stable and dark, or stable, an optional
+secondary and named candidates), read as one stream each into the pipeline.
 
 Each file is read in its own line order, one line ahead of what the pipeline holds: a side is
 read only while the pipeline :meth:`~comparator.core.pipeline.Pipeline.wants` it (nothing of it
@@ -10,7 +11,7 @@ the time of the last line of its own file; an invalid line keeps its place in it
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import BinaryIO
 
@@ -46,11 +47,34 @@ class _FileStream:
 
 
 class JsonlInput:
-    """Feeds both files to a pipeline until both are read and everything is released."""
+    """Feeds every side's file to a pipeline until all are read and everything is released.
 
-    def __init__(self, stable: Path, dark: Path) -> None:
-        self._streams = (_FileStream(stable, "stable"), _FileStream(dark, "dark"))
-        self.total_bytes = sum(p.stat().st_size for p in (stable, dark))
+    ``JsonlInput(stable, dark)`` for the two sides, or ``JsonlInput(sides={side: path})`` for
+    any number (``FilesSourceConfig.side_paths()``)."""
+
+    def __init__(
+        self,
+        stable: Path | None = None,
+        dark: Path | None = None,
+        *,
+        sides: Mapping[Side, Path] | None = None,
+    ) -> None:
+        if sides is None:
+            if stable is None or dark is None:
+                raise TypeError("JsonlInput needs stable and dark, or sides")
+            sides = {"stable": stable, "dark": dark}
+        elif stable is not None or dark is not None:
+            raise TypeError("JsonlInput takes stable and dark, or sides, not both")
+        streams: list[_FileStream] = []
+        try:
+            for side, path in sides.items():
+                streams.append(_FileStream(path, side))
+            self.total_bytes = sum(path.stat().st_size for path in sides.values())
+        except BaseException:
+            for stream in streams:
+                stream.close()
+            raise
+        self._streams = tuple(streams)
 
     @property
     def bytes_read(self) -> int:
@@ -66,7 +90,7 @@ class JsonlInput:
         wall_ms: Callable[[], int],
         on_released: Callable[[int], None] | None = None,
     ) -> None:
-        """Reads, feeds and releases to the end of both files; ``on_released(count)`` after
+        """Reads, feeds and releases to the end of every file; ``on_released(count)`` after
         each release (progress reports)."""
         try:
             while True:

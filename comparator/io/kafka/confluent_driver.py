@@ -41,7 +41,7 @@ class ConfluentDriver:
         self._listener = listener
         self.consumer = Consumer(consumer_settings(self.kafka, self._on_error))
         self.consumer.subscribe(
-            [self.kafka.stable_topic, self.kafka.dark_topic],
+            list(self.kafka.side_topics().values()),  # the range assignor co-partitions them
             on_assign=self._on_assign,
             on_revoke=self._on_revoke,
             on_lost=self._on_lost,

@@ -6,6 +6,7 @@ from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from comparator.config.config_error import ConfigError
+from comparator.config.settings import KafkaSourceConfig
 
 
 class PreflightError(ConfigError):
@@ -24,23 +25,27 @@ def partition_counts(admin: AdminClient, topics: list[str], timeout_s: float) ->
 
 
 def check_input_topics(
-    admin: AdminClient, stable_topic: str, dark_topic: str, timeout_s: float = 10.0
+    admin: AdminClient, kafka: KafkaSourceConfig, timeout_s: float = 10.0
 ) -> int:
-    """Returns the common partition count, or raises :class:`PreflightError`."""
-    counts = partition_counts(admin, [stable_topic, dark_topic], timeout_s)
-    for key, topic in (("stable_topic", stable_topic), ("dark_topic", dark_topic)):
+    """Every side's topic (stable, the secondary, each candidate) exists and all have the same
+    partition count; returns it, or raises :class:`PreflightError` naming the config key."""
+    topics = kafka.side_topics()
+    keys = kafka.side_keys()
+    counts = partition_counts(admin, list(topics.values()), timeout_s)
+    for side, topic in topics.items():
         if topic not in counts:
+            raise PreflightError(keys[side], f"topic {topic!r} does not exist on the cluster")
+    stable = counts[topics["stable"]]
+    for side, topic in topics.items():
+        if counts[topic] != stable:
+            listed = ", ".join(f"{t!r} has {counts[t]}" for t in topics.values())
             raise PreflightError(
-                f"source.kafka.{key}", f"topic {topic!r} does not exist on the cluster"
+                keys[side],
+                f"{topic!r} has {counts[topic]} partitions but stable's {topics['stable']!r} has "
+                f"{stable} ({listed}): every input topic must have the same partition count (and "
+                "be keyed by request_id) so partition N of all of them lands on the same worker",
             )
-    if counts[stable_topic] != counts[dark_topic]:
-        raise PreflightError(
-            "source.kafka",
-            f"{stable_topic!r} has {counts[stable_topic]} partitions but {dark_topic!r} has "
-            f"{counts[dark_topic]}: both topics must have the same partition count (and be keyed "
-            "by request_id) so partition N of both lands on the same worker",
-        )
-    return counts[stable_topic]
+    return stable
 
 
 def ensure_topics(

@@ -133,7 +133,8 @@ _RAW_RANGE: list[Any] = [
         "--offsets",
         multiple=True,
         help="Kafka: SIDE:PARTITION:START[-END] (END exclusive), e.g. stable:0:100-200; "
-        "repeatable; give both sides.",
+        "repeatable; give every side of the config (stable, dark or the candidates, the "
+        "secondary).",
     ),
 ]
 

@@ -17,6 +17,7 @@ from typing import Any
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Message, TopicPartition
 
 from comparator.config.settings import KafkaSourceConfig
+from comparator.core.events.sides import SIDE_NAME
 from comparator.io.kafka.client_settings import common_settings
 
 _TIMEOUT_S = 15.0
@@ -74,8 +75,8 @@ class OffsetSpec:
             raise ValueError(
                 f"{text!r}: expected SIDE:PARTITION:START[-END], e.g. stable:0:100-200"
             ) from None
-        if spec.side not in ("stable", "dark"):
-            raise ValueError(f"{text!r}: the side must be stable or dark")
+        if not SIDE_NAME.match(spec.side):
+            raise ValueError(f"{text!r}: the side must be a side's name (stable, dark, ...)")
         if spec.partition < 0 or spec.start < 0 or (spec.end is not None and spec.end < spec.start):
             raise ValueError(f"{text!r}: partitions and offsets are >= 0 and START <= END")
         return spec

@@ -1,20 +1,20 @@
-"""Raw stable/dark events for the tools that re-run the comparison (replay, suggest-rules).
+"""Raw events of every side for the tools that re-run the comparison (replay, suggest-rules).
 
-Either the two JSONL files (read exactly as file mode reads them) or a range of the two Kafka
-topics, read without a consumer group (see :mod:`comparator.tools.sources.kafka_reader`). Both
-feed the pipeline's own alignment, so late events are late exactly as they were for the worker
-that read them live.
+Either the JSONL files, one per side (read exactly as file mode reads them), or a range of the
+Kafka topics, one per side, read without a consumer group (see
+:mod:`comparator.tools.sources.kafka_reader`). Both feed the pipeline's own alignment, so late
+events are late exactly as they were for the worker that read them live.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from comparator.config.settings import KafkaSourceConfig
-from comparator.core.events.response_event import SIDES, Side, SourcePosition
+from comparator.core.events.response_event import Side, SourcePosition
 from comparator.core.pipeline import FeedTarget
 from comparator.io.files.jsonl_input import JsonlInput
 from comparator.tools.views.time_arg import format_time_ms
@@ -36,18 +36,35 @@ class RawInput(ABC):
 
 @dataclass(slots=True)
 class FileInput(RawInput):
+    """``FileInput(stable, dark)``, or ``FileInput.of_sides(side_paths)`` for any sides."""
+
     stable: Path
-    dark: Path
+    dark: Path | None = None
+    others: dict[Side, Path] = field(default_factory=dict)  # the secondary, the candidates
+
+    @classmethod
+    def of_sides(cls, paths: Mapping[Side, Path]) -> FileInput:
+        rest = {side: path for side, path in paths.items() if side != "stable"}
+        return cls(paths["stable"], others=rest)
+
+    @property
+    def paths(self) -> dict[Side, Path]:
+        paths: dict[Side, Path] = {"stable": self.stable}
+        if self.dark is not None:
+            paths["dark"] = self.dark
+        paths.update(self.others)
+        return paths
 
     @property
     def description(self) -> str:
-        return f"files {self.stable} + {self.dark}"
+        return "files " + " + ".join(str(path) for path in self.paths.values())
 
     def run(self, target: FeedTarget, wall_ms: Callable[[], int]) -> None:
-        for side, path in (("stable", self.stable), ("dark", self.dark)):
+        paths = self.paths
+        for side, path in paths.items():
             if not path.is_file():
                 raise FileNotFoundError(f"{side} file not found: {path}")
-        JsonlInput(self.stable, self.dark).run(target, wall_ms)
+        JsonlInput(sides=paths).run(target, wall_ms)
 
 
 @dataclass(slots=True)
@@ -62,7 +79,7 @@ class KafkaRangeInput(RawInput):
 
     @property
     def description(self) -> str:
-        topics = f"kafka {self.kafka.stable_topic} + {self.kafka.dark_topic}"
+        topics = "kafka " + " + ".join(self.kafka.side_topics().values())
         if self.offsets is not None:
             spans = [
                 f"{side}[{p}] {s}-{'end' if e is None else e}"
@@ -78,19 +95,16 @@ class KafkaRangeInput(RawInput):
         from comparator.tools.sources.kafka_reader import message_time_ms, open_reader
 
         kafka = self.kafka
-        sides: dict[str, Side] = {kafka.stable_topic: "stable", kafka.dark_topic: "dark"}
+        topics = kafka.side_topics()
+        sides: dict[str, Side] = {topic: side for side, topic in topics.items()}
         offsets = None
         if self.offsets is not None:
-            offsets = {
-                kafka.stable_topic: self.offsets.get("stable", {}),
-                kafka.dark_topic: self.offsets.get("dark", {}),
-            }
+            offsets = {topic: self.offsets.get(side, {}) for side, topic in topics.items()}
         reader = open_reader(
             kafka, list(sides), from_ms=self.from_ms, to_ms=self.to_ms, offsets=offsets
         )
         # Sides wait for each other as long as needed: only a finished range lets one go
-        # alone; a side too far ahead is paused until the other catches up.
-        topics = {side: topic for topic, side in sides.items()}
+        # alone; a side too far ahead is paused until the others catch up.
         marked: set[tuple[str, int]] = set()
 
         def mark_done() -> None:
@@ -119,7 +133,7 @@ class KafkaRangeInput(RawInput):
                 for number, held_side in resume:
                     reader.hold((topics[held_side], number), False)
             for partition in {p for _, p in reader.ranges}:
-                for side in SIDES:
+                for side in topics:
                     target.side_caught_up(partition, side)
             target.release(wall_ms())
         finally:

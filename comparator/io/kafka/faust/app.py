@@ -61,11 +61,10 @@ def faust_app(config: Config, **settings: Any) -> faust.App:
 
 
 def input_topics(app: faust.App, kafka: KafkaSourceConfig) -> faust.TopicT:
-    """The stable and dark topics as one Faust topic of raw bytes, never acked by Faust (the
-    run loop's checkpoint commits the commit cut itself)."""
+    """Every side's topic (stable, the secondary, the candidates) as one Faust topic of raw
+    bytes, never acked by Faust (the run loop's checkpoint commits the commit cut itself)."""
     return app.topic(
-        kafka.stable_topic,
-        kafka.dark_topic,
+        *kafka.side_topics().values(),
         key_type=bytes,
         value_type=bytes,
         key_serializer="raw",

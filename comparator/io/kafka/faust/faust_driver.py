@@ -19,10 +19,10 @@ How the guarantees are kept on Faust (evidence: docs/decisions/0012-faust-engine
   nothing to wait for, so rebalances cannot hang.
 * **Co-partitioning.** Faust uses its own co-partitioning assignor only when the app has
   changelog tables or ``table_standby_replicas > 0``; otherwise aiokafka's round-robin
-  assignor, which splits partition N of the two topics across workers. The app forces
-  ``table_standby_replicas >= 1`` and the driver checks every assignment it receives: a
-  partition number assigned for one topic and not the other stops the worker (exit 1) rather
-  than join wrongly.
+  assignor, which splits partition N of the input topics (one per side) across workers. The
+  app forces ``table_standby_replicas >= 1`` and the driver checks every assignment it
+  receives: a partition number assigned for one side's topic and not for every other side's
+  stops the worker (exit 1) rather than join wrongly.
 * **Every offset, once, in order.** Faust's stream skips messages it reads while its flow is
   suspended, and does not seek back partitions without a committed offset: each assigned
   partition's start is read from the group's committed offsets (or the log start), and
@@ -111,7 +111,7 @@ class _PartitionWatch:
 
 
 class CopartitioningError(RuntimeError):
-    """An assignment gave this worker partition N of one input topic and not of the other."""
+    """An assignment gave this worker partition N of one input topic and not of every other."""
 
 
 class FaustDriver:
@@ -123,7 +123,7 @@ class FaustDriver:
         self.owns_app = owns_app
         self.failure: Exception | None = None
         self.preflight: Callable[[], None] | None = None  # mounted: once, before assigning
-        self._sides = {self.kafka.stable_topic, self.kafka.dark_topic}
+        self._sides = {topic: side for side, topic in self.kafka.side_topics().items()}
         self._listener: DriverListener | None = None
         self._queue: queue.Queue[Fetched | _Notice] = queue.Queue()
         self._held: _Notice | None = None
@@ -464,12 +464,14 @@ class FaustDriver:
 
     async def _on_assigned(self, sender: Any, assigned: set[TP], **_: Any) -> None:
         ours = [tp for tp in assigned if tp.topic in self._sides]
-        stable = {tp.partition for tp in ours if tp.topic == self.kafka.stable_topic}
-        dark = {tp.partition for tp in ours if tp.topic == self.kafka.dark_topic}
-        if stable != dark:
-            await self._fail(
+        by_side: dict[str, set[int]] = {side: set() for side in self._sides.values()}
+        for tp in ours:
+            by_side[self._sides[tp.topic]].add(tp.partition)
+        if len({frozenset(numbers) for numbers in by_side.values()}) > 1:
+            listed = ", ".join(f"{side} {sorted(numbers)}" for side, numbers in by_side.items())
+            await self._fail(  # "stable partitions [0, 1], dark [], secondary [0, 1]"
                 CopartitioningError(
-                    f"not co-partitioned: stable partitions {sorted(stable)}, dark {sorted(dark)}"
+                    f"not co-partitioned: {listed.replace(' ', ' partitions ', 1)}"
                 ),
                 "partitions not co-partitioned; stopping",
             )
