@@ -38,7 +38,10 @@ class Received(NamedTuple):
 
 
 class Compared(NamedTuple):
-    """Both sides of a request were compared (``comparison.kinds`` empty: they matched)."""
+    """Stable and a candidate (``dark``; named ``candidate``) of a request were compared
+    (``comparison.kinds`` empty: they matched). With noise cancellation, ``noise`` holds the
+    differing fields judged noise (left out of ``fields`` and, when nothing else differed, of
+    the comparison's kinds)."""
 
     route: str
     stable: ResponseEvent
@@ -46,6 +49,27 @@ class Compared(NamedTuple):
     comparison: Comparison
     fields: frozenset[str]  # the differing paths as labels
     rules_digest: str
+    candidate: str = "dark"
+    noise: frozenset[str] = frozenset()
+
+
+class NoiseCompared(NamedTuple):
+    """Stable and the secondary (a second copy of stable) of a request were compared: the
+    noise baseline. Counted apart from candidates' comparisons; never a mismatch."""
+
+    route: str
+    stable: ResponseEvent
+    secondary: ResponseEvent
+    comparison: Comparison
+    fields: frozenset[str]  # the differing paths as labels
+
+
+class Responded(NamedTuple):
+    """More than two sides: a side's response, counted once when it reaches the join (two
+    sides count both responses with their pair, orphan, late or evicted event instead)."""
+
+    route: str
+    event: ResponseEvent
 
 
 class AuditHits(NamedTuple):
@@ -60,13 +84,17 @@ class AuditHits(NamedTuple):
 
 
 class Orphan(NamedTuple):
-    """A pending event closed without its partner (``event`` may be in its compact form)."""
+    """A pending event closed without its partner (``event`` may be in its compact form):
+    ``candidate``'s comparison with stable did not happen because ``missing`` (``missing_`` +
+    a side) did not arrive. ``absent``: every side of the request that did not arrive."""
 
     route: str
     event: ResponseEvent
     missing: Missing
     stream_time_ms: int
     rules_digest: str
+    candidate: str = "dark"
+    absent: tuple[str, ...] = ()
 
 
 class LateEvent(NamedTuple):
@@ -133,6 +161,8 @@ class OutputRefused(NamedTuple):
 Outcome = (
     Received
     | Compared
+    | NoiseCompared
+    | Responded
     | AuditHits
     | Orphan
     | LateEvent

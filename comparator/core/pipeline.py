@@ -29,7 +29,9 @@ from comparator.core.compare.pair_comparer import compare_pair
 from comparator.core.compare.rules import RouteRules, RuleSet
 from comparator.core.events.decoder import EventDecoder
 from comparator.core.events.invalid_event import InvalidEvent
-from comparator.core.events.response_event import SIDES, ResponseEvent, Side, SourcePosition
+from comparator.core.events.response_event import ResponseEvent, Side, SourcePosition
+from comparator.core.events.sides import SECONDARY, STABLE
+from comparator.core.gate.candidate_recorders import CandidateGateRecorders
 from comparator.core.gate.criteria import GatePolicy
 from comparator.core.gate.evidence_recorder import GateRecorder
 from comparator.core.join.commit_cut import CommitCutTracker
@@ -44,9 +46,8 @@ from comparator.core.join.join_result import (
     Paired,
 )
 from comparator.core.join.stream_aligner import DEFAULT_BUFFER_LIMIT, StreamAligner
+from comparator.core.noise.noise_baseline import NoiseBaseline
 from comparator.core.outcomes import (
-    RECEIVED_DARK,
-    RECEIVED_STABLE,
     AuditHits,
     Compared,
     DuplicateEvent,
@@ -56,10 +57,13 @@ from comparator.core.outcomes import (
     Invalid,
     LabelFolded,
     LateEvent,
+    NoiseCompared,
     Orphan,
     Outcome,
     Output,
     OutputRefused,
+    Received,
+    Responded,
     SkewedEvent,
     Stage,
 )
@@ -138,13 +142,17 @@ class Pipeline:
         :meth:`commit_cut` needs (Kafka mode)."""
         self.compare = compare
         self.metrics = metrics if metrics is not None else ComparatorMetrics()
-        self.summary = Summary()
+        self.sides = sides = settings.sides
+        # more than two sides: responses are counted as they reach the join (Responded), as
+        # stable's takes part in several comparisons
+        self._many_sides = not sides.two_sided
+        self.summary = Summary(sides)
         join, limits, redaction = settings.join, settings.limits, settings.redaction
         self._decoder = EventDecoder(
-            max_event_bytes=limits.max_event_bytes, max_depth=limits.max_depth
+            max_event_bytes=limits.max_event_bytes, max_depth=limits.max_depth, sides=sides
         )
         self._aligner: StreamAligner[Item] = StreamAligner(
-            buffer_limit=align_buffer_limit, max_skew_ms=join.max_clock_skew_ms
+            buffer_limit=align_buffer_limit, max_skew_ms=join.max_clock_skew_ms, sides=sides.all
         )
         self._join = JoinBuffer(
             window_ms=join.window_ms,
@@ -154,12 +162,22 @@ class Pipeline:
             compact=self._decoder.compact if compact_pending else None,
             max_clock_skew_ms=join.max_clock_skew_ms,
             max_remembered=join.max_remembered,
+            sides=sides.all,
         )
+        self.noise = NoiseBaseline(settings.noise)
+        self.summary.noise_baseline = self.noise
+        self._cancel_noise = settings.noise.cancel and sides.secondary
+        self._received = {side: Received(side) for side in sides.all}
+        self.metrics.responses_at_arrival = self._many_sides
         self._cuts = CommitCutTracker() if commit_cuts else None
         self.metrics.watch_pending(lambda: self._join.pending_count)
         self.rules = RuleSet.from_config(settings.rules)
         self.gate_policy = GatePolicy.from_config(settings.gate)
-        self.gate_evidence = GateRecorder(self.gate_policy.window_seconds)
+        self.gate_recorders = CandidateGateRecorders(
+            sides.candidates, self.gate_policy.window_seconds
+        )
+        # the first candidate's (the only one in two-sided runs)
+        self.gate_evidence: GateRecorder = self.gate_recorders.first
         self.redactor = Redactor(
             redaction_key,
             headers=redaction.headers,
@@ -195,7 +213,7 @@ class Pipeline:
         everyone: tuple[OutcomeObserver, ...] = (
             self.summary,
             self.metrics,
-            self.gate_evidence,
+            self.gate_recorders,
             *observers,
         )
         for observer in everyone:
@@ -281,7 +299,7 @@ class Pipeline:
 
     def release(self, wall_ms: int) -> int:
         """Everything aligned goes to the join; returns how many events went."""
-        self.gate_evidence.at(wall_ms)
+        self.gate_recorders.at(wall_ms)
         released = self._aligner.release()
         accept = self._accept
         for partition, item in released:
@@ -291,7 +309,7 @@ class Pipeline:
     def tick(self, wall_ms: int, still_reading: Callable[[int], bool] | None = None) -> None:
         """Lets idle partitions' stream time follow the wall clock (not those
         ``still_reading`` says have input on its way) and closes what expired."""
-        self.gate_evidence.at(wall_ms)
+        self.gate_recorders.at(wall_ms)
         results = self._join.tick(wall_ms, still_reading)
         if results:
             if self._cuts is not None:
@@ -321,7 +339,7 @@ class Pipeline:
         if self._cuts is None:
             raise RuntimeError("commit_cut needs Pipeline(commit_cuts=True)")
         upper = dict(next_offsets)
-        for side in SIDES:
+        for side in self.sides.all:
             oldest = self._aligner.oldest_buffered(partition, side)
             if oldest is not None and oldest.position is not None:
                 source = oldest.position.source
@@ -348,7 +366,7 @@ class Pipeline:
             self._observe(Invalid(item), (item,), wall_ms, "dead_letter")
             return
         event = item
-        self._count(RECEIVED_STABLE if event.side == "stable" else RECEIVED_DARK)
+        self._count(self._received[event.side])
         try:
             results = self._join.add(event, partition, wall_ms)
         except Exception as exc:
@@ -356,8 +374,21 @@ class Pipeline:
             return
         if self._cuts is not None:
             self._cuts.offered(event, results)
+        if self._many_sides:
+            self._responded(event, results, wall_ms)
         for result in results:
             self._outcome(result, wall_ms)
+
+    def _responded(self, event: ResponseEvent, results: list[JoinResult], wall_ms: int) -> None:
+        """More than two sides: the event's response is counted now, unless it repeats one
+        (a duplicate is counted as such only)."""
+        for result in results:
+            if type(result) is Duplicate and result.event is event:
+                return
+        try:
+            self._count(Responded(self._route_label(event.route), event))
+        except Exception as exc:  # a label that could not be made
+            self._failed("record", exc, event, wall_ms)
 
     def _outcome(self, result: JoinResult, wall_ms: int) -> None:
         """One join result as an outcome, observed. Whatever fails here (a comparison, a
@@ -367,6 +398,9 @@ class Pipeline:
         # specialises the call), unlike a match statement, and mypy narrows it
         try:
             if type(result) is Paired:
+                if result.dark.side == SECONDARY:
+                    self._count(self._noise_compared(result))
+                    return
                 compared = self._compared(result)
                 self._observe(compared, (result.stable, result.dark), wall_ms)
                 if self.audit:
@@ -377,9 +411,17 @@ class Pipeline:
                     self._route_label(event.route),
                     self.rules.for_route(event.route).digest,
                 )
-                orphan = Orphan(route, event, result.missing, result.stream_time_ms, digest)
+                orphan = Orphan(
+                    route,
+                    event,
+                    result.missing,
+                    result.stream_time_ms,
+                    digest,
+                    result.candidate,
+                    result.absent,
+                )
                 self._observe(orphan, (event,), wall_ms)
-                if self.audit and event.side == "dark":
+                if self.audit and event.side != STABLE and event.side != SECONDARY:
                     self._audit_alone(route, event, digest, wall_ms)
             elif type(result) is Duplicate:
                 self._count(DuplicateEvent(result.event.side))
@@ -413,7 +455,49 @@ class Pipeline:
             if differences
             else NO_FIELDS
         )
-        return Compared(route, stable, dark, comparison, fields, rules.digest)
+        candidate = dark.side
+        if not self.sides.secondary:
+            return Compared(route, stable, dark, comparison, fields, rules.digest, candidate)
+        noise = self.noise
+        noise.candidate_pair(candidate, route, fields)
+        if not self._cancel_noise or not fields:
+            return Compared(route, stable, dark, comparison, fields, rules.digest, candidate)
+        # body fields only: a status, header or error difference is never noise here
+        cancelled = frozenset(
+            [f for f in fields if f.startswith("$") and noise.is_noise(candidate, route, f)]
+        )
+        if not cancelled:
+            return Compared(route, stable, dark, comparison, fields, rules.digest, candidate)
+        kept = fields - cancelled
+        if "body" in comparison.kinds and not any(f.startswith("$") for f in kept):
+            # every differing field was noise: the body counts as matching
+            comparison = Comparison(
+                kinds=tuple(kind for kind in comparison.kinds if kind != "body"),
+                differences=comparison.differences,
+                latency_regression=comparison.latency_regression,
+                hook_failures=comparison.hook_failures,
+            )
+        return Compared(
+            route, stable, dark, comparison, kept, rules.digest, candidate, cancelled
+        )
+
+    def _noise_compared(self, pair: Paired) -> NoiseCompared:
+        """Stable against the secondary: the noise baseline of the route's fields."""
+        expand = self._decoder.expand
+        stable, secondary = expand(pair.stable), expand(pair.dark)
+        try:
+            comparison = self.compare(stable, secondary, self.rules.for_route(stable.route))
+        except Exception as exc:
+            raise _CompareFailed(exc) from exc
+        route = self._route_label(stable.route)
+        differences = comparison.differences
+        fields = (
+            frozenset([self._field_label(route, f) for f in counted_fields(differences)])
+            if differences
+            else NO_FIELDS
+        )
+        self.noise.secondary_pair(route, fields)
+        return NoiseCompared(route, stable, secondary, comparison, fields)
 
     def _audit(self, compared: Compared, wall_ms: int) -> None:
         """The audit rules on a compared pair; a rule that raises fails the pair's audit

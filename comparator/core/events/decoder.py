@@ -1,8 +1,10 @@
 """Decoding raw bytes into a ``ResponseEvent`` or an ``InvalidEvent`` (never an exception).
 
 Checks run cheapest first: size, JSON (orjson, which also rejects invalid UTF-8), nesting depth,
-then the v1 JSON Schema (compiled once with fastjsonschema from ``schemas/``), then the checks
-a schema cannot express (side agreement with the topic or file, timestamp format).
+then the v2 JSON Schema (compiled once with fastjsonschema from ``schemas/``; every v1 event is
+a valid v2 event), then the checks a schema cannot express (the declared side's agreement with
+the topic or file under the version rule of :mod:`comparator.core.events.sides`, timestamp
+format).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import orjson
 from comparator.core.events.id_like import is_id_like
 from comparator.core.events.invalid_event import InvalidEvent, InvalidReason
 from comparator.core.events.response_event import ResponseEvent, Side, SourcePosition
+from comparator.core.events.sides import DARK, STABLE, TWO_SIDED, Sides
 from comparator.schema_files import load_schema
 
 _PAYLOAD_FIELDS = ("status", "body", "body_text", "error")
@@ -107,10 +110,12 @@ class EventDecoder:
     skips the depth walk for all but suspicious events, and one compiled schema check.
     """
 
-    def __init__(self, *, max_event_bytes: int, max_depth: int) -> None:
+    def __init__(self, *, max_event_bytes: int, max_depth: int, sides: Sides = TWO_SIDED) -> None:
+        """``sides``: the run's sides, which an event's declared ``side`` must agree with."""
         self.max_event_bytes = max_event_bytes
         self.max_depth = max_depth
-        self._validate = fastjsonschema.compile(load_schema("response-event.v1.json"))
+        self.sides = sides
+        self._validate = fastjsonschema.compile(load_schema("response-event.v2.json"))
 
     def decode(
         self,
@@ -185,15 +190,15 @@ class EventDecoder:
             )
         if type(doc.get("status")) is float:  # JSON Schema's integer admits 200.0
             return InvalidEvent("invalid_field", "status must be integer", side, raw, position, doc)
-        declared = doc.get("side")
-        if declared is not None and declared != side:
+        version = doc.get("event_version")
+        if type(version) is float:  # (2.0 likewise)
             return InvalidEvent(
-                "side_mismatch",
-                f"side {declared!r} arrived on the {side} input",
-                side,
-                raw,
-                position,
-                doc,
+                "invalid_field", "event_version must be integer", side, raw, position, doc
+            )
+        declared = doc.get("side")
+        if declared is not None and not self.sides.agrees(declared, side, version=version):
+            return InvalidEvent(
+                "side_mismatch", side_rule(declared, side, version), side, raw, position, doc
             )
         ts = doc.get("ts")
         if ts is None:
@@ -261,6 +266,22 @@ class EventDecoder:
                 "too_deep", "nesting deeper than the JSON parser allows", side, raw, position
             )
         return InvalidEvent("bad_json", message, side, raw, position)
+
+
+def side_rule(declared: str, side: Side, version: object) -> str:
+    """Why an event saying ``"side": declared`` may not arrive on ``side``'s input (the
+    version rule, :mod:`comparator.core.events.sides`)."""
+    if version == 2:
+        return (
+            f"side {declared!r} arrived on the {side} input (an event with "
+            '"event_version": 2 names the exact side of its input)'
+        )
+    if declared not in (STABLE, DARK):
+        return (
+            f'side {declared!r} needs "event_version": 2 (a version 1 event\'s side is '
+            "stable or dark)"
+        )
+    return f"side {declared!r} arrived on the {side} input"
 
 
 def derived_route(method: str | None, path: str | None) -> str:

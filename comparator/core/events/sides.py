@@ -75,7 +75,7 @@ class Sides:
 
     def role(self, side: str) -> str:
         """``stable``, ``secondary`` or ``candidate``."""
-        if side == STABLE or side == SECONDARY:
+        if side in (STABLE, SECONDARY):
             return side
         return "candidate"
 
@@ -85,7 +85,7 @@ class Sides:
         if version == 2:
             return declared == side
         if declared == STABLE:
-            return side == STABLE or side == SECONDARY
+            return side in (STABLE, SECONDARY)
         if declared == DARK:
             return side not in RESERVED
         return False

@@ -40,7 +40,6 @@ SLOT_MS = 60_000
 _INDEX_CACHE_MAX = 65_536
 # _Counts.n: pairs, mismatches, stable responses, dark responses, stable errors, dark errors
 _PAIRS, _MISMATCHES, _RESPONSES, _ERRORS = 0, 1, 2, 4
-_SIDE = {"stable": 0, "dark": 1}
 _SIDES = ("stable", "dark")
 
 
@@ -184,7 +183,7 @@ class GateRecorder:
             audit[key] = audit.get(key, 0) + 1
 
     def _response(self, counts: _Counts, event: ResponseEvent) -> None:
-        side = _SIDE[event.side]
+        side = 0 if event.side == "stable" else 1  # the candidate's, whatever its name
         n = counts.n
         n[_RESPONSES + side] += 1
         status = event.status

@@ -5,6 +5,8 @@ the :class:`~comparator.core.join.join_buffer.JoinBuffer` (in the order offered)
 results the join gave for it, and every close (orphans, evictions) the join reports later.
 From that it knows, per partition and in arrival order, which events are still pending and
 which compared pairs straddle a point. File mode, which never commits, does not keep one.
+With more than two sides a request is pending from its first event until its group completes
+(its last pair) or closes, and the straddle spans the whole group.
 
 The cut (see :meth:`CommitCutTracker.commit_cut`) starts at the oldest pending event, then
 moves back to the earlier event of any compared pair completed at or after it, until no
@@ -71,15 +73,20 @@ class CommitCutTracker:
         closes = False
         for result in results:
             if type(result) is Paired:
-                partner_seq = state.pending.pop(request_id, None)
-                if partner_seq is not None:
-                    _remember_straddle(state, seq, partner_seq)
+                # more than two sides: the request's group stays pending (from its first
+                # event) until its last pair, which completes it
+                if result.complete:
+                    partner_seq = state.pending.pop(request_id, None)
+                    if partner_seq is not None:
+                        _remember_straddle(state, seq, partner_seq)
                 settled = True
             elif (type(result) is Late or type(result) is Duplicate) and result.event is event:
                 settled = True
             elif type(result) is Orphaned or type(result) is Evicted:
                 closes = True
-        if not settled:
+        if not settled and request_id not in state.pending:
+            # (more than two sides: an event that joins a pending group waits from the
+            # group's first event, which holds the cut)
             state.pending[request_id] = seq
             state.pending_order.append((seq, request_id))
         if closes:

@@ -13,6 +13,13 @@ memory: past it, the oldest pending events (earliest deadline, across partitions
 ``max_remembered`` bounds the memory of compared pairs the same way: past it, the oldest are
 forgotten before their deadline (``forgotten_early``).
 
+With more than two sides (a secondary, several candidates: :class:`~comparator.core.events.
+sides.Sides`) a request's events wait together as a *group* until every side has arrived or
+the deadline of its first event passes. Stable is compared with each other side as soon as
+both are there (:class:`Paired`; the last one ``complete``); a side compared already waits
+only as its name. When the group closes incomplete, each side left uncompared is an orphan
+naming what was missing (stable, or the side itself). Two-sided runs never form groups.
+
 The buffer does no I/O and reads no clock: callers pass the wall-clock time in.
 """
 
@@ -22,14 +29,14 @@ import heapq
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from comparator.core.events.response_event import ResponseEvent
+from comparator.core.events.response_event import SIDES, ResponseEvent
+from comparator.core.events.sides import STABLE
 from comparator.core.join.join_result import (
     ClockSkewed,
     Duplicate,
     Evicted,
     JoinResult,
     Late,
-    Missing,
     Orphaned,
     Paired,
 )
@@ -38,9 +45,12 @@ from comparator.core.join.remembered_pairs import RememberedPairs
 
 @dataclass(slots=True)
 class _Pending:
-    event: ResponseEvent
+    event: ResponseEvent  # two sides: the pending event; more: stable's if here, else the first
     deadline: int
     seq: int
+    # more than two sides: every side of the request that arrived, with its event while it
+    # waits to be compared (stable's until the group closes), None once compared
+    present: dict[str, ResponseEvent | None] | None = None
 
 
 @dataclass(slots=True)
@@ -84,6 +94,7 @@ class JoinBuffer:
         compact: Callable[[ResponseEvent], ResponseEvent] | None = None,
         max_clock_skew_ms: int = 0,
         max_remembered: int = 2_000_000,
+        sides: tuple[str, ...] = SIDES,
     ) -> None:
         """``compact`` turns an event into the smaller form it waits in while pending; the
         results then carry that form for the pending side (the caller expands it).
@@ -93,6 +104,10 @@ class JoinBuffer:
         then cannot make every later event late. Only ``SKEW_CONFIRM_EVENTS`` such events in
         a row (the whole partition moved: traffic resuming after a gap) move stream time, to
         the earliest of them."""
+        if len(sides) < 2 or sides[0] != STABLE or len(set(sides)) != len(sides):
+            raise ValueError(f"sides must be stable then one or more others, not {list(sides)}")
+        self.sides = tuple(sides)
+        self._groups = len(sides) > 2  # ``sides`` (stable first): groups past two sides
         self._compact = compact
         self.window_ms = window_ms
         self.grace_ms = grace_ms
@@ -165,16 +180,27 @@ class JoinBuffer:
         else:
             request_id = event.request_id
             partner = state.pending.get(request_id)
-            if partner is not None:
+            if self._groups:
+                if partner is not None:
+                    self._join_group(state, partner, event, deadline, results)
+                elif request_id in state.compared:
+                    results.append(Duplicate(event))
+                else:
+                    stored = event if self._compact is None else self._compact(event)
+                    entry = _Pending(stored, deadline, seq, {event.side: stored})
+                    state.pending[request_id] = entry
+                    heapq.heappush(state.deadlines, (deadline, seq, request_id))
+                    self._pending_total += 1
+            elif partner is not None:
                 if partner.event.side == event.side:
                     results.append(Duplicate(event))
                 else:
                     del state.pending[request_id]
                     self._pending_total -= 1
-                    if event.side == "dark":
-                        pair = Paired(partner.event, event)
-                    else:
+                    if event.side == STABLE:
                         pair = Paired(event, partner.event)
+                    else:
+                        pair = Paired(partner.event, event)
                     if len(state.deadlines) > 2 * len(state.pending) + _STALE_DEADLINES_SLACK:
                         _drop_stale_deadlines(state)
                     state.compared.add(request_id, max(deadline, partner.deadline))
@@ -244,8 +270,8 @@ class JoinBuffer:
         for state in self._partitions.values():
             stream_time = state.stream_time if state.stream_time is not None else 0
             for entry in sorted(state.pending.values(), key=lambda p: (p.deadline, p.seq)):
-                results.append(_orphan(entry.event, stream_time))
-            self._pending_total -= len(state.pending)
+                results.extend(self._closed(entry, stream_time))
+                self._pending_total -= len(self._held(entry))
             state.pending.clear()
             state.deadlines.clear()
         return results
@@ -255,7 +281,7 @@ class JoinBuffer:
         state = self._partitions.pop(partition, None)
         if state is None:
             return 0
-        dropped = len(state.pending)
+        dropped = sum(len(self._held(entry)) for entry in state.pending.values())
         self._pending_total -= dropped
         self._remembered_total -= len(state.compared)
         return dropped
@@ -263,9 +289,82 @@ class JoinBuffer:
     def iter_pending(self) -> Iterator[ResponseEvent]:
         for state in self._partitions.values():
             for entry in state.pending.values():
-                yield entry.event
+                yield from self._held(entry)
 
     # -- internals -------------------------------------------------------------------------
+
+    def _join_group(
+        self,
+        state: _PartitionState,
+        entry: _Pending,
+        event: ResponseEvent,
+        deadline: int,
+        results: list[JoinResult],
+    ) -> None:
+        """An event of a request whose group is pending (more than two sides)."""
+        present = entry.present
+        assert present is not None  # groups always have it
+        side = event.side
+        if side in present:
+            results.append(Duplicate(event))
+            return
+        first_pair = len(results)
+        if side == STABLE:
+            for other, waiting in present.items():
+                if waiting is not None:
+                    results.append(Paired(event, waiting, complete=False))
+                    present[other] = None
+                    self._pending_total -= 1
+            stored = event if self._compact is None else self._compact(event)
+            present[STABLE] = entry.event = stored
+            self._pending_total += 1
+        else:
+            stable = present.get(STABLE)
+            if stable is not None:
+                results.append(Paired(stable, event, complete=False))
+                present[side] = None
+            else:
+                present[side] = event if self._compact is None else self._compact(event)
+                self._pending_total += 1
+        if len(present) < len(self.sides):
+            return
+        # every side arrived: the group is done (stable's event goes with it)
+        request_id = event.request_id
+        del state.pending[request_id]
+        self._pending_total -= 1
+        last = results[-1]
+        if len(results) > first_pair and type(last) is Paired:
+            results[-1] = Paired(last.stable, last.dark)
+        if len(state.deadlines) > 2 * len(state.pending) + _STALE_DEADLINES_SLACK:
+            _drop_stale_deadlines(state)
+        state.compared.add(request_id, max(deadline, entry.deadline))
+        self._remembered_total += 1
+        if self._remembered_total > self.max_remembered:
+            self._forget_oldest_remembered()
+
+    def _closed(self, entry: _Pending, stream_time: int) -> list[Orphaned]:
+        """What a pending entry closes as: its orphans (one per side left uncompared)."""
+        present = entry.present
+        if present is None:
+            return [_orphan(entry.event, stream_time, self.sides[1])]
+        absent = tuple(side for side in self.sides if side not in present)
+        stable = present.get(STABLE)
+        if stable is not None:
+            return [
+                Orphaned(stable, "missing_" + side, stream_time, side, absent) for side in absent
+            ]
+        return [
+            Orphaned(waiting, "missing_stable", stream_time, side, absent)
+            for side, waiting in present.items()
+            if waiting is not None
+        ]
+
+    @staticmethod
+    def _held(entry: _Pending) -> list[ResponseEvent]:
+        """The events a pending entry holds (stable's and those waiting for it)."""
+        if entry.present is None:
+            return [entry.event]
+        return [event for event in entry.present.values() if event is not None]
 
     def _close_expired(self, state: _PartitionState, results: list[JoinResult]) -> None:
         stream_time = state.stream_time
@@ -279,8 +378,12 @@ class JoinBuffer:
             if entry is None or entry.seq != seq:
                 continue
             del pending[request_id]
-            self._pending_total -= 1
-            results.append(_orphan(entry.event, stream_time))
+            if entry.present is None:
+                self._pending_total -= 1
+                results.append(_orphan(entry.event, stream_time, self.sides[1]))
+            else:
+                self._pending_total -= len(self._held(entry))
+                results.extend(self._closed(entry, stream_time))
         compared = state.compared
         before = len(compared)
         compared.expire(stream_time)
@@ -318,8 +421,9 @@ class JoinBuffer:
                 return
             heapq.heappop(oldest_state.deadlines)
             entry = oldest_state.pending.pop(oldest[2])
-            self._pending_total -= 1
-            results.append(Evicted(entry.event))
+            held = self._held(entry)
+            self._pending_total -= len(held)
+            results.extend(Evicted(event) for event in held)
 
 
 def _drop_stale_deadlines(state: _PartitionState) -> None:
@@ -336,6 +440,8 @@ def _restart_idle_clock(state: _PartitionState, wall_ms: int) -> None:
         state.stream_time_at_arrival = state.stream_time
 
 
-def _orphan(event: ResponseEvent, stream_time: int) -> Orphaned:
-    missing: Missing = "missing_dark" if event.side == "stable" else "missing_stable"
-    return Orphaned(event, missing, stream_time)
+def _orphan(event: ResponseEvent, stream_time: int, candidate: str) -> Orphaned:
+    """Two sides: the pending event closes without its partner."""
+    if event.side == STABLE:
+        return Orphaned(event, "missing_" + candidate, stream_time, candidate, (candidate,))
+    return Orphaned(event, "missing_stable", stream_time, candidate, (STABLE,))

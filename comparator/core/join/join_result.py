@@ -3,30 +3,41 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, final
+from typing import final
 
 from comparator.core.events.response_event import ResponseEvent
 
-Missing = Literal["missing_dark", "missing_stable"]
+# "missing_" + the side's name: "missing_dark", "missing_stable" in two-sided runs
+Missing = str
 
 
 @final
 @dataclass(slots=True, frozen=True)
 class Paired:
-    """Both sides of a request arrived within the window: compare them."""
+    """Stable and another side of a request (``dark``: a candidate or the secondary, named
+    by ``dark.side``) arrived within the window: compare them. ``complete``: every side of
+    the request has arrived with this pair (always, in two-sided runs); the request's group
+    is no longer pending."""
 
     stable: ResponseEvent
     dark: ResponseEvent
+    complete: bool = True
 
 
 @final
 @dataclass(slots=True, frozen=True)
 class Orphaned:
-    """A pending event whose partner did not arrive before stream time passed its deadline."""
+    """A pending event whose partner did not arrive before stream time passed its deadline.
+
+    ``missing`` names the side whose absence left ``candidate`` (a candidate or the secondary)
+    uncompared: ``missing_stable`` (``event`` is the candidate's) or ``missing_<candidate>``
+    (``event`` is stable's). ``absent``: every side of the request that did not arrive."""
 
     event: ResponseEvent
     missing: Missing
     stream_time_ms: int
+    candidate: str = "dark"
+    absent: tuple[str, ...] = ()
 
 
 @final

@@ -35,7 +35,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Generic, Literal, TypeVar
 
-from comparator.core.events.response_event import Side
+from comparator.core.events.response_event import SIDES, Side
 from comparator.core.join.join_buffer import SKEW_CONFIRM_EVENTS
 
 T = TypeVar("T")
@@ -52,25 +52,42 @@ class _SideQueue(Generic[T]):
     paused: bool = False
 
 
-@dataclass(slots=True)
 class _PartitionQueues(Generic[T]):
-    stable: _SideQueue[T] = field(default_factory=_SideQueue)
-    dark: _SideQueue[T] = field(default_factory=_SideQueue)
-    latest: int = 0  # the latest sort time of the partition (both sides)
-    ahead_run: int = 0  # items in a row far ahead of ``latest`` (clock skew)
-    timed: int = 0  # items with a time of their own so far
+    """One queue per side of a partition, in the run's side order (stable first)."""
+
+    __slots__ = ("ahead_run", "by_side", "latest", "ordered", "timed")
+
+    def __init__(self, sides: tuple[Side, ...]) -> None:
+        self.by_side: dict[Side, _SideQueue[T]] = {side: _SideQueue() for side in sides}
+        self.ordered: tuple[tuple[Side, _SideQueue[T]], ...] = tuple(self.by_side.items())
+        self.latest = 0  # the latest sort time of the partition (all sides)
+        self.ahead_run = 0  # items in a row far ahead of ``latest`` (clock skew)
+        self.timed = 0  # items with a time of their own so far
 
     def side(self, side: Side) -> _SideQueue[T]:
-        return self.stable if side == "stable" else self.dark
+        queue = self.by_side.get(side)
+        if queue is None:
+            raise KeyError(f"unknown side {side!r}")
+        return queue
 
-    def sides(self) -> tuple[tuple[Side, _SideQueue[T]], tuple[Side, _SideQueue[T]]]:
-        return (("stable", self.stable), ("dark", self.dark))
+    def sides(self) -> tuple[tuple[Side, _SideQueue[T]], ...]:
+        return self.ordered
 
 
 class StreamAligner(Generic[T]):
-    def __init__(self, *, buffer_limit: int = DEFAULT_BUFFER_LIMIT, max_skew_ms: int = 0) -> None:
+    def __init__(
+        self,
+        *,
+        buffer_limit: int = DEFAULT_BUFFER_LIMIT,
+        max_skew_ms: int = 0,
+        sides: tuple[Side, ...] = SIDES,
+    ) -> None:
+        """``sides``: the sides of every partition, stable first (two or more)."""
         if buffer_limit < 2:
             raise ValueError("buffer_limit must be at least 2")
+        if len(sides) < 2 or len(set(sides)) != len(sides):
+            raise ValueError(f"two or more distinct sides are needed, not {list(sides)}")
+        self.sides = tuple(sides)
         self.max_skew_ms = max_skew_ms
         self.buffer_limit = buffer_limit
         self.resume_at = buffer_limit // 2
@@ -84,7 +101,7 @@ class StreamAligner(Generic[T]):
     def _queue(self, partition: int, side: Side) -> _SideQueue[T]:
         queues = self._partitions.get(partition)
         if queues is None:
-            queues = self._partitions[partition] = _PartitionQueues()
+            queues = self._partitions[partition] = _PartitionQueues(self.sides)
         return queues.side(side)
 
     def push(self, partition: int, side: Side, item: T, ts_ms: int | None) -> None:
@@ -95,7 +112,7 @@ class StreamAligner(Generic[T]):
         sort at their own times again."""
         queues = self._partitions.get(partition)
         if queues is None:
-            queues = self._partitions[partition] = _PartitionQueues()
+            queues = self._partitions[partition] = _PartitionQueues(self.sides)
         queue = queues.side(side)
         if ts_ms is None:
             ts_ms = queue.last_ts
@@ -129,7 +146,7 @@ class StreamAligner(Generic[T]):
         """The partition's first item turned out to be far ahead of the second: it sorts at
         the second's time instead (if it is still waiting)."""
         queues.latest = ts_ms
-        for queue in (queues.stable, queues.dark):
+        for _, queue in queues.ordered:
             if len(queue.items) == 1:
                 _, item = queue.items[0]
                 queue.items[0] = (ts_ms, item)
@@ -149,7 +166,8 @@ class StreamAligner(Generic[T]):
         """Every side's caught-up or behind state is stale (after a broker outage producers
         deliver what they buffered): each must be learnt again before anything goes alone."""
         for queues in self._partitions.values():
-            queues.stable.progress = queues.dark.progress = "unknown"
+            for _, queue in queues.ordered:
+                queue.progress = "unknown"
 
     def progress(self, partition: int, side: Side) -> Progress:
         return self._queue(partition, side).progress
@@ -164,18 +182,52 @@ class StreamAligner(Generic[T]):
         out: list[tuple[int, T]] = []
         append = out.append
         for partition, queues in self._partitions.items():
-            stable, dark = queues.stable.items, queues.dark.items
-            while stable and dark:
-                queue = stable if stable[0][0] <= dark[0][0] else dark
-                append((partition, queue.popleft()[1]))
-            if stable or dark:
-                waiting, other = (stable, queues.dark) if stable else (dark, queues.stable)
-                if other.progress == "caught_up" or other.progress == "stalled":
-                    self.released_alone[other.progress] += len(waiting)
-                    out.extend((partition, entry[1]) for entry in waiting)
-                    waiting.clear()
+            ordered = queues.ordered
+            if len(ordered) == 2:  # the common case, kept tight
+                (_, first_queue), (_, second_queue) = ordered
+                first, second = first_queue.items, second_queue.items
+                while first and second:
+                    queue = first if first[0][0] <= second[0][0] else second
+                    append((partition, queue.popleft()[1]))
+                if first or second:
+                    waiting, other = (first, second_queue) if first else (second, first_queue)
+                    if other.progress == "caught_up" or other.progress == "stalled":
+                        self.released_alone[other.progress] += len(waiting)
+                        out.extend((partition, entry[1]) for entry in waiting)
+                        waiting.clear()
+            else:
+                self._release_many(partition, ordered, out)
         self.buffered -= len(out)
         return out
+
+    def _release_many(
+        self,
+        partition: int,
+        ordered: tuple[tuple[Side, _SideQueue[T]], ...],
+        out: list[tuple[int, T]],
+    ) -> None:
+        """Three or more sides: the oldest head goes while every side holds events or is
+        known to be at its end (an empty side caught up or stalled lets the others go alone;
+        they count as released alone, by what was known of it: stalled if any was)."""
+        queues = [queue for _, queue in ordered]
+        while True:
+            best: deque[tuple[int, T]] | None = None
+            alone: Progress | None = None
+            for queue in queues:
+                items = queue.items
+                if items:
+                    if best is None or items[0][0] < best[0][0]:
+                        best = items
+                elif queue.progress == "caught_up" or queue.progress == "stalled":
+                    if alone != "stalled":
+                        alone = queue.progress
+                else:
+                    return  # an empty side that may still have events: wait for it
+            if best is None:
+                return
+            if alone is not None:
+                self.released_alone[alone] += 1
+            out.append((partition, best.popleft()[1]))
 
     def flow_changes(self) -> tuple[list[tuple[int, Side]], list[tuple[int, Side]]]:
         """Sides to pause (their buffer reached ``buffer_limit``) and to resume (paused, and
@@ -207,22 +259,23 @@ class StreamAligner(Generic[T]):
         queues = self._partitions.pop(partition, None)
         if queues is None:
             return 0
-        dropped = len(queues.stable.items) + len(queues.dark.items)
+        dropped = sum(len(queue.items) for _, queue in queues.ordered)
         self.buffered -= dropped
         return dropped
 
     def starved(self) -> list[tuple[int, Side]]:
-        """Sides holding others back: empty and not known to be caught up, while the other
-        side of their partition has events waiting. The reader finds out where they are
+        """Sides holding others back: empty and not known to be caught up, while another side
+        of their partition has events waiting. The reader finds out where they are
         (end-of-partition events, high watermarks) and calls :meth:`set_caught_up` or
         :meth:`set_behind`."""
         out: list[tuple[int, Side]] = []
         for partition, queues in self._partitions.items():
-            stable, dark = queues.stable, queues.dark
-            if stable.items and not dark.items and dark.progress in ("unknown", "behind"):
-                out.append((partition, "dark"))
-            elif dark.items and not stable.items and stable.progress in ("unknown", "behind"):
-                out.append((partition, "stable"))
+            ordered = queues.ordered
+            if not any(queue.items for _, queue in ordered):
+                continue
+            for side, queue in ordered:
+                if not queue.items and queue.progress in ("unknown", "behind"):
+                    out.append((partition, side))
         return out
 
     def oldest_buffered(self, partition: int, side: Side) -> T | None:

@@ -32,9 +32,11 @@ from comparator.core.outcomes import (
     Invalid,
     LabelFolded,
     LateEvent,
+    NoiseCompared,
     Orphan,
     OutputRefused,
     Received,
+    Responded,
     SampleDropped,
     SamplePublished,
     SkewedEvent,
@@ -69,16 +71,43 @@ class ComparatorMetrics:
             p + "invalid_events", "Invalid events sent to dead letters.", ["reason"], registry=r
         )
         self.mismatches = Counter(
-            p + "mismatches", "Mismatching pairs by route and kind.", ["route", "kind"], registry=r
+            p + "mismatches",
+            "Mismatching pairs by route, kind and candidate.",
+            ["route", "kind", "candidate"],
+            registry=r,
         )
         self.field_mismatches = Counter(
             p + "field_mismatches",
-            "Mismatching pairs by route and normalised field path.",
-            ["route", "path"],
+            "Mismatching pairs by route, normalised field path and candidate.",
+            ["route", "path", "candidate"],
             registry=r,
         )
         self.orphans = Counter(
-            p + "orphans", "Events whose partner never arrived.", ["route", "missing"], registry=r
+            p + "orphans",
+            "Comparisons that did not happen because a side never arrived: by route, the "
+            "missing side (missing_<side>) and the candidate left uncompared.",
+            ["route", "missing", "candidate"],
+            registry=r,
+        )
+        self.noise_pairs = Counter(
+            p + "noise_pairs",
+            "Stable compared with the secondary (a second copy of stable), by route.",
+            ["route"],
+            registry=r,
+        )
+        self.noise_field_differences = Counter(
+            p + "noise_field_differences",
+            "Stable/secondary pairs that differed on a field (the field's noise), by route and "
+            "normalised field path.",
+            ["route", "path"],
+            registry=r,
+        )
+        self.noise_cancelled = Counter(
+            p + "noise_cancelled",
+            "Candidate field differences judged noise (noise.cancel) and not counted as "
+            "divergence, by route, field path and candidate.",
+            ["route", "path", "candidate"],
+            registry=r,
         )
         self.duplicates = Counter(
             p + "duplicates", "Repeated events for a side and request.", ["side"], registry=r
@@ -91,8 +120,8 @@ class ComparatorMetrics:
         )
         self.latency_regressions = Counter(
             p + "latency_regressions",
-            "Pairs where dark was slower than the latency rule allows.",
-            ["route"],
+            "Pairs where the candidate was slower than the latency rule allows.",
+            ["route", "candidate"],
             registry=r,
         )
         self.samples_published = Counter(
@@ -123,9 +152,9 @@ class ComparatorMetrics:
         )
         self.audit_hits = Counter(
             p + "audit_hits",
-            "Compared pairs whose dark response broke an audit rule, by route, rule and "
-            "severity (critical, warning).",
-            ["route", "rule", "severity"],
+            "Compared pairs whose candidate's response broke an audit rule, by route, rule, "
+            "severity (critical, warning) and candidate.",
+            ["route", "rule", "severity", "candidate"],
             registry=r,
         )
         self.processing_failures = Counter(
@@ -156,6 +185,9 @@ class ComparatorMetrics:
         self._lag_labels: set[tuple[str, str]] = set()
         self.hot = HotPathCollector()
         r.register(self.hot)
+        # more than two sides: responses are counted as they reach the join (Responded), not
+        # with each comparison (the pipeline sets it)
+        self.responses_at_arrival = False
 
     def watch_pending(self, read: Callable[[], int]) -> None:
         """``pending_events`` reads the join's count when scraped (no per-event cost)."""
@@ -178,6 +210,8 @@ class ComparatorMetrics:
         return {
             Received: self._received,
             Compared: self._compared,
+            NoiseCompared: self._noise_compared,
+            Responded: self._responded,
             AuditHits: self._audit_hits,
             Orphan: self._orphan,
             LateEvent: self._late,
@@ -199,26 +233,42 @@ class ComparatorMetrics:
 
     def _compared(self, outcome: Compared) -> None:
         route = outcome.route
-        self._count_response(route, outcome.stable)
-        self._count_response(route, outcome.dark)
-        self.count_comparison(route, outcome.comparison, outcome.fields)
+        if not self.responses_at_arrival:
+            self._count_response(route, outcome.stable)
+            self._count_response(route, outcome.dark)
+        self.count_comparison(route, outcome.comparison, outcome.fields, outcome.candidate)
+        if outcome.noise:
+            for path in outcome.noise:
+                self.noise_cancelled.labels(route, path, outcome.candidate).inc()
         if outcome.comparison.hook_failures:  # a hooks function that did not decide
             self.processing_failures.labels("hook").inc(outcome.comparison.hook_failures)
 
+    def _noise_compared(self, outcome: NoiseCompared) -> None:
+        route = outcome.route
+        self.noise_pairs.labels(route).inc()
+        for path in outcome.fields:
+            self.noise_field_differences.labels(route, path).inc()
+
+    def _responded(self, outcome: Responded) -> None:
+        self._count_response(outcome.route, outcome.event)
+
     def _audit_hits(self, outcome: AuditHits) -> None:
         for hit in outcome.hits:
-            self.audit_hits.labels(outcome.route, hit.rule, hit.severity).inc()
+            self.audit_hits.labels(outcome.route, hit.rule, hit.severity, outcome.dark.side).inc()
 
     def _orphan(self, outcome: Orphan) -> None:
-        self._count_response(outcome.route, outcome.event)
-        self.orphans.labels(outcome.route, outcome.missing).inc()
+        if not self.responses_at_arrival:
+            self._count_response(outcome.route, outcome.event)
+        self.orphans.labels(outcome.route, outcome.missing, outcome.candidate).inc()
 
     def _late(self, outcome: LateEvent) -> None:
-        self._count_response(outcome.route, outcome.event)
+        if not self.responses_at_arrival:
+            self._count_response(outcome.route, outcome.event)
         self.late_events.labels(outcome.event.side).inc()
 
     def _evicted(self, outcome: EvictedEvent) -> None:
-        self._count_response(outcome.route, outcome.event)
+        if not self.responses_at_arrival:
+            self._count_response(outcome.route, outcome.event)
         self.evicted.inc()
 
     def _duplicate(self, outcome: DuplicateEvent) -> None:
@@ -273,19 +323,23 @@ class ComparatorMetrics:
             histogram.observe(latency_ms / 1000.0)
 
     def count_comparison(
-        self, route: str, comparison: Comparison, fields: frozenset[str] | set[str]
+        self,
+        route: str,
+        comparison: Comparison,
+        fields: frozenset[str] | set[str],
+        candidate: str = "dark",
     ) -> None:
         """``fields``: the pair's normalised differing paths, as they may leave the process."""
-        key = (route, "mismatch" if comparison.kinds else "match")
+        key = (route, "mismatch" if comparison.kinds else "match", candidate)
         pairs = self.hot.pairs
         pairs[key] = pairs.get(key, 0) + 1
         if comparison.latency_regression:
-            self.latency_regressions.labels(route).inc()
+            self.latency_regressions.labels(route, candidate).inc()
         if comparison.kinds:
             for kind in comparison.kinds:
-                self.mismatches.labels(route, kind).inc()
+                self.mismatches.labels(route, kind, candidate).inc()
             for path in fields:
-                self.field_mismatches.labels(route, path).inc()
+                self.field_mismatches.labels(route, path, candidate).inc()
 
 
 class _Histogram:
@@ -314,7 +368,7 @@ class HotPathCollector(Collector):
         self.events: dict[str, int] = {"stable": 0, "dark": 0}  # both series exist from start
         self.responses: dict[tuple[str, str, str], int] = {}
         self.latency: dict[tuple[str, str], _Histogram] = {}
-        self.pairs: dict[tuple[str, str], int] = {}
+        self.pairs: dict[tuple[str, str, str], int] = {}  # (route, outcome, candidate)
 
     def collect(self) -> Iterator[Metric]:
         p = "comparator_"
@@ -331,7 +385,9 @@ class HotPathCollector(Collector):
             responses.add_metric(list(labels), value)
         yield responses
         pairs = CounterMetricFamily(
-            p + "pairs", "Compared pairs by route and outcome.", labels=["route", "outcome"]
+            p + "pairs",
+            "Compared pairs (stable against a candidate) by route, outcome and candidate.",
+            labels=["route", "outcome", "candidate"],
         )
         for pair_labels, value in list(self.pairs.items()):
             pairs.add_metric(list(pair_labels), value)

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from comparator.core.compare.comparison import KINDS, Comparison
+from comparator.core.events.sides import STABLE, TWO_SIDED, Sides
+from comparator.core.noise.noise_baseline import NoiseBaseline
 from comparator.core.outcomes import (
     AuditHits,
     Compared,
@@ -18,6 +20,7 @@ from comparator.core.outcomes import (
     Invalid,
     LabelFolded,
     LateEvent,
+    NoiseCompared,
     Orphan,
     OutputRefused,
     Received,
@@ -38,10 +41,30 @@ class RouteTally:
 
 
 @dataclass(slots=True)
+class CandidateTally:
+    """One candidate's comparisons with stable (runs with more than two sides)."""
+
+    pairs: int = 0
+    matches: int = 0
+    mismatches: int = 0
+    kinds: Counter[str] = field(default_factory=Counter)
+    orphans: Counter[str] = field(default_factory=Counter)
+    noise_cancelled: int = 0  # pairs that matched once noise fields were left out
+    errors: Counter[str] = field(default_factory=Counter)  # stable / candidate 5xx or error
+    routes: dict[str, RouteTally] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
 class Summary:
     """Every count of a run, kept by observing the pipeline's outcomes; ``to_dict`` renders
-    the documented summary shape."""
+    the documented summary shape. With more than two sides the top-level counts cover every
+    candidate's comparisons with stable, ``candidates`` has each apart, and ``noise`` the
+    secondary's (``noise_baseline``, set by the pipeline, judges each field)."""
 
+    sides: Sides = TWO_SIDED
+    noise_baseline: NoiseBaseline | None = None
+    candidates: dict[str, CandidateTally] = field(default_factory=dict)
+    noise_pairs: int = 0
     events: Counter[str] = field(default_factory=Counter)
     invalid: int = 0
     invalid_reasons: Counter[str] = field(default_factory=Counter)
@@ -75,6 +98,7 @@ class Summary:
         return {
             Received: self._received,
             Compared: self._compared,
+            NoiseCompared: self._noise_compared,
             AuditHits: self._audit,
             Orphan: self._orphan,
             DuplicateEvent: self._duplicate,
@@ -97,6 +121,40 @@ class Summary:
         self.add_comparison(outcome.route, outcome.comparison, outcome.fields)
         if outcome.comparison.hook_failures:
             self.processing_failures["hook"] += outcome.comparison.hook_failures
+        if not self.sides.two_sided:
+            self._candidate_compared(outcome)
+
+    def candidate(self, name: str) -> CandidateTally:
+        tally = self.candidates.get(name)
+        if tally is None:
+            tally = self.candidates[name] = CandidateTally()
+        return tally
+
+    def _candidate_compared(self, outcome: Compared) -> None:
+        tally = self.candidate(outcome.candidate)
+        route = tally.routes.get(outcome.route)
+        if route is None:
+            route = tally.routes[outcome.route] = RouteTally()
+        tally.pairs += 1
+        route.pairs += 1
+        for event in (outcome.stable, outcome.dark):
+            if _failed(event.status, event.error is not None):
+                tally.errors[event.side] += 1
+        kinds = outcome.comparison.kinds
+        if outcome.comparison.latency_regression:
+            route.latency_regressions += 1
+        if not kinds:
+            tally.matches += 1
+            if outcome.noise:
+                tally.noise_cancelled += 1
+            return
+        tally.mismatches += 1
+        route.mismatches += 1
+        tally.kinds.update(kinds)
+        route.fields.update(outcome.fields)
+
+    def _noise_compared(self, outcome: NoiseCompared) -> None:
+        self.noise_pairs += 1
 
     def _audit(self, outcome: AuditHits) -> None:
         self.audited_pairs += 1
@@ -108,6 +166,8 @@ class Summary:
     def _orphan(self, outcome: Orphan) -> None:
         self.orphans[outcome.missing] += 1
         self.route(outcome.route).orphans += 1
+        if not self.sides.two_sided:
+            self.candidate(outcome.candidate).orphans[outcome.missing] += 1
 
     def _duplicate(self, outcome: DuplicateEvent) -> None:
         self.duplicates += 1
@@ -165,6 +225,67 @@ class Summary:
         tally.fields.update(fields)
 
     def to_dict(self) -> dict[str, Any]:
+        summary = self._two_sided_dict()
+        if self.sides.two_sided:
+            return summary
+        sides = self.sides
+        summary["sides"] = {
+            "stable": STABLE,
+            "secondary": sides.secondary,
+            "candidates": list(sides.candidates),
+        }
+        summary["events"] = {side: self.events[side] for side in sides.all}
+        summary["orphans"] = {
+            "missing_" + side: self.orphans["missing_" + side] for side in sides.all
+        }
+        summary["candidates"] = {
+            name: self._candidate_dict(name, self.candidate(name)) for name in sides.candidates
+        }
+        if sides.secondary:
+            baseline = self.noise_baseline
+            config = baseline.config if baseline is not None else None
+            summary["noise"] = {
+                "pairs": self.noise_pairs,
+                "cancel": bool(config and config.cancel),
+                "relative_threshold_percent": config.relative_threshold_percent if config else None,
+                "absolute_threshold_percent": config.absolute_threshold_percent if config else None,
+                "min_pairs": config.min_pairs if config else None,
+                "routes": baseline.secondary_routes() if baseline is not None else {},
+            }
+        return summary
+
+    def _candidate_dict(self, name: str, tally: CandidateTally) -> dict[str, Any]:
+        baseline = self.noise_baseline if self.sides.secondary else None
+        return {
+            "pairs": tally.pairs,
+            "matches": tally.matches,
+            "mismatches": tally.mismatches,
+            "divergence_rate": round(tally.mismatches / tally.pairs, 6) if tally.pairs else 0.0,
+            "mismatch_kinds": {kind: tally.kinds[kind] for kind in KINDS},
+            "noise_cancelled_pairs": tally.noise_cancelled,
+            "error_rate": {
+                side: round(tally.errors[side] / tally.pairs, 6) if tally.pairs else 0.0
+                for side in (STABLE, name)
+            },
+            "orphans": dict(sorted(tally.orphans.items())),
+            "routes": {
+                route: {
+                    "pairs": rt.pairs,
+                    "mismatches": rt.mismatches,
+                    "divergence_rate": round(rt.mismatches / rt.pairs, 6) if rt.pairs else 0.0,
+                    "latency_regressions": rt.latency_regressions,
+                    "fields": dict(sorted(rt.fields.items(), key=_by_count_then_name)),
+                    **(
+                        {"noise": baseline.fields_report(name, route)}
+                        if baseline is not None
+                        else {}
+                    ),
+                }
+                for route, rt in sorted(tally.routes.items())
+            },
+        }
+
+    def _two_sided_dict(self) -> dict[str, Any]:
         return {
             "events": {"stable": self.events["stable"], "dark": self.events["dark"]},
             "invalid": self.invalid,
@@ -215,6 +336,11 @@ class Summary:
                 for route, tally in sorted(self.routes.items())
             },
         }
+
+
+def _failed(status: int | None, has_error: bool) -> bool:
+    """A failed response for the error rate: an error, no status, or a 5xx."""
+    return has_error or status is None or 500 <= status < 600
 
 
 def _by_count_then_name(item: tuple[str, int]) -> tuple[int, str]:
