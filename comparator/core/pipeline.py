@@ -200,7 +200,7 @@ class Pipeline:
             ),
         )
         self.records = RecordPublisher(
-            MismatchRecordBuilder(self.redactor),
+            MismatchRecordBuilder(self.redactor, sides=sides),
             RouteSampler(settings.sampling.max_records_per_route_per_minute),
             audit_sampler=RouteSampler(settings.sampling.max_records_per_route_per_minute),
             expand=self._decoder.expand,
@@ -477,9 +477,7 @@ class Pipeline:
                 latency_regression=comparison.latency_regression,
                 hook_failures=comparison.hook_failures,
             )
-        return Compared(
-            route, stable, dark, comparison, kept, rules.digest, candidate, cancelled
-        )
+        return Compared(route, stable, dark, comparison, kept, rules.digest, candidate, cancelled)
 
     def _noise_compared(self, pair: Paired) -> NoiseCompared:
         """Stable against the secondary: the noise baseline of the route's fields."""

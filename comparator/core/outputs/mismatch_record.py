@@ -17,6 +17,7 @@ from comparator.core.compare.comparison import Comparison
 from comparator.core.compare.json_path import parse_path
 from comparator.core.events.invalid_event import NOT_PARSED, InvalidEvent
 from comparator.core.events.response_event import ResponseEvent, SourcePosition
+from comparator.core.events.sides import TWO_SIDED, Sides
 from comparator.core.join.join_result import Orphaned
 from comparator.core.redact import RedactionError, Redactor
 
@@ -32,9 +33,18 @@ def rfc3339(wall_ms: int) -> str:
 
 
 class MismatchRecordBuilder:
-    def __init__(self, redactor: Redactor, *, max_differences: int = MAX_DIFFERENCES) -> None:
+    def __init__(
+        self,
+        redactor: Redactor,
+        *,
+        max_differences: int = MAX_DIFFERENCES,
+        sides: Sides = TWO_SIDED,
+    ) -> None:
+        """``sides``: past two, records name their candidate (``candidate``), orphans every
+        side that did not arrive (``missing_sides``)."""
         self.redactor = redactor
         self.max_differences = max_differences
+        self._many_sides = not sides.two_sided
 
     def pair_record(
         self,
@@ -45,7 +55,9 @@ class MismatchRecordBuilder:
         route: str,
         rules_digest: str,
         wall_ms: int,
+        noise_fields: frozenset[str] = frozenset(),
     ) -> dict[str, Any]:
+        """``noise_fields``: differing fields judged noise (labels, already redacted)."""
         try:
             differences = [
                 self._difference(d.path, d.field, d.change, d.stable, d.dark)
@@ -55,6 +67,8 @@ class MismatchRecordBuilder:
                 stable, dark, list(comparison.kinds), differences, route, rules_digest, wall_ms
             )
             record["latency_regression"] = comparison.latency_regression
+            if noise_fields:
+                record["noise_fields"] = sorted(noise_fields)
         except RedactionError:
             raise
         except Exception as exc:  # any surprise while redacting: fail closed
@@ -107,12 +121,15 @@ class MismatchRecordBuilder:
                 "kinds": [orphan.missing],
                 "differences": [],
                 "stable": present if event.side == "stable" else None,
-                "dark": present if event.side == "dark" else None,
+                "dark": present if event.side != "stable" else None,
                 "trace_id": self._trace_id(event.trace_id),
                 "rules_digest": rules_digest,
                 "detected_at": rfc3339(wall_ms),
                 "event_time": orphan.stream_time_ms,
             }
+            if self._many_sides:
+                record["candidate"] = orphan.candidate
+                record["missing_sides"] = list(orphan.absent)
         except RedactionError:
             raise
         except Exception as exc:
@@ -208,7 +225,7 @@ class MismatchRecordBuilder:
         """What every record of a compared pair holds (mismatch and audit records)."""
         first = dark if stable is None else stable
         present = (dark,) if stable is None else (stable, dark)
-        return {
+        record = {
             "schema_version": SCHEMA_VERSION,
             "request_id": self.redactor.redact_text(first.request_id),
             "route": route,
@@ -222,6 +239,9 @@ class MismatchRecordBuilder:
             "detected_at": rfc3339(wall_ms),
             "event_time": max(e.ts_ms for e in present),
         }
+        if self._many_sides:
+            record["candidate"] = dark.side
+        return record
 
     def _difference(
         self, path: str, field: str, change: str, stable: Any, dark: Any

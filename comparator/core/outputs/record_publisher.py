@@ -91,7 +91,10 @@ class RecordPublisher:
             return
         stable, dark = outcome.stable, outcome.dark
         self._sample(
-            outcome.route,
+            # several candidates: each is sampled apart (one cannot crowd out another)
+            outcome.route
+            if outcome.candidate == "dark"
+            else f"{outcome.route}\n{outcome.candidate}",
             max(stable.ts_ms, dark.ts_ms),
             _positions(stable.position, dark.position),
             lambda: self.builder.pair_record(
@@ -101,6 +104,7 @@ class RecordPublisher:
                 route=outcome.route,
                 rules_digest=outcome.rules_digest,
                 wall_ms=wall_ms,
+                noise_fields=outcome.noise,
             ),
         )
 
@@ -129,7 +133,13 @@ class RecordPublisher:
             if event.compacted:
                 event = self._expand(event)
             return self.builder.orphan_record(
-                Orphaned(event, outcome.missing, outcome.stream_time_ms),
+                Orphaned(
+                    event,
+                    outcome.missing,
+                    outcome.stream_time_ms,
+                    outcome.candidate,
+                    outcome.absent,
+                ),
                 route=outcome.route,
                 rules_digest=outcome.rules_digest,
                 wall_ms=wall_ms,
