@@ -102,13 +102,21 @@ def run_files(
 
 def write_summary(path: Path, pipeline: Pipeline, *, source: str) -> None:
     """The run's summary, with the gate's evidence of the whole run (``gate_evidence``:
-    ``comparator gate --summary`` reads it) and its verdict under the config's criteria."""
+    ``comparator gate --summary`` reads it) and its verdict under the config's criteria.
+    Past two sides ``gate``/``gate_evidence`` are the first candidate's, and
+    ``gate_evidence_by_candidate`` has every candidate's (``comparator gate --candidate``,
+    ``comparator candidates``)."""
     evidence = pipeline.gate_evidence.total(source)
     document = {
         **pipeline.summary.to_dict(),
         "gate": judge(evidence, pipeline.gate_policy).to_json(),
         "gate_evidence": evidence.to_json(),
     }
+    if not pipeline.sides.two_sided:
+        document["gate_evidence_by_candidate"] = {
+            name: recorder.total(source).to_json()
+            for name, recorder in pipeline.gate_recorders.by_candidate.items()
+        }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")
 
