@@ -206,6 +206,10 @@ def check(config_path: Path) -> None:
 @click.option("--seed", type=int, default=None,
               help="Seed of the synthetic gateway: the same seed gives the same requests "
               "(default: a random one).")  # fmt: skip
+@click.option("--sides", type=click.Choice(["2", "4"]), default="2", show_default=True,
+              help="2: stable and dark. 4: stable, a secondary (a second copy of stable: the "
+              "noise baseline) and two candidates, model-a (healthy) and model-b (the "
+              "regressions), side by side; noise is cancelled.")  # fmt: skip
 def demo(
     duration: float | None,
     bootstrap_servers: str | None,
@@ -214,11 +218,14 @@ def demo(
     plain: bool,
     seed: int | None,
     regressions: str,
+    sides: str,
 ) -> None:
     """One command, nothing to prepare: local Kafka, a synthetic gateway with realistic
     divergences and PII, the comparator with its metrics endpoint, and a live terminal view."""
     from comparator.app.demo.demo_run import regressions_switch, run_demo
     from comparator.app.demo.local_broker import LocalBrokerError
+    from comparator.app.demo.synthetic_gateway import FOUR_SIDES
+    from comparator.core.events.sides import TWO_SIDED
 
     try:
         regressions_switch(regressions, 0.0)
@@ -234,6 +241,7 @@ def demo(
             seed=seed,
             plain=True if plain else None,
             regressions=regressions,
+            sides=FOUR_SIDES if sides == "4" else TWO_SIDED,
         )
     except LocalBrokerError as exc:
         click.echo(f"error: {exc}", err=True)
@@ -296,11 +304,23 @@ def explore(**options: Any) -> None:
 def gate(**options: Any) -> None:
     """Judge the dark version for promotion: divergence rate, dark-vs-stable error rate, p95
     latency ratio and audit hits, each on a confidence bound (docs/gating.md). Evidence from
-    --prometheus, --worker (repeatable) or --summary; criteria from the config's gate section.
+    --prometheus, --worker (repeatable) or --summary; criteria from the config's gate section;
+    --candidate NAME when the run has several candidates.
     Exit 0 pass, 1 fail, 3 inconclusive, 2 cannot judge."""
     from comparator.tools.gate.command import gate_command
 
     gate_command(**options)
+
+
+@main.command()
+@tool_options.candidates_options
+def candidates(**options: Any) -> None:
+    """Every candidate against stable, side by side: per route, pairs, divergence, error rate
+    and p95 latency of each (runs with several candidates; a two-sided run shows dark).
+    Evidence from --prometheus, --worker (repeatable) or --summary (docs/gating.md)."""
+    from comparator.tools.gate.candidates_command import candidates_command
+
+    candidates_command(**options)
 
 
 def _check_kafka(config: Config) -> list[str]:

@@ -134,6 +134,9 @@ def serve_ops(config: Config, loop: RunLoop) -> OpsServer | None:
             loop.pipeline.gate_evidence,
             loop.pipeline.gate_policy,
             source=f"worker {config.source.kafka.group_id}@{address[0]}:{address[1]}",
+            by_candidate=(
+                None if loop.pipeline.sides.two_sided else loop.pipeline.gate_recorders.by_candidate
+            ),
         ).answer,
     ).start()
     log.info(

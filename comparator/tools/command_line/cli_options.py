@@ -335,6 +335,58 @@ def explore_options(func: F) -> F:
     )
 
 
+_EVIDENCE_SOURCE: list[Any] = [
+    click.option(
+        "--prometheus",
+        default=None,
+        metavar="URL",
+        help="Prometheus that scrapes the workers: judge increase() over --window.",
+    ),
+    click.option(
+        "--worker",
+        "workers",
+        multiple=True,
+        metavar="URL",
+        help="A worker's ops endpoint (http://host:9108); repeat for every worker: "
+        "their evidence is summed.",
+    ),
+    click.option(
+        "--summary",
+        "summary_path",
+        type=_existing,
+        default=None,
+        help="A file run's summary.json (the whole run).",
+    ),
+    click.option(
+        "--window",
+        default=None,
+        help="How far back to look: 90s, 10m, 1h (default: gate.window, 10m).",
+    ),
+    click.option(
+        "--job",
+        default=None,
+        help="With --prometheus: the comparator's scrape job(s), a regex (default: all).",
+    ),
+]
+
+
+def candidates_options(func: F) -> F:
+    return _apply(
+        func,
+        [
+            *_EVIDENCE_SOURCE,
+            click.option(
+                "--config",
+                "config_path",
+                type=_existing,
+                default=None,
+                help="comparator.yaml whose gate.window is the default --window.",
+            ),
+            click.option("--json", "as_json", is_flag=True, help="The rows as JSON."),
+        ],
+    )
+
+
 def gate_options(func: F) -> F:
     return _apply(
         func,
@@ -345,6 +397,13 @@ def gate_options(func: F) -> F:
                 type=_existing,
                 default=None,
                 help="comparator.yaml whose gate section holds the criteria (defaults without).",
+            ),
+            click.option(
+                "--candidate",
+                default=None,
+                metavar="NAME",
+                help="Runs with several candidates: judge this one (required when the source "
+                "has more than one; see comparator candidates).",
             ),
             click.option(
                 "--prometheus",

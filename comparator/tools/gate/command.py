@@ -4,6 +4,11 @@ Evidence from one source (``--prometheus URL``, ``--worker URL`` (repeatable), o
 FILE``), criteria from the config's ``gate`` section (the defaults without ``--config``); a
 table for people or ``--json`` for machines; the exit status is the verdict: 0 pass, 1 fail,
 3 inconclusive, 2 when it cannot judge (a bad config, evidence that cannot be read).
+
+Runs past two sides have several candidates: ``--candidate NAME`` judges one. Without it, a
+source with one candidate (a two-sided run's ``dark``) is judged as before, and a source with
+several is refused (exit 2, naming them): a rollout gate must not judge one candidate while the
+rollout promotes another.
 """
 
 from __future__ import annotations
@@ -14,11 +19,13 @@ from pathlib import Path
 import click
 import orjson
 
+from comparator.core.events.sides import side_name_problem
 from comparator.core.gate.criteria import GatePolicy, parse_duration
 from comparator.core.gate.evidence import EvidenceError, GateEvidence
 from comparator.core.gate.verdict import Check, GateReport, RouteVerdict, judge
 from comparator.tools.command_line.command_support import fail, optional_config, time_option
 from comparator.tools.gate.evidence_sources import (
+    CandidateNeeded,
     PrometheusEvidence,
     from_summary,
     from_workers,
@@ -37,6 +44,7 @@ def gate_command(
     job: str | None,
     at: str | None,
     as_json: bool,
+    candidate: str | None = None,
 ) -> None:
     config = optional_config(config_path)
     policy = GatePolicy.from_config(config.gate if config is not None else None)
@@ -52,6 +60,8 @@ def gate_command(
         except ValueError as exc:
             fail(f"--window: {exc}")
     at_ms = time_option(at, "--at")
+    if candidate is not None and side_name_problem(candidate) is not None:
+        fail(f"--candidate {candidate!r}: {side_name_problem(candidate)}")
     try:
         if prometheus:
             evidence = PrometheusEvidence(
@@ -59,12 +69,15 @@ def gate_command(
                 window=window or f"{policy.window_seconds}s",
                 job=job,
                 at=None if at_ms is None else at_ms / 1000,
+                candidate=candidate,
             ).fetch()
         elif workers:
-            evidence = from_workers(list(workers), window)
+            evidence = from_workers(list(workers), window, candidate)
         else:
             assert summary_path is not None
-            evidence = from_summary(summary_path)
+            evidence = from_summary(summary_path, candidate)
+    except CandidateNeeded as exc:
+        fail(str(exc))
     except EvidenceError as exc:
         fail(f"cannot read the evidence: {exc}")
     try:
