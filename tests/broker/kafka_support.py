@@ -9,8 +9,8 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -172,11 +172,17 @@ class WorkerSetup:
     config_path: Path
     prefix: str
     stable: str
-    dark: str
+    dark: str  # with named candidates: the first candidate's topic
     mismatches: str
     dead_letters: str
     metrics_port: int
     summary_path: Path
+    # every side's topic (side name -> topic): stable, the secondary, the candidates
+    topics: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def candidates(self) -> list[str]:
+        return [side for side in self.topics if side not in ("stable", "secondary")]
 
 
 def write_kafka_config(
@@ -191,17 +197,29 @@ def write_kafka_config(
     name: str = "worker",
     engine: str = "native",
     kafka: dict[str, Any] | None = None,
+    secondary: bool = False,
+    candidates: Sequence[str] = (),
+    noise: dict[str, Any] | None = None,
 ) -> WorkerSetup:
+    """``secondary``: a secondary topic (``<prefix>responses.secondary``); ``candidates``:
+    named candidates (``source.kafka.candidate_topics``, ``<prefix>responses.<name>``) instead
+    of the single dark topic; ``noise``: the config's noise section."""
     port = free_port()
+    topics = {"stable": f"{prefix}responses.stable"}
+    if secondary:
+        topics["secondary"] = f"{prefix}responses.secondary"
+    for candidate in candidates or ["dark"]:
+        topics[candidate] = f"{prefix}responses.{candidate}"
     setup = WorkerSetup(
         config_path=tmp_path / f"{name}.yaml",
         prefix=prefix,
-        stable=f"{prefix}responses.stable",
-        dark=f"{prefix}responses.dark",
+        stable=topics["stable"],
+        dark=topics[next(iter(candidates), "dark")],
         mismatches=f"{prefix}mismatches",
         dead_letters=f"{prefix}dead-letters",
         metrics_port=port,
         summary_path=tmp_path / f"{name}-summary.json",
+        topics=topics,
     )
     document: dict[str, Any] = {
         "source": {
@@ -210,7 +228,6 @@ def write_kafka_config(
                 "bootstrap_servers": bootstrap,
                 "group_id": f"{prefix}group",
                 "stable_topic": setup.stable,
-                "dark_topic": setup.dark,
             },
         },
         "join": join or {"window_ms": 30000, "grace_ms": 5000, "idle_close_ms": 2000},
@@ -223,6 +240,15 @@ def write_kafka_config(
         "sampling": {"max_records_per_route_per_minute": sampling},
         "rules": rules or {},
     }
+    kafka_doc = document["source"]["kafka"]
+    if secondary:
+        kafka_doc["secondary_topic"] = topics["secondary"]
+    if candidates:
+        kafka_doc["candidate_topics"] = {c: topics[c] for c in candidates}
+    else:
+        kafka_doc["dark_topic"] = setup.dark
+    if noise is not None:
+        document["noise"] = noise
     if limits:
         document["limits"] = limits
     if engine != "native":
