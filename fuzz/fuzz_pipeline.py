@@ -5,12 +5,16 @@ a JSON object (a crash or an assertion is a finding: add it as a regression test
     .venv/bin/python fuzz/fuzz_pipeline.py CORPUS_DIR [SEED_DIR] -max_total_time=60
 
 Input layout: the data is cut into messages at each 0x1e byte; a message's first byte picks
-its side (even: stable, odd: dark). Seeds in fuzz/corpus/pipeline/.
+its side (even: stable, odd: dark). If the first message's first byte has bit 5 (0x20) set,
+the run has four sides (stable, secondary, candidates model-a and model-b, noise cancelled)
+and bits 0 and 6 pick the side (0: stable, 1: secondary, 0x40: model-a, 0x41: model-b).
+Seeds in fuzz/corpus/pipeline/.
 """
 
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import atheris
 
@@ -23,8 +27,7 @@ with atheris.instrument_imports():
     from comparator.core.gate.verdict import judge
     from comparator.core.pipeline import Emission, Pipeline
 
-CONFIG = parse_config(
-    {
+CONFIG_DOCUMENT: dict[str, Any] = {
         "source": {"kind": "files", "files": {"stable": "s", "dark": "d"}},
         "join": {"window_ms": 1000, "grace_ms": 100, "idle_close_ms": 500, "max_pending": 50},
         "limits": {"max_event_bytes": 65536, "max_depth": 16, "max_route_labels": 5},
@@ -70,17 +73,34 @@ CONFIG = parse_config(
             ]
         },
         "gate": {"window": "1m", "min_pairs": 1},
+}  # fmt: skip
+CONFIG = parse_config(CONFIG_DOCUMENT)
+MANY_SIDED = parse_config(
+    {
+        **{key: value for key, value in CONFIG_DOCUMENT.items() if key != "source"},
+        "source": {
+            "kind": "files",
+            "files": {
+                "stable": "s",
+                "secondary": "s2",
+                "candidates": {"model-a": "a", "model-b": "b"},
+            },
+        },
+        "noise": {"cancel": True, "min_pairs": 2},
     }
-)  # fmt: skip
+)
 KEY = b"fuzz-redaction-key-0123456789abcdef"
 
 
 def test_one_input(data: bytes) -> None:
     emissions: list[Emission] = []
-    pipeline = Pipeline(CONFIG.core(), redaction_key=KEY, send=emissions.append, commit_cuts=True)
+    config = MANY_SIDED if data[:1] and data[0] & 0x20 else CONFIG
+    sides = config.source.sides().all
+    pipeline = Pipeline(config.core(), redaction_key=KEY, send=emissions.append, commit_cuts=True)
     for offset, message in enumerate(data.split(b"\x1e")[:64]):
         control = message[0] if message else 0
-        side: Side = "dark" if control % 2 else "stable"
+        index = (control % 2) + (2 * ((control >> 6) % 2) if len(sides) > 2 else 0)
+        side: Side = sides[index]
         partition = (control >> 1) % 2
         pipeline.feed(
             message[1:],
@@ -89,8 +109,8 @@ def test_one_input(data: bytes) -> None:
             default_ts_ms=offset,
             position=SourcePosition(side, partition, offset),
         )
-        if control & 4:  # the other side is at its end (else it is waited for)
-            pipeline.side_caught_up(partition, "stable" if side == "dark" else "dark")
+        if control & 4:  # the next side is at its end (else it is waited for)
+            pipeline.side_caught_up(partition, sides[(index + 1) % len(sides)])
         pipeline.release(wall_ms=offset)
         if control & 8:
             cut = pipeline.commit_cut(partition, {side: offset + 1})

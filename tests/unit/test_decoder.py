@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from comparator.core.events.decoder import EventDecoder, json_depth, parse_timestamp
 from comparator.core.events.invalid_event import INPUT_REASONS, NOT_PARSED, InvalidEvent
 from comparator.core.events.response_event import ResponseEvent, SourcePosition
+from comparator.core.events.sides import Sides
 
 DECODER = EventDecoder(max_event_bytes=2048, max_depth=8)
 
@@ -63,7 +64,13 @@ def test_invalid_reason(reason: str):
         (good(request_id="x" * 257), "request_id"),
         (good(latency_ms="fast"), "latency_ms"),
         (good(error={"message": "no type"}), "error"),
-        (good(side="blue"), "side"),
+        (good(side="Blue"), "side"),
+        (good(side=7), "side"),
+        (good(side="x" * 33), "side"),
+        (good(event_version=3), "event_version"),
+        (good(event_version="2"), "event_version"),
+        (good(event_version=True), "event_version"),
+        (good(event_version=2.0), "event_version"),
     ],
 )
 def test_invalid_field_names_the_field(raw: bytes, detail: str):
@@ -161,3 +168,115 @@ def test_json_depth_matches_a_recursive_definition(value: object):
 def test_arbitrary_bytes_never_raise(raw: bytes):
     result = decode(raw)
     assert isinstance(result, ResponseEvent | InvalidEvent)
+
+
+# -- the version rule of the declared side (comparator/core/events/sides.py) ------------------
+
+MANY = EventDecoder(
+    max_event_bytes=2048, max_depth=8, sides=Sides(("model-a", "model-b"), secondary=True)
+)
+
+
+def decode_many(raw: bytes, side: str) -> ResponseEvent | InvalidEvent:
+    return MANY.decode(raw, side=side, default_ts_ms=42)
+
+
+@pytest.mark.parametrize(
+    ("fields", "side"),
+    [
+        ({}, "secondary"),
+        ({}, "model-b"),
+        ({"side": "stable"}, "stable"),
+        ({"side": "stable"}, "secondary"),  # a version 1 stable event: stable or secondary
+        ({"side": "dark"}, "model-a"),  # a version 1 dark event: any candidate
+        ({"side": "dark"}, "model-b"),
+        ({"event_version": 1, "side": "dark"}, "model-a"),
+        ({"event_version": 2, "side": "model-a"}, "model-a"),
+        ({"event_version": 2, "side": "secondary"}, "secondary"),
+        ({"event_version": 2, "side": "stable"}, "stable"),
+        ({"event_version": 2}, "model-b"),
+    ],
+)
+def test_declared_side_agrees_under_the_version_rule(fields: dict[str, object], side: str):
+    event = decode_many(good(**fields), side)
+    assert isinstance(event, ResponseEvent), event
+    assert event.side == side  # the input decides
+
+
+@pytest.mark.parametrize(
+    ("fields", "side", "says"),
+    [
+        ({"side": "model-a"}, "model-a", "side 'model-a' needs \"event_version\": 2"),
+        ({"side": "secondary"}, "secondary", "side 'secondary' needs \"event_version\": 2"),
+        ({"event_version": 1, "side": "model-a"}, "model-a", '"event_version": 2'),
+        ({"side": "dark"}, "secondary", "side 'dark' arrived on the secondary input"),
+        ({"side": "dark"}, "stable", "side 'dark' arrived on the stable input"),
+        ({"side": "stable"}, "model-a", "side 'stable' arrived on the model-a input"),
+        ({"event_version": 2, "side": "model-a"}, "model-b", "arrived on the model-b input"),
+        ({"event_version": 2, "side": "stable"}, "secondary", "arrived on the secondary input"),
+        ({"event_version": 2, "side": "dark"}, "model-a", "names the exact side"),
+    ],
+)
+def test_declared_side_that_disagrees_is_a_side_mismatch_saying_the_rule(
+    fields: dict[str, object], side: str, says: str
+):
+    result = decode_many(good(**fields), side)
+    assert isinstance(result, InvalidEvent) and result.reason == "side_mismatch"
+    assert says in result.detail, result.detail
+
+
+def test_two_sided_decoder_keeps_version_1_events_and_accepts_version_2():
+    assert isinstance(decode(good(side="dark"), "dark"), ResponseEvent)
+    assert isinstance(decode(good(event_version=2, side="dark"), "dark"), ResponseEvent)
+    refused = decode(good(side="model-a"), "dark")
+    assert isinstance(refused, InvalidEvent) and refused.reason == "side_mismatch"
+    refused = decode(good(event_version=2, side="stable"), "dark")
+    assert isinstance(refused, InvalidEvent) and refused.reason == "side_mismatch"
+
+
+_ANY_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=40),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
+    max_leaves=6,
+)
+
+
+@given(
+    declared=_ANY_JSON | st.sampled_from(["stable", "dark", "secondary", "model-a", "model-b"]),
+    version=_ANY_JSON | st.sampled_from([1, 2, 2.0, True, "2"]),
+    side=st.sampled_from(["stable", "secondary", "model-a", "model-b"]),
+    two_sided=st.booleans(),
+)
+def test_any_side_and_event_version_never_raise_and_agree_or_are_refused(
+    declared: object, version: object, side: str, two_sided: bool
+):
+    fields: dict[str, object] = {"side": declared, "event_version": version}
+    decoder = DECODER if two_sided else MANY
+    if two_sided:
+        side = "dark" if side.startswith("model") else "stable"
+    try:
+        raw = orjson.dumps({"request_id": "r1", "status": 200, **fields})
+    except (TypeError, orjson.JSONEncodeError):
+        return  # not JSON (NaN keys and the like)
+    result = decoder.decode(raw, side=side, default_ts_ms=1)
+    assert isinstance(result, ResponseEvent | InvalidEvent)
+    if isinstance(result, ResponseEvent):
+        assert result.side == side
+        assert type(version) is int and version in (1, 2)
+        assert decoder.sides.agrees(declared, side, version=version)
+    else:
+        assert result.reason in ("invalid_field", "side_mismatch"), result
+
+
+@given(st.text(max_size=40), st.text(max_size=10))
+def test_any_side_text_in_raw_bytes_never_raises(declared: str, version: str):
+    raw = (
+        b'{"request_id": "r1", "status": 200, "side": '
+        + orjson.dumps(declared)
+        + b', "event_version": '
+        + (version.encode("utf-8", "surrogatepass") or b"null")
+        + b"}"
+    )
+    for side in ("stable", "secondary", "model-a"):
+        result = MANY.decode(raw, side=side, default_ts_ms=1)
+        assert isinstance(result, ResponseEvent | InvalidEvent)

@@ -188,7 +188,7 @@ def test_asgi_passes_other_scopes_through_and_checks_the_side():
     asyncio.run(app({"type": "lifespan"}, None, None))
     assert seen == ["lifespan"] and publisher.events == []
     with pytest.raises(ValueError, match="side"):
-        asgi.ResponseEventMiddleware(lifespan_app, publisher, side="canary")
+        asgi.ResponseEventMiddleware(lifespan_app, publisher, side="Canary")
 
 
 # -- WSGI ---------------------------------------------------------------------------------

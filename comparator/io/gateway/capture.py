@@ -1,5 +1,6 @@
-"""What both middlewares share: turning a captured response into a v1 response event, and
-publishing it without ever disturbing the response."""
+"""What both middlewares share: turning a captured response into a response event (v1: the
+publisher stamps what a side beyond stable and dark needs), and publishing it without ever
+disturbing the response."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from typing import Any, Protocol
 
 import orjson
 
-from comparator.core.events.response_event import SIDES, Side
+from comparator.core.events.response_event import Side
+from comparator.core.events.sides import SECONDARY, SIDE_NAME, STABLE, side_name_problem
 
 log = logging.getLogger("comparator.io.gateway")
 
@@ -28,10 +30,18 @@ class Publisher(Protocol):
 
 
 def check_side(side: str) -> Side:
-    for known in SIDES:
-        if side == known:
-            return known
-    raise ValueError(f"side must be 'stable' or 'dark', not {side!r}")
+    """``stable``, ``dark``, ``secondary`` or a candidate's name (the publisher's sides)."""
+    if side in (STABLE, SECONDARY):
+        return side
+    problem = side_name_problem(side)
+    if problem is None and not SIDE_NAME.fullmatch(side):  # "$" lets a final newline by
+        problem = side_name_problem(None)
+    if problem is not None:
+        raise ValueError(
+            f"side must be 'stable', 'dark', 'secondary' or a candidate's name, not {side!r} "
+            f"({problem})"
+        )
+    return side
 
 
 class CapturedResponse:
