@@ -78,8 +78,8 @@ class PipelineHarness:
             default_ts_ms=default_ts_ms,
             position=position,
         )
-        p.side_caught_up(partition, "stable")
-        p.side_caught_up(partition, "dark")
+        for each_side in p.sides.all:
+            p.side_caught_up(partition, each_side)
         p.release(wall_ms)
         return self._drain()
 
