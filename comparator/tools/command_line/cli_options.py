@@ -7,6 +7,7 @@ their options and help while importing only click; each command imports its modu
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -16,6 +17,7 @@ import click
 F = TypeVar("F", bound=Callable[..., Any])
 
 KINDS = ("status", "body", "headers", "error", "missing_dark", "missing_stable", "audit")
+MISSING_SIDE = re.compile(r"^missing_[a-z][a-z0-9_-]{0,31}$")
 
 
 class ExistingFile(click.Path):
@@ -40,6 +42,17 @@ class ExistingFile(click.Path):
             if ctx is None:
                 raise
             ctx.exit(2)
+
+
+class RecordKind(click.ParamType):
+    """A mismatch kind: one of :data:`KINDS`, or ``missing_<side>`` (runs past two sides)."""
+
+    name = "kind"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if value in KINDS or MISSING_SIDE.match(str(value)):
+            return value
+        self.fail(f"{value!r} is not a kind: {', '.join(KINDS)} or missing_SIDE", param, ctx)
 
 
 def _param_name(param: click.Parameter | None) -> str:
@@ -106,8 +119,17 @@ _FILTERS: list[Any] = [
         "--kind",
         "kinds",
         multiple=True,
-        type=click.Choice(KINDS),
-        help="Mismatch kind. Repeatable.",
+        type=RecordKind(),
+        help=f"Mismatch kind: {', '.join(KINDS)}, or missing_SIDE past two sides "
+        "(missing_secondary, missing_<candidate>). Repeatable.",
+    ),
+    click.option(
+        "--candidate",
+        "candidates",
+        multiple=True,
+        metavar="NAME",
+        help="Records of this candidate only (runs past two sides; a two-sided run's records "
+        "are dark's). Repeatable.",
     ),
     click.option(
         "--field",

@@ -60,13 +60,15 @@ def record_filter_from_options(
     fields: tuple[str, ...],
     since: str | None,
     until: str | None,
+    candidates: tuple[str, ...] = (),
 ) -> RecordFilter:
     """The record filter of the tools' filter options (``--route``, ``--kind``, ``--field``,
-    ``--since``, ``--until``); an unreadable time exits with its flag named."""
+    ``--since``, ``--until``, ``--candidate``); an unreadable time exits with its flag named."""
     return RecordFilter(
         routes=routes,
         kinds=kinds,
         fields=fields,
         since_ms=time_option(since, "--since"),
         until_ms=time_option(until, "--until"),
+        candidates=candidates,
     )

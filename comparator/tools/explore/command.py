@@ -42,6 +42,7 @@ def explore_command(
     fields: tuple[str, ...],
     since: str | None,
     until: str | None,
+    candidates: tuple[str, ...] = (),
     summary_path: Path | None,
     max_records: int,
     trace_url: str | None,
@@ -50,7 +51,7 @@ def explore_command(
     config = optional_config(config_path)
     redaction = config.redaction if config is not None else RedactionConfig()
     redactor, ephemeral = tool_redactor(redaction)
-    record_filter = record_filter_from_options(routes, kinds, fields, since, until)
+    record_filter = record_filter_from_options(routes, kinds, fields, since, until, candidates)
     host, _, port_text = listen.rpartition(":")
     host = host.strip("[]") or "127.0.0.1"
     if not port_text.isdigit() or int(port_text) > 65535:

@@ -3,6 +3,11 @@
 Colours of the side-by-side diff (the browser test looks for them in screenshots):
 changed lines ``#fff3bf``, stable-only lines ``#ffd6d6``, dark-only lines ``#d3f9d8``; lines that
 differ but were not compared (ignored by the rules) grey ``#8c959f`` text, no background.
+
+With the summary of a run past two sides the overview also shows each candidate's divergence
+(``Candidates``) and, per candidate, route and field, its divergence next to the secondary's
+noise share there and the verdict (``Fields per candidate``); records name their candidate,
+the fields judged noise and an orphan's missing sides.
 """
 
 from __future__ import annotations
@@ -14,7 +19,13 @@ from urllib.parse import quote, urlencode
 
 from comparator.core.compare.headline import HEADLINES, record_headline
 from comparator.tools.explore.store import RecordStore, ranked, route_views, top_fields
-from comparator.tools.views.record_filter import RecordFilter, audit_hits, differences
+from comparator.tools.views.record_filter import (
+    RecordFilter,
+    audit_hits,
+    differences,
+    missing_sides,
+    noise_fields,
+)
 from comparator.tools.views.request_line import request_line
 from comparator.tools.views.side_by_side import (
     compared_paths,
@@ -47,6 +58,8 @@ tr.changed td { background: #fff3bf; } td.removed { background: #ffd6d6; }
 td.added { background: #d3f9d8; } tr.skipped td { color: #656d76; font-style: italic; }
 tr.ignored td { color: #8c959f; text-decoration: line-through dotted; }
 tr.clean td { color: #1a7f37; } p.nav a { margin-right: .4em; }
+tr.noise td { color: #8c959f; } tr.verdict-noise td { color: #656d76; }
+.candidate { font-weight: 600; margin-right: 3px; }
 .kind { display: inline-block; padding: 0 6px; border-radius: 8px; background: #ddf4ff;
   margin-right: 3px; font-size: 12px; }
 """
@@ -72,21 +85,41 @@ def layout(title: str, body: str, source: str) -> bytes:
     return html.encode("utf-8")
 
 
-def filter_form(args: dict[str, str], routes: list[str]) -> str:
+def filter_form(
+    args: dict[str, str],
+    routes: list[str],
+    candidates: list[str] | None = None,
+    kinds: list[str] | None = None,
+) -> str:
+    """``candidates``: the records' candidates (runs past two sides: a candidate filter);
+    ``kinds``: kinds the records have beyond :data:`KINDS` (``missing_<side>``)."""
     route_options = "".join(
         f"<option value='{_e(r)}'{' selected' if args.get('route') == r else ''}>{_e(r)}</option>"
         for r in routes
     )
+    every_kind = [*KINDS, *sorted(set(kinds or ()) - set(KINDS))]
     kind_options = "".join(
-        f"<option value='{k}'{' selected' if args.get('kind') == k else ''}>{k}</option>"
-        for k in KINDS
+        f"<option value='{_e(k)}'{' selected' if args.get('kind') == k else ''}>{_e(k)}</option>"
+        for k in every_kind
     )
+    candidate_select = ""
+    if candidates:
+        options = "".join(
+            f"<option value='{_e(c)}'{' selected' if args.get('candidate') == c else ''}>"
+            f"{_e(c)}</option>"
+            for c in candidates
+        )
+        candidate_select = (
+            "<label>candidate <select name=candidate id=candidate>"
+            f"<option value=''>(all)</option>{options}</select></label>"
+        )
     return (
         "<form class=filters method=get action=/>"
         f"<label>route <select name=route id=route><option value=''>(all)</option>{route_options}"
         "</select></label>"
         f"<label>kind <select name=kind id=kind><option value=''>(all)</option>{kind_options}"
         "</select></label>"
+        f"{candidate_select}"
         f"<label>field <input type=text name=field id=field value='{_e(args.get('field', ''))}'"
         " placeholder='$.items'></label>"
         f"<label>since <input type=text name=since id=since value='{_e(args.get('since', ''))}'"
@@ -108,7 +141,7 @@ def overview(
     problem: str | None = None,
 ) -> bytes:
     selected = store.select(record_filter)
-    parts = [filter_form(args, store.routes())]
+    parts = [filter_form(args, store.routes(), store.candidates(), store.kinds())]
     if problem:
         parts.append(f"<p class=muted id=problem>{_e(problem)}</p>")
     state = store.state
@@ -118,18 +151,175 @@ def overview(
         + (f"; error: {_e(store.error)}" if store.error else "")
         + ")</p>"
     )
+    parts.append(_candidates_table(summary, args))
     parts.append(_routes_table(selected, args, summary))
+    parts.append(_noise_table(summary, args))
     parts.append(_fields_table(selected, args, summary))
     parts.append(_samples_table(selected, args, page))
     return layout("Mismatch explorer", "".join(parts), source)
 
 
-def route_totals(summary: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
-    """Per route of a run summary (``--summary``), its entry (pairs, divergence_rate, ...)."""
+def route_totals(
+    summary: dict[str, Any] | None, candidates: tuple[str, ...] = ()
+) -> dict[str, dict[str, Any]]:
+    """Per route of a run summary (``--summary``), its entry (pairs, divergence_rate, ...);
+    filtered on one candidate of a run past two sides, that candidate's."""
     routes = (summary or {}).get("routes")
+    if len(candidates) == 1:
+        entry = summary_candidates(summary).get(candidates[0])
+        if entry is not None:
+            routes = entry.get("routes")
     if not isinstance(routes, dict):
         return {}
     return {str(k): v for k, v in routes.items() if isinstance(v, dict)}
+
+
+def summary_candidates(summary: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """The ``candidates`` of a summary of a run past two sides (empty for a two-sided run)."""
+    found = (summary or {}).get("candidates")
+    if not isinstance(found, dict):
+        return {}
+    return {str(k): v for k, v in found.items() if isinstance(v, dict)}
+
+
+def candidate_totals(summary: dict[str, Any] | None) -> dict[str, Any]:
+    """Each candidate's divergence, overall and per route, and per field its divergence next
+    to the secondary's noise share there and the verdict (when the run had a secondary)."""
+    out: dict[str, Any] = {}
+    for name, entry in summary_candidates(summary).items():
+        routes: dict[str, Any] = {}
+        for route, known in _dicts(entry.get("routes")).items():
+            noise = _dicts(known.get("noise"))
+            pairs = known.get("pairs")
+            fields: dict[str, Any] = {}
+            for path, count in _dicts_or_counts(known.get("fields")).items():
+                fields[path] = {"differences": count, "divergence": _rate(count, pairs)}
+            for path, judged in noise.items():
+                fields[path] = {
+                    "differences": judged.get("differences"),
+                    "divergence": judged.get("divergence"),
+                    "noise_share": judged.get("noise_share"),
+                    "verdict": judged.get("verdict"),
+                }
+            routes[route] = {
+                "pairs": pairs,
+                "divergence_rate": known.get("divergence_rate"),
+                "fields": fields,
+            }
+        out[name] = {
+            "pairs": entry.get("pairs"),
+            "divergence_rate": entry.get("divergence_rate"),
+            "error_rate": entry.get("error_rate"),
+            "noise_cancelled_pairs": entry.get("noise_cancelled_pairs"),
+            "routes": routes,
+        }
+    return out
+
+
+def _dicts(value: Any) -> dict[str, dict[str, Any]]:
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): v for k, v in value.items() if isinstance(v, dict)}
+
+
+def _dicts_or_counts(value: Any) -> dict[str, int]:
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): v for k, v in value.items() if isinstance(v, int) and not isinstance(v, bool)}
+
+
+def _rate(count: Any, pairs: Any) -> float | None:
+    if isinstance(count, int) and isinstance(pairs, int) and pairs > 0:
+        return round(count / pairs, 6)
+    return None
+
+
+def _percent(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return ""
+    return f"{value:.2%}"
+
+
+def _candidates_table(summary: dict[str, Any] | None, args: dict[str, str]) -> str:
+    """Runs past two sides: each candidate against stable, overall and per route."""
+    totals = candidate_totals(summary)
+    if not totals:
+        return ""
+    rows = []
+    for name, entry in totals.items():
+        if args.get("candidate") and args["candidate"] != name:
+            continue
+        errors = entry.get("error_rate") if isinstance(entry.get("error_rate"), dict) else {}
+        scopes = [("(all)", entry)] + [
+            (route, known)
+            for route, known in entry["routes"].items()
+            if not args.get("route") or args["route"] == route
+        ]
+        for route, known in scopes:
+            pairs = known.get("pairs")
+            error_cells = (
+                f"<td class=num>{_percent(errors.get('stable'))}</td>"
+                f"<td class=num>{_percent(errors.get(name))}</td>"
+                if route == "(all)"
+                else "<td></td><td></td>"
+            )
+            link = (
+                _e(route)
+                if route == "(all)"
+                else f"<a href='/{_query(args, route=route, candidate=name, page=None)}'>"
+                f"{_e(route)}</a>"
+            )
+            rows.append(
+                "<tr>"
+                f"<td><a href='/{_query(args, candidate=name, page=None)}'>{_e(name)}</a></td>"
+                f"<td>{link}</td>"
+                f"<td class=num>{pairs if isinstance(pairs, int) else ''}</td>"
+                f"<td class=num>{_percent(known.get('divergence_rate'))}</td>"
+                f"{error_cells}</tr>"
+            )
+    return (
+        "<h2>Candidates</h2><table id=candidates><tr><th>candidate</th><th>route</th>"
+        "<th>pairs</th><th>divergence</th><th>errors stable</th><th>errors candidate</th></tr>"
+        + "".join(rows)
+        + "</table>"
+    )
+
+
+def _noise_table(summary: dict[str, Any] | None, args: dict[str, str]) -> str:
+    """Runs past two sides: per candidate, route and differing field, its divergence next to
+    the secondary's noise share and the verdict (``divergence``, ``noise``, ``undecided``)."""
+    totals = candidate_totals(summary)
+    rows = []
+    with_noise = False
+    for name, entry in totals.items():
+        if args.get("candidate") and args["candidate"] != name:
+            continue
+        for route, known in entry["routes"].items():
+            if args.get("route") and args["route"] != route:
+                continue
+            for path, field in known["fields"].items():
+                with_noise = with_noise or "noise_share" in field
+                verdict = field.get("verdict")
+                rows.append(
+                    f"<tr class='verdict-{_e(verdict or 'none')}'><td>{_e(name)}</td>"
+                    f"<td>{_e(route)}</td><td>{_field_link(args, route, path)}</td>"
+                    f"<td class=num>{_e(field.get('differences'))}</td>"
+                    f"<td class=num>{_percent(field.get('divergence'))}</td>"
+                    f"<td class=num>{_percent(field.get('noise_share'))}</td>"
+                    f"<td>{_e(verdict or '')}</td></tr>"
+                )
+    if not rows:
+        return ""
+    note = (
+        ""
+        if with_noise
+        else "<p class=muted>noise shares come with a secondary (a second copy of stable)</p>"
+    )
+    return (
+        "<h2>Fields per candidate</h2><table id=noise><tr><th>candidate</th><th>route</th>"
+        "<th>field</th><th>differences</th><th>divergence</th><th>noise share</th>"
+        "<th>verdict</th></tr>" + "".join(rows) + "</table>" + note
+    )
 
 
 def _share(count: int, pairs: Any) -> str:
@@ -145,7 +335,7 @@ def _routes_table(
     """Every route with records, and with a run summary every route it compared: a clean
     route shows 0% (Diffy lists them too), so a quiet route is told from an unseen one."""
     views = route_views(selected)
-    totals = route_totals(summary)
+    totals = route_totals(summary, _candidate_arg(args))
     if args.get("route"):  # a route filter: that route only
         totals = {r: t for r, t in totals.items() if r in views or r == args["route"]}
     rows = []
@@ -191,6 +381,10 @@ def _routes_table(
     )
 
 
+def _candidate_arg(args: dict[str, str]) -> tuple[str, ...]:
+    return (args["candidate"],) if args.get("candidate") else ()
+
+
 def _field_link(args: dict[str, str], route: str, name: str) -> str:
     href = "/" + _query(args, route=route, field=name, page=None)
     return f"<a href='{href}'><code>{_e(name)}</code></a>"
@@ -208,7 +402,7 @@ def _fields_table(
     top = top_fields(selected)
     if not top:
         return ""
-    totals = route_totals(summary)
+    totals = route_totals(summary, _candidate_arg(args))
     most = top[0][2]
     rows = "".join(
         "<tr>"
@@ -238,11 +432,16 @@ def _samples_table(
         if len(names) > 3:
             fields += f" +{len(names) - 3}"
         event_time = record.get("event_time")
+        candidate = (
+            f"<span class=candidate>{_e(record['candidate'])}</span> "
+            if isinstance(record.get("candidate"), str)
+            else ""
+        )
         rows.append(
             "<tr>"
             f"<td><a class=sample href='/record/{number}{_query(args)}'>#{number}</a></td>"
             f"<td class=mono>{_e(_time(event_time))}</td>"
-            f"<td>{_e(record.get('route'))}</td><td>{kinds}</td><td>{fields}</td>"
+            f"<td>{_e(record.get('route'))}</td><td>{candidate}{kinds}</td><td>{fields}</td>"
             f"<td class=mono>{_e(record.get('request_id'))}</td></tr>"
         )
     nav = []
@@ -302,6 +501,14 @@ def record_page(
         ("rules digest", record.get("rules_digest") or "-"),
         ("latency regression", "yes" if record.get("latency_regression") else "no"),
     ]
+    candidate = record.get("candidate") if isinstance(record.get("candidate"), str) else None
+    if candidate:
+        facts.insert(1, ("candidate", f"{candidate} (its response is the dark side)"))
+    if missing_sides(record):
+        facts.append(("missing sides", ", ".join(missing_sides(record))))
+    noise = noise_fields(record)
+    if noise:
+        facts.append(("noise fields (not counted)", ", ".join(noise)))
     facts_html = "".join(f"<tr><th>{_e(k)}</th><td class=mono>{_e(v)}</td></tr>" for k, v in facts)
     facts_html += (
         f"<tr><th>trace</th><td class=mono>{trace_link(trace_url, record.get('trace_id'))}"
@@ -313,7 +520,7 @@ def record_page(
     if counted is not None:  # the failure counts once; what follows from it is folded
         under = [d for d in found if d.get("path") not in HEADLINES]
         found = [d for d in found if d.get("path") in HEADLINES]
-    diff_rows = "".join(_difference_row(d) for d in found)
+    diff_rows = "".join(_difference_row(d, noise) for d in found)
     if under:
         diff_rows += (
             f"<tr><td colspan=4><details id=collapsed><summary>{len(under)} differences of "
@@ -342,10 +549,11 @@ def record_page(
             "<h2>Audit rules broken</h2><table id=audit><tr><th>severity</th><th>rule</th>"
             f"<th>where</th><th>problem</th></tr>{audit_rows}</table>"
         )
+    dark_label = f"{candidate} (dark)" if candidate else "dark"
     if diff_rows:
         body.append(
             "<h2>Differences</h2><table id=differences><tr><th>path</th><th>change</th>"
-            f"<th>stable</th><th>dark</th></tr>{diff_rows}</table>"
+            f"<th>stable</th><th>{_e(dark_label)}</th></tr>{diff_rows}</table>"
         )
     body.append("<h2>Side by side</h2>")
     lines_link = (
@@ -361,6 +569,7 @@ def record_page(
             record.get("dark"),
             compared_paths(record),
             context=None if all_lines else 4,
+            dark_label=dark_label,
         )
     )
     body.append(
@@ -370,7 +579,14 @@ def record_page(
     return layout(f"#{number} {record.get('route')}", "".join(body), source)
 
 
-def _difference_row(d: dict[str, Any]) -> str:
+def _difference_row(d: dict[str, Any], noise: list[str] | None = None) -> str:
+    if noise and str(d.get("field") or d.get("path")) in noise:
+        return (
+            "<tr class=noise title='noise: differs as often between stable and the secondary'>"
+            f"<td><code>{_e(d.get('path'))}</code> (noise)</td><td>{_e(d.get('change'))}</td>"
+            f"<td class=mono>{_e(_diff_value(d, 'stable'))}</td>"
+            f"<td class=mono>{_e(_diff_value(d, 'dark'))}</td></tr>"
+        )
     return (
         "<tr>"
         f"<td><code>{_e(d.get('path'))}</code></td><td>{_e(d.get('change'))}</td>"
@@ -380,7 +596,12 @@ def _difference_row(d: dict[str, Any]) -> str:
 
 
 def diff_table(
-    stable: Any, dark: Any, compared: list[str] | None = None, *, context: int | None = 4
+    stable: Any,
+    dark: Any,
+    compared: list[str] | None = None,
+    *,
+    context: int | None = 4,
+    dark_label: str = "dark",
 ) -> str:
     """The side-by-side table; rows the rules left out of the comparison (``compared``: the
     record's difference paths) are grey, not highlighted. Equal runs are folded to
@@ -407,7 +628,7 @@ def diff_table(
         else:
             rows.append(f"<tr><td>{left}</td><td>{right}</td></tr>")
     return (
-        "<table class=diff id=sidebyside><tr><th>stable</th><th>dark</th></tr>"
+        f"<table class=diff id=sidebyside><tr><th>stable</th><th>{_e(dark_label)}</th></tr>"
         + "".join(rows)
         + "</table>"
     )

@@ -197,6 +197,7 @@ def filter_from(args: dict[str, str]) -> tuple[RecordFilter, str | None]:
             fields=(args["field"].strip(),) if args.get("field", "").strip() else (),
             since_ms=times["since"],
             until_ms=times["until"],
+            candidates=(args["candidate"],) if args.get("candidate") else (),
         ),
         problem,
     )
@@ -206,13 +207,15 @@ def api_summary(
     store: RecordStore, record_filter: RecordFilter, summary: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """What the overview shows, as JSON: per route its records, kinds and fields, and with a
-    run summary its pairs and divergence rate (routes without records too: 0 records)."""
+    run summary its pairs and divergence rate (routes without records too: 0 records); with
+    the summary of a run past two sides, each candidate's (``candidates``: divergence per
+    route, and per field its divergence, noise share and verdict)."""
     selected = store.select(record_filter)
     kinds: Counter[str] = Counter()
     for _, record in selected:
         kinds.update(str(k) for k in record.get("kinds") or [])
     views = route_views(selected)
-    totals = pages.route_totals(summary)
+    totals = pages.route_totals(summary, record_filter.candidates)
     routes: dict[str, Any] = {}
     for route in sorted(set(views) | set(totals)):
         view = views.get(route)
@@ -225,7 +228,9 @@ def api_summary(
             entry["pairs"] = totals[route].get("pairs")
             entry["divergence_rate"] = totals[route].get("divergence_rate")
         routes[route] = entry
+    candidates = pages.candidate_totals(summary)
     return {
+        **({"candidates": candidates} if candidates else {}),
         "records": len(store),
         "matching": len(selected),
         "kinds": dict(ranked(kinds)),
@@ -243,7 +248,9 @@ def api_summary(
 
 
 def _filter_args(args: dict[str, str]) -> dict[str, str]:
-    return {k: args[k] for k in ("route", "kind", "field", "since", "until") if args.get(k)}
+    return {
+        k: args[k] for k in ("route", "kind", "field", "since", "until", "candidate") if args.get(k)
+    }
 
 
 def _int(text: str | None, default: int) -> int:

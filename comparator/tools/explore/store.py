@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from comparator.core.compare.headline import record_headline
-from comparator.tools.views.record_filter import RecordFilter, differences
+from comparator.tools.views.record_filter import RecordFilter, differences, record_candidate
 
 
 @dataclass(slots=True)
@@ -60,6 +60,20 @@ class RecordStore:
     def routes(self) -> list[str]:
         with self._lock:
             return sorted({str(r.get("route")) for r in self._records.values()})
+
+    def candidates(self) -> list[str]:
+        """The candidates records name (runs past two sides); empty when none does."""
+        with self._lock:
+            records = list(self._records.values())
+        if not any("candidate" in r for r in records):
+            return []
+        return sorted({record_candidate(r) for r in records})
+
+    def kinds(self) -> list[str]:
+        """Every kind the records have (``missing_<side>`` past two sides)."""
+        with self._lock:
+            records = list(self._records.values())
+        return sorted({str(k) for r in records for k in r.get("kinds") or []})
 
 
 def route_views(selected: list[tuple[int, dict[str, Any]]]) -> dict[str, RouteView]:

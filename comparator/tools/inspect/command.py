@@ -1,12 +1,14 @@
 """``comparator inspect``: mismatch records in the terminal, as side-by-side diffs.
 
 Pages through (``--skip``/``--limit``) or follows (``--follow``) a mismatch file or topic with
-filters (route, kind, field path, event time). Each record shows its route, kinds, request and
-trace ids, times, the differences (path, change, stable value, dark value) and, unless
-``--brief``, the two responses side by side with the differing lines marked (``~`` changed,
-``-`` stable only, ``+`` dark only, ``.`` differing but not compared: the rules ignore it or a
-tolerance covers it, dimmed) and equal runs folded. ``--json`` prints the (redacted)
-records one per line instead.
+filters (route, kind, field path, candidate, event time). Each record shows its route, kinds,
+request and trace ids, times, the differences (path, change, stable value, dark value) and,
+unless ``--brief``, the two responses side by side with the differing lines marked (``~``
+changed, ``-`` stable only, ``+`` dark only, ``.`` differing but not compared: the rules ignore
+it or a tolerance covers it, dimmed) and equal runs folded. Records of runs past two sides also
+show their candidate (the side under ``dark``, named in its column), the fields judged noise
+(``noise_fields``, marked and dimmed) and an orphan's missing sides. ``--json`` prints the
+(redacted) records one per line instead.
 """
 
 from __future__ import annotations
@@ -33,7 +35,13 @@ from comparator.tools.command_line.command_support import (
     record_filter_from_options,
 )
 from comparator.tools.sources.record_source import RecordSource, open_record_source, tool_redactor
-from comparator.tools.views.record_filter import RecordFilter, audit_hits, differences
+from comparator.tools.views.record_filter import (
+    RecordFilter,
+    audit_hits,
+    differences,
+    missing_sides,
+    noise_fields,
+)
 from comparator.tools.views.request_line import request_line
 from comparator.tools.views.side_by_side import (
     compared_paths,
@@ -58,6 +66,7 @@ def inspect_command(
     fields: tuple[str, ...],
     since: str | None,
     until: str | None,
+    candidates: tuple[str, ...] = (),
     follow: bool,
     limit: int | None,
     skip: int,
@@ -68,7 +77,7 @@ def inspect_command(
     config = optional_config(config_path)
     redaction = config.redaction if config is not None else RedactionConfig()
     redactor, ephemeral = tool_redactor(redaction)
-    record_filter = record_filter_from_options(routes, kinds, fields, since, until)
+    record_filter = record_filter_from_options(routes, kinds, fields, since, until, candidates)
     try:
         records = open_record_source(
             path=source,
@@ -151,7 +160,10 @@ def render_record(
     console: Console, record: dict[str, Any], number: int, *, brief: bool, context: int
 ) -> None:
     kinds = ", ".join(str(k) for k in record.get("kinds") or [])
-    console.print(Rule(Text(f" #{number}  {record.get('route')}  [{kinds}] "), align="left"))
+    candidate = record.get("candidate") if isinstance(record.get("candidate"), str) else None
+    named = f"  candidate {candidate}" if candidate else ""
+    dark_label = f"{candidate} (dark)" if candidate else "dark"
+    console.print(Rule(Text(f" #{number}  {record.get('route')}  [{kinds}]{named} "), align="left"))
     stable = record.get("stable") if isinstance(record.get("stable"), dict) else None
     dark = record.get("dark") if isinstance(record.get("dark"), dict) else None
     info = [
@@ -165,9 +177,23 @@ def render_record(
     request = request_line(record)
     if request is not None:
         console.print(Text(f"request: {request}"))
-    console.print(Text(f"stable: {_summary(stable)}    dark: {_summary(dark)}"))
+    console.print(Text(f"stable: {_summary(stable)}    {dark_label}: {_summary(dark)}"))
+    missing = missing_sides(record)
+    if missing:
+        console.print(Text(f"missing sides: {', '.join(missing)}"))
+    noise = noise_fields(record)
+    if noise:
+        console.print(
+            Text(
+                f"noise (differs as often between stable and the secondary; not counted): "
+                f"{', '.join(noise)}",
+                style="dim",
+            )
+        )
     if record.get("latency_regression"):
-        console.print(Text("latency regression: dark slower beyond the route's latency rule"))
+        console.print(
+            Text(f"latency regression: {dark_label} slower beyond the route's latency rule")
+        )
     for hit in audit_hits(record):
         console.print(
             Text(
@@ -182,19 +208,24 @@ def render_record(
         table.add_column("path", overflow="fold")
         table.add_column("change")
         table.add_column("stable", overflow="fold")
-        table.add_column("dark", overflow="fold")
+        table.add_column(dark_label, overflow="fold")
         counted = record_headline(diffs)
         if counted is not None:  # the failure first; what follows from it dimmed under it
             diffs = sorted(diffs, key=lambda d: d.get("path") not in HEADLINES)
         for difference in diffs:
             change = str(difference.get("change"))
             under = counted is not None and difference.get("path") not in HEADLINES
+            as_noise = str(difference.get("field") or difference.get("path")) in noise
             table.add_row(
-                Text(("  " if under else "") + str(difference.get("path"))),
+                Text(
+                    ("  " if under else "")
+                    + str(difference.get("path"))
+                    + (" (noise)" if as_noise else "")
+                ),
                 Text(change),
                 Text(_value(difference, "stable", change)),
                 Text(_value(difference, "dark", change)),
-                style="dim" if under else "",
+                style="dim" if under or as_noise else "",
             )
         console.print(table)
         if counted is not None and len(diffs) > 1:
@@ -212,7 +243,7 @@ def render_record(
         return
     grid = Table(box=box.MINIMAL, show_edge=False, expand=True, pad_edge=False)
     grid.add_column("stable", ratio=1, overflow="fold")
-    grid.add_column("dark", ratio=1, overflow="fold")
+    grid.add_column(dark_label, ratio=1, overflow="fold")
     for row in fold(side_by_side(stable, dark, compared_paths(record)), context=context):
         if row.tag == "skipped":
             note = Text(f"... {row.skipped} equal lines ...", style="dim")

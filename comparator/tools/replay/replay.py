@@ -41,7 +41,7 @@ from comparator.tools.views.record_filter import RecordFilter, is_audit_record
 MAX_EXAMPLES = 5
 ORPHAN_KINDS = ("missing_dark", "missing_stable")
 
-PairKey = tuple[str, str, Any]
+PairKey = tuple[str, str, Any, Any]
 
 
 @dataclass(slots=True)
@@ -112,7 +112,7 @@ class ReplayTally:
                 kinds = tuple(record.get("kinds") or ())
                 if is_audit_record(record):
                     continue
-                if any(kind in ORPHAN_KINDS for kind in kinds):
+                if is_orphan_record(kinds):
                     self.orphans[label].update(kinds)
                     continue
                 key = pair_key(record)
@@ -187,7 +187,20 @@ class ReplayTally:
 
 
 def pair_key(record: dict[str, Any]) -> PairKey:
-    return (str(record.get("route")), str(record.get("request_id")), record.get("event_time"))
+    """A pair's identity across two runs: past two sides one request has a pair (and a record)
+    per candidate, told apart by ``candidate``."""
+    return (
+        str(record.get("route")),
+        str(record.get("request_id")),
+        record.get("event_time"),
+        record.get("candidate"),
+    )
+
+
+def is_orphan_record(kinds: tuple[Any, ...]) -> bool:
+    """An orphan's record: ``missing_stable``, ``missing_dark`` or, past two sides,
+    ``missing_<side>``."""
+    return any(isinstance(kind, str) and kind.startswith("missing_") for kind in kinds)
 
 
 def pair_outcome(record: dict[str, Any]) -> PairOutcome:
@@ -376,7 +389,7 @@ def replay_records(
             continue  # an audit sample, not a mismatch sample: nothing to re-compare
         seen += 1
         kinds = tuple(record.get("kinds") or ())
-        if any(kind in ORPHAN_KINDS for kind in kinds):
+        if is_orphan_record(kinds):
             tally.orphans["before"].update(kinds)
             tally.orphans["after"].update(kinds)
             continue

@@ -1,4 +1,5 @@
-"""Filtering mismatch records by route, kind, field path and time (inspect, explore)."""
+"""Filtering mismatch records by route, kind, field path, candidate and time (inspect,
+explore)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,9 @@ class RecordFilter:
       ``$.items[0].price``); a bare name (``tax``, ``*.price``, ``order.tax``) is a member of
       that name at any depth (``$.tax``, ``$.order.tax``) and below it;
     - ``since_ms``/``until_ms``: the record's event time (else its detection time), until
-      exclusive.
+      exclusive;
+    - ``candidates``: the side compared with stable (:func:`record_candidate`: a record of a
+      two-sided run is ``dark``'s).
     """
 
     routes: tuple[str, ...] = ()
@@ -29,17 +32,20 @@ class RecordFilter:
     fields: tuple[str, ...] = ()
     since_ms: int | None = None
     until_ms: int | None = None
+    candidates: tuple[str, ...] = ()
 
     @property
     def empty(self) -> bool:
         return (
-            not (self.routes or self.kinds or self.fields)
+            not (self.routes or self.kinds or self.fields or self.candidates)
             and self.since_ms is None
             and (self.until_ms is None)
         )
 
     def matches(self, record: dict[str, Any]) -> bool:
         if self.routes and not any(route_matches(p, record.get("route")) for p in self.routes):
+            return False
+        if self.candidates and record_candidate(record) not in self.candidates:
             return False
         if self.kinds:
             kinds = record.get("kinds") or []
@@ -58,6 +64,25 @@ class RecordFilter:
             if self.until_ms is not None and when >= self.until_ms:
                 return False
         return True
+
+
+def record_candidate(record: dict[str, Any]) -> str:
+    """The side a record compares with stable: its ``candidate`` (runs past two sides), else
+    ``dark`` (a two-sided run's only candidate)."""
+    candidate = record.get("candidate")
+    return candidate if isinstance(candidate, str) and candidate else "dark"
+
+
+def noise_fields(record: dict[str, Any]) -> list[str]:
+    """Fields of the pair judged noise (noise cancellation: left out of its divergence)."""
+    found = record.get("noise_fields")
+    return [str(f) for f in found] if isinstance(found, list) else []
+
+
+def missing_sides(record: dict[str, Any]) -> list[str]:
+    """An orphan's sides that never arrived (runs past two sides)."""
+    found = record.get("missing_sides")
+    return [str(s) for s in found] if isinstance(found, list) else []
 
 
 def differences(record: dict[str, Any]) -> list[dict[str, Any]]:
