@@ -13,14 +13,14 @@ from typing import Any
 import orjson
 from confluent_kafka.admin import AdminClient
 
-from comparator.app.demo.live_view import LiveView
+from comparator.app.demo.live_view import CandidateReport, LiveView, candidate_report
 from comparator.app.demo.synthetic_gateway import DEMO_AUDIT, DEMO_RULES, SyntheticGateway
 from comparator.app.kafka.run_loop import RunLoop
 from comparator.app.kafka.start import build_worker, preflight, serve_ops
 from comparator.app.ops.json_logging import configure_logging
 from comparator.config.loader import parse_config
 from comparator.config.settings import Config
-from comparator.core.events.response_event import SIDES
+from comparator.core.events.sides import TWO_SIDED, Sides
 from comparator.core.gate.verdict import GateReport, judge
 from comparator.io.gateway.publisher import ResponsePublisher
 from comparator.io.kafka.client_settings import common_settings
@@ -29,18 +29,28 @@ from comparator.io.kafka.topic_preflight import ensure_topics
 log = logging.getLogger("comparator.app.demo")
 
 
-def demo_config(bootstrap: str, *, prefix: str, listen: str | None) -> Config:
+def demo_config(
+    bootstrap: str, *, prefix: str, listen: str | None, sides: Sides = TWO_SIDED
+) -> Config:
+    """The demo's config: stable and dark topics, or with more ``sides`` a topic for each
+    (``secondary_topic``, ``candidate_topics``) and noise cancellation."""
+    kafka: dict[str, Any] = {
+        "bootstrap_servers": bootstrap,
+        "group_id": f"{prefix}comparator",
+        "stable_topic": f"{prefix}responses.stable",
+    }
+    more: dict[str, Any] = {}
+    if sides.two_sided:
+        kafka["dark_topic"] = f"{prefix}responses.dark"
+    else:
+        if sides.secondary:
+            kafka["secondary_topic"] = f"{prefix}responses.secondary"
+        kafka["candidate_topics"] = {name: f"{prefix}responses.{name}" for name in sides.candidates}
+        if sides.secondary:
+            more["noise"] = {"cancel": True}
     return parse_config(
         {
-            "source": {
-                "kind": "kafka",
-                "kafka": {
-                    "bootstrap_servers": bootstrap,
-                    "group_id": f"{prefix}comparator",
-                    "stable_topic": f"{prefix}responses.stable",
-                    "dark_topic": f"{prefix}responses.dark",
-                },
-            },
+            "source": {"kind": "kafka", "kafka": kafka},
             "join": {"window_ms": 5000, "grace_ms": 1000, "idle_close_ms": 2000},
             "outputs": {
                 "mismatches": {"kind": "kafka", "topic": f"{prefix}comparator.mismatches"},
@@ -58,6 +68,7 @@ def demo_config(bootstrap: str, *, prefix: str, listen: str | None) -> Config:
                 "min_pairs": 300,
                 "routes": {"GET /healthz": {"required": False}},
             },
+            **more,
         }
     )
 
@@ -89,11 +100,12 @@ class GatewayThread(threading.Thread):
         rate: float,
         seed: int | None,
         regressions: Callable[[], bool] = lambda: True,
+        sides: Sides = TWO_SIDED,
     ) -> None:
         super().__init__(name="synthetic-gateway", daemon=True)
         self.publisher = publisher
         self.rate = rate
-        self.gateway = SyntheticGateway(seed, regressions)
+        self.gateway = SyntheticGateway(seed, regressions, sides)
         self.stop_event = threading.Event()
         self.published = 0
 
@@ -104,13 +116,12 @@ class GatewayThread(threading.Thread):
         for request in self.gateway.requests():
             if self.stop_event.is_set():
                 break
-            for side, event in zip(SIDES, (request.stable, request.dark), strict=True):
-                if event is not None:
-                    self.publisher.publish(side, event)
-                    self.published += 1
+            for side, event in request.responses():
+                self.publisher.publish(side, event)
+                self.published += 1
             if rng.random() < 0.002:  # a gateway bug: a truncated event (goes to dead letters)
                 raw = orjson.dumps(request.stable)[:40]
-                self.publisher.publish_raw("dark", request.request_id, raw)
+                self.publisher.publish_raw(request.dark_side, request.request_id, raw)
             next_at += interval
             delay = next_at - time.monotonic()
             if delay > 0:
@@ -130,7 +141,10 @@ def run_demo(
     seed: int | None = None,
     plain: bool | None = None,
     regressions: str = "on",
+    sides: Sides = TWO_SIDED,
 ) -> dict[str, Any]:
+    """``sides``: stable and dark, or more (``FOUR_SIDES``: a secondary and two candidates,
+    one healthy and one with the regressions)."""
     switch = regressions_switch(regressions, time.monotonic())
     if bootstrap is None:
         from comparator.app.demo.local_broker import start_local_broker
@@ -138,10 +152,10 @@ def run_demo(
         print("starting the local Kafka broker (scripts/kafka-local start) ...", flush=True)
         bootstrap = start_local_broker()
     prefix = f"demo-{secrets.token_hex(3)}."
-    config = demo_config(bootstrap, prefix=prefix, listen=listen)
+    config = demo_config(bootstrap, prefix=prefix, listen=listen, sides=sides)
     kafka = config.source.kafka
     admin = AdminClient(common_settings(kafka))
-    ensure_topics(admin, [kafka.stable_topic, kafka.dark_topic], partitions=partitions)
+    ensure_topics(admin, list(kafka.side_topics().values()), partitions=partitions)
     key = secrets.token_bytes(32)
     print(
         "note: using an ephemeral redaction key for this demo (set COMPARATOR_REDACTION_KEY "
@@ -163,22 +177,31 @@ def run_demo(
         )
         return judge(evidence, pipeline.gate_policy)
 
+    def candidates(worker: RunLoop) -> CandidateReport | None:
+        if sides.two_sided:
+            return None
+        return candidate_report(worker.pipeline, int(time.time() * 1000))
+
     def on_second(worker: RunLoop) -> None:
         view.update(
             worker.pipeline.summary,
             pending=worker.pipeline.pending_count,
-            gate=gate_report(worker),
+            gate=gate_report(worker) if sides.two_sided else None,
             extra="regressions on" if switch() else "regressions off",
+            candidates=candidates(worker),
         )
 
     worker = build_worker(config, redaction_key=key, on_second=on_second)
     configure_logging(worker.pipeline.redactor.redact_text, level=logging.WARNING)
     worker.input_partitions = preflight(config)
     server = serve_ops(config, worker)
-    publisher = ResponsePublisher(
-        bootstrap, stable_topic=kafka.stable_topic, dark_topic=kafka.dark_topic
-    )
-    gateway = GatewayThread(publisher, rate, seed, switch)
+    if sides.two_sided:
+        publisher = ResponsePublisher(
+            bootstrap, stable_topic=kafka.stable_topic, dark_topic=kafka.dark_topic
+        )
+    else:
+        publisher = ResponsePublisher(bootstrap, side_topics=kafka.side_topics())
+    gateway = GatewayThread(publisher, rate, seed, switch, sides)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: worker.stop())
     timer = None
@@ -199,7 +222,12 @@ def run_demo(
             server.stop()
     summary = worker.pipeline.summary
     print(
-        view.render_text(summary, pending=worker.pipeline.pending_count, gate=gate_report(worker)),
+        view.render_text(
+            summary,
+            pending=worker.pipeline.pending_count,
+            gate=gate_report(worker) if sides.two_sided else None,
+            candidates=candidates(worker),
+        ),
         flush=True,
     )
     print(

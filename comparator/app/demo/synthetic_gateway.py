@@ -17,6 +17,15 @@ few are real regressions:
 
 The dark side is lost for ~0.5% of requests (orphans) whether regressions are on or not: a
 transport problem, not the dark version's.
+
+With more sides (``SyntheticGateway(sides=FOUR_SIDES)``, ``comparator demo --sides 4``) every
+request also has a *secondary* response (a second copy of stable) and the candidates are named:
+the last one (``model-b``) is the dark side above, regressions and all; the others
+(``model-a``) are healthy copies of stable. The secondary and the healthy candidates differ from
+stable only where two instances of the same version do: the volatile fields above and
+``$.meta.nonce``, a random value every instance draws for each response, which the demo's rules
+do not ignore: the secondary measures it as noise and the comparator cancels it
+(``noise.cancel``), while ``model-b``'s regressions stay divergence, attributed to it only.
 """
 
 from __future__ import annotations
@@ -27,6 +36,10 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
+
+from comparator.core.events.sides import DARK, STABLE, TWO_SIDED, Sides
 
 DEMO_RULES: dict[str, Any] = {
     "default": {
@@ -54,6 +67,11 @@ DEMO_AUDIT: dict[str, Any] = {
     ]
 }  # fmt: skip
 
+# ``comparator demo --sides 4``: a secondary, a healthy candidate and a regressed one (the last)
+HEALTHY, REGRESSED = "model-a", "model-b"
+FOUR_SIDES = Sides(candidates=(HEALTHY, REGRESSED), secondary=True)
+NOISY_FIELD = "$.meta.nonce"  # random on every side (more than two sides only): noise
+
 FIRST = ("ada", "grace", "alan", "edsger", "barbara", "ken", "margaret", "linus")
 CARDS = ("4111 1111 1111 1111", "5500-0000-0000-0004", "4012888888881881")
 IBANS = ("DE89370400440532013000", "GB82WEST12345698765432", "FR1420041010050500013M02606")
@@ -63,18 +81,37 @@ IBANS = ("DE89370400440532013000", "GB82WEST12345698765432", "FR1420041010050500
 class MirroredRequest:
     request_id: str
     stable: dict[str, Any] | None
-    dark: dict[str, Any] | None
+    dark: dict[str, Any] | None  # with more sides: the regressed candidate's (``dark_side``)
+    dark_side: str = DARK
+    others: tuple[tuple[str, dict[str, Any]], ...] = ()  # the secondary, healthy candidates
+
+    def responses(self) -> list[tuple[str, dict[str, Any]]]:
+        """``(side, event)`` of every response the gateway saw (a lost one left out), stable
+        first."""
+        out = [(STABLE, self.stable)] if self.stable is not None else []
+        out.extend(self.others)
+        if self.dark is not None:
+            out.append((self.dark_side, self.dark))
+        return out
 
 
 class SyntheticGateway:
     def __init__(
-        self, seed: int | None = None, regressions: Callable[[], bool] = lambda: True
+        self,
+        seed: int | None = None,
+        regressions: Callable[[], bool] = lambda: True,
+        sides: Sides = TWO_SIDED,
     ) -> None:
         """``regressions`` says, for each request, whether the dark side's regressions are
-        on (the noise the rules absorb is always there)."""
+        on (the noise the rules absorb is always there). ``sides``: stable and ``dark`` (the
+        default), or more: the secondary (if any) and every candidate but the last are healthy
+        copies of stable, the last candidate is the dark side (module docstring)."""
         self.rng = random.Random(seed)
         self.regressions = regressions
         self._regressing = True
+        self.sides = sides
+        self.dark_side = sides.candidates[-1]
+        self.healthy: tuple[str, ...] = sides.compared[:-1]  # secondary, healthy candidates
 
     def requests(self) -> Iterator[MirroredRequest]:
         while True:
@@ -95,9 +132,37 @@ class SyntheticGateway:
             event["ts"] = now + (rng.randrange(0, 40) if side == "dark" else 0)
             event["trace_id"] = uuid.UUID(int=rng.getrandbits(128)).hex
             event.setdefault("latency_ms", round(rng.lognormvariate(3.0, 0.4), 1))
-        if rng.random() < 0.005:
-            return MirroredRequest(request_id, stable, None)
-        return MirroredRequest(request_id, stable, dark)
+        lost = rng.random() < 0.005
+        if self.sides.two_sided:
+            return MirroredRequest(request_id, stable, None if lost else dark)
+        others = tuple((side, self._copy_of_stable(stable, side, now)) for side in self.healthy)
+        for _, event in ((STABLE, stable), *others, (self.dark_side, dark)):
+            self._nonce(event)
+        return MirroredRequest(request_id, stable, None if lost else dark, self.dark_side, others)
+
+    # -- more than two sides -----------------------------------------------------------------
+
+    def _copy_of_stable(self, stable: dict[str, Any], side: str, now: int) -> dict[str, Any]:
+        """Another instance of the stable version answering the same request: what differs is
+        what differs between any two instances (volatile fields, a little latency)."""
+        rng = self.rng
+        event: dict[str, Any] = orjson.loads(orjson.dumps(stable))
+        body = event.get("body")
+        if isinstance(body, dict):
+            if "meta" in body:
+                body["meta"] = self._meta(side)
+            if "cache_hit" in body:
+                body["cache_hit"] = rng.random() < 0.5
+        event["ts"] = now + rng.randrange(0, 40)
+        event["trace_id"] = uuid.UUID(int=rng.getrandbits(128)).hex
+        event["latency_ms"] = round(stable["latency_ms"] * rng.uniform(0.97, 1.03), 1)
+        return event
+
+    def _nonce(self, event: dict[str, Any]) -> None:
+        """``$.meta.nonce``: what each instance draws for each response (noise)."""
+        body = event.get("body")
+        if isinstance(body, dict) and isinstance(body.get("meta"), dict):
+            body["meta"]["nonce"] = f"n{self.rng.getrandbits(48):012x}"
 
     # -- routes ----------------------------------------------------------------------------
 
