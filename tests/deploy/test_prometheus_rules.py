@@ -43,7 +43,7 @@ def test_promtool_unit_tests_pass():
         [promtool, "test", "rules", *map(str, RULE_TESTS)],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=600,  # minutes on a loaded machine
         cwd=RULES_FILE.parent,
     )
     output = proc.stdout + proc.stderr
