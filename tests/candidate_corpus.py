@@ -22,6 +22,7 @@ from tests.gate_scenarios import GATE
 ROUTE = "GET /v1/quote"
 CANDIDATES = ("good", "bad")
 REDACTION_KEY = "k" * 32
+PAIRS = 1500  # the gate's min_pairs is 1000
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ def side_lines(pairs: int, seed: int = 7) -> dict[str, list[bytes]]:
     return lines
 
 
-def write_run(folder: Path, pairs: int = 3000) -> CandidateRun:
+def write_run(folder: Path, pairs: int = PAIRS) -> CandidateRun:
     folder.mkdir(parents=True, exist_ok=True)
     for side, lines in side_lines(pairs).items():
         (folder / f"{side}.jsonl").write_bytes(b"\n".join(lines) + b"\n")
@@ -81,7 +82,7 @@ def write_run(folder: Path, pairs: int = 3000) -> CandidateRun:
                 "candidates": {name: f"{name}.jsonl" for name in CANDIDATES},
             },
         },
-        "noise": {"cancel": True, "min_pairs": 5},
+        "noise": {"cancel": True, "min_pairs": 2},
         "gate": GATE,
         "sampling": {"max_records_per_route_per_minute": 100_000},
         "outputs": {
@@ -91,12 +92,10 @@ def write_run(folder: Path, pairs: int = 3000) -> CandidateRun:
     }
     config = folder / "comparator.yaml"
     config.write_text(yaml.safe_dump(document, sort_keys=False))
-    return CandidateRun(
-        folder, config, folder / "summary.json", folder / "mismatches.jsonl"
-    )
+    return CandidateRun(folder, config, folder / "summary.json", folder / "mismatches.jsonl")
 
 
-def run_corpus(folder: Path, pairs: int = 3000) -> CandidateRun:
+def run_corpus(folder: Path, pairs: int = PAIRS) -> CandidateRun:
     run = write_run(folder, pairs)
     result = CliRunner().invoke(
         main, ["run", "--config", str(run.config)], env={"COMPARATOR_REDACTION_KEY": REDACTION_KEY}
