@@ -559,6 +559,18 @@ def test_replay_and_suggest_rules_on_records_past_two_sides(run: CandidateRun, t
     assert {r["kinds"][0] for r in orphans} == {"missing_bad", "missing_secondary"}
     assert report["orphan_records"] == len(orphans)
     assert report["mismatches"]["before"] == len(records) - len(orphans)
+    # raw events: each candidate's pairs are their own (one request, a pair per candidate)
+    events = CliRunner().invoke(
+        main,
+        ["replay", "--config", str(run.config), "--rules", str(rules), "--json"],
+        env={"COMPARATOR_REDACTION_KEY": REDACTION_KEY},
+    )
+    assert events.exit_code == 0, events.output
+    replayed = json.loads(events.stdout)
+    summary = run.summary_document()
+    assert replayed["mismatches"]["before"] == summary["mismatches"]
+    assert replayed["events"] == summary["events"]
+    assert replayed["orphans"] == summary["orphans"]
     suggest = CliRunner().invoke(
         main,
         ["suggest-rules", "--config", str(run.config), "--mismatch-file", str(run.mismatches)],

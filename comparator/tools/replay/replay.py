@@ -310,11 +310,15 @@ def replay_raw(
             "orphans are events whose partner was not in the input (or the range): "
             "they are the same under both rule sets"
         )
+    sides = before.sides.all  # stable and dark, or every side of a run past two
     counts = {
-        "events": {"stable": before.events["stable"], "dark": before.events["dark"]},
+        "events": {side: before.events[side] for side in sides},
         "invalid": before.invalid,
         "pairs": before.pairs,
-        "orphans": {k: before.orphans[k] for k in ORPHAN_KINDS},
+        "orphans": {
+            k: before.orphans[k]
+            for k in (ORPHAN_KINDS if before.sides.two_sided else [f"missing_{s}" for s in sides])
+        },
         "duplicates": before.duplicates,
         "late": before.late,
     }
