@@ -210,11 +210,21 @@ def test_hits_are_counted_sampled_as_audit_records_and_summarised():
     assert (
         metric(
             "comparator_audit_hits_total",
-            {"route": "GET /v1/quote", "rule": "no-debug", "severity": "critical"},
+            {
+                "route": "GET /v1/quote",
+                "rule": "no-debug",
+                "severity": "critical",
+                "candidate": "dark",
+            },
         )
         == 1
     )
-    warning = {"route": "GET /v1/quote", "rule": "currency", "severity": "warning"}
+    warning = {
+        "route": "GET /v1/quote",
+        "rule": "currency",
+        "severity": "warning",
+        "candidate": "dark",
+    }
     assert metric("comparator_audit_hits_total", warning) == 5
     # audit records come beside the mismatch records of the same pairs, sampled apart
     assert summary["mismatches"] == 5

@@ -39,8 +39,22 @@ def test_a_500_counts_once_as_status_in_the_summary_and_metrics() -> None:
     pair(p, "b", 5, {"body": {"total": 10}}, {"body": {"total": 11}})
     routes = p.summary.to_dict()["routes"]["GET /x"]
     assert routes["fields"] == {"status": 1, "$.total": 1}  # a's total is under its 500
-    assert sample(p, "comparator_field_mismatches_total", route="GET /x", path="status") == 1
-    assert sample(p, "comparator_field_mismatches_total", route="GET /x", path="$.member_0") == 0
+    assert (
+        sample(
+            p, "comparator_field_mismatches_total", route="GET /x", path="status", candidate="dark"
+        )
+        == 1
+    )
+    assert (
+        sample(
+            p,
+            "comparator_field_mismatches_total",
+            route="GET /x",
+            path="$.member_0",
+            candidate="dark",
+        )
+        == 0
+    )
     (record,) = records(emitted)
     assert len(record["differences"]) == 13  # status, total, 11 members: all kept in the record
     assert record_headline(record["differences"]) == "status"

@@ -14,16 +14,16 @@ DESIGN = {
     "comparator_events_total": {"side"},
     "comparator_responses_total": {"route", "side", "status_class"},
     "comparator_invalid_events_total": {"reason"},
-    "comparator_pairs_total": {"route", "outcome"},
-    "comparator_mismatches_total": {"route", "kind"},
-    "comparator_field_mismatches_total": {"route", "path"},
-    "comparator_orphans_total": {"route", "missing"},
+    "comparator_pairs_total": {"route", "outcome", "candidate"},
+    "comparator_mismatches_total": {"route", "kind", "candidate"},
+    "comparator_field_mismatches_total": {"route", "path", "candidate"},
+    "comparator_orphans_total": {"route", "missing", "candidate"},
     "comparator_duplicates_total": {"side"},
     "comparator_late_events_total": {"side"},
     "comparator_evicted_total": set(),
     "comparator_pending_events": set(),
     "comparator_response_latency_seconds": {"route", "side"},
-    "comparator_latency_regressions_total": {"route"},
+    "comparator_latency_regressions_total": {"route", "candidate"},
     "comparator_samples_published_total": set(),
     "comparator_samples_dropped_total": {"reason"},
     "comparator_redactions_total": {"detector"},
@@ -33,7 +33,11 @@ DESIGN = {
     "comparator_clock_skew_events_total": {"side"},
     "comparator_consumer_lag": {"side", "partition"},
     # audit rules (M6): pairs whose dark response broke one
-    "comparator_audit_hits_total": {"route", "rule", "severity"},
+    "comparator_audit_hits_total": {"route", "rule", "severity", "candidate"},
+    # sides beyond two: stable against the secondary (noise), counted apart
+    "comparator_noise_pairs_total": {"route"},
+    "comparator_noise_field_differences_total": {"route", "path"},
+    "comparator_noise_cancelled_total": {"route", "path", "candidate"},
 }
 TYPES = {name: "counter" for name in DESIGN} | {
     "comparator_pending_events": "gauge",
@@ -56,7 +60,7 @@ def exercise(m: ComparatorMetrics) -> None:
         ),
         {"$.a[*]"},
     )
-    m.orphans.labels("GET /x", "missing_dark").inc()
+    m.orphans.labels("GET /x", "missing_dark", "dark").inc()
     m.duplicates.labels("dark").inc()
     m.late_events.labels("stable").inc()
     m.evicted.inc()
@@ -68,7 +72,10 @@ def exercise(m: ComparatorMetrics) -> None:
     m.label_overflow.labels("route").inc()
     m.clock_skew_events.labels("stable").inc()
     m.set_consumer_lag({("dark", 0): 12})
-    m.audit_hits.labels("GET /x", "no-debug", "critical").inc()
+    m.audit_hits.labels("GET /x", "no-debug", "critical", "dark").inc()
+    m.noise_pairs.labels("GET /x").inc()
+    m.noise_field_differences.labels("GET /x", "$.nonce").inc()
+    m.noise_cancelled.labels("GET /x", "$.nonce", "model-a").inc()
 
 
 def parsed(m: ComparatorMetrics) -> dict[str, tuple[str, list]]:
@@ -106,10 +113,27 @@ def test_counter_values_after_one_comparison():
     m = ComparatorMetrics()
     exercise(m)
     get = m.registry.get_sample_value
-    assert get("comparator_pairs_total", {"route": "GET /x", "outcome": "mismatch"}) == 1
-    assert get("comparator_mismatches_total", {"route": "GET /x", "kind": "body"}) == 1
-    assert get("comparator_field_mismatches_total", {"route": "GET /x", "path": "$.a[*]"}) == 1
-    assert get("comparator_latency_regressions_total", {"route": "GET /x"}) == 1
+    assert (
+        get(
+            "comparator_pairs_total",
+            {"route": "GET /x", "outcome": "mismatch", "candidate": "dark"},
+        )
+        == 1
+    )
+    assert (
+        get("comparator_mismatches_total", {"route": "GET /x", "kind": "body", "candidate": "dark"})
+        == 1
+    )
+    assert (
+        get(
+            "comparator_field_mismatches_total",
+            {"route": "GET /x", "path": "$.a[*]", "candidate": "dark"},
+        )
+        == 1
+    )
+    assert (
+        get("comparator_latency_regressions_total", {"route": "GET /x", "candidate": "dark"}) == 1
+    )
     assert get("comparator_pending_events") == 3
     assert get("comparator_events_total", {"side": "stable"}) == 1
     assert get("comparator_events_total", {"side": "dark"}) == 0  # pre-created
@@ -119,9 +143,14 @@ def test_a_match_counts_only_pairs():
     m = ComparatorMetrics()
     m.count_comparison("r", Comparison(), set())
     get = m.registry.get_sample_value
-    assert get("comparator_pairs_total", {"route": "r", "outcome": "match"}) == 1
-    assert get("comparator_pairs_total", {"route": "r", "outcome": "mismatch"}) is None
-    assert get("comparator_latency_regressions_total", {"route": "r"}) is None
+    assert (
+        get("comparator_pairs_total", {"route": "r", "outcome": "match", "candidate": "dark"}) == 1
+    )
+    assert (
+        get("comparator_pairs_total", {"route": "r", "outcome": "mismatch", "candidate": "dark"})
+        is None
+    )
+    assert get("comparator_latency_regressions_total", {"route": "r", "candidate": "dark"}) is None
 
 
 def test_fields_are_the_labels_given_and_kinds_each_count():
@@ -130,12 +159,38 @@ def test_fields_are_the_labels_given_and_kinds_each_count():
     # the caller passes the fields as they may leave the process (normalised, redacted)
     m.count_comparison("r", Comparison(("body", "status"), diffs), {"$.a[*]", "status"})
     get = m.registry.get_sample_value
-    assert get("comparator_field_mismatches_total", {"route": "r", "path": "$.a[*]"}) == 1
-    assert get("comparator_field_mismatches_total", {"route": "r", "path": "status"}) == 1
-    assert get("comparator_field_mismatches_total", {"route": "r", "path": "$.a[0]"}) is None
-    assert get("comparator_mismatches_total", {"route": "r", "kind": "body"}) == 1
-    assert get("comparator_mismatches_total", {"route": "r", "kind": "status"}) == 1
-    assert get("comparator_pairs_total", {"route": "r", "outcome": "mismatch"}) == 1
+    assert (
+        get(
+            "comparator_field_mismatches_total",
+            {"route": "r", "path": "$.a[*]", "candidate": "dark"},
+        )
+        == 1
+    )
+    assert (
+        get(
+            "comparator_field_mismatches_total",
+            {"route": "r", "path": "status", "candidate": "dark"},
+        )
+        == 1
+    )
+    assert (
+        get(
+            "comparator_field_mismatches_total",
+            {"route": "r", "path": "$.a[0]", "candidate": "dark"},
+        )
+        is None
+    )
+    assert (
+        get("comparator_mismatches_total", {"route": "r", "kind": "body", "candidate": "dark"}) == 1
+    )
+    assert (
+        get("comparator_mismatches_total", {"route": "r", "kind": "status", "candidate": "dark"})
+        == 1
+    )
+    assert (
+        get("comparator_pairs_total", {"route": "r", "outcome": "mismatch", "candidate": "dark"})
+        == 1
+    )
 
 
 @pytest.mark.parametrize(

@@ -66,8 +66,13 @@ def test_matching_pair_counts_a_match_and_emits_nothing():
     p = make_pipeline()
     assert pair(p, "a", 0, {"body": {"x": 1}}, {"body": {"x": 1}}) == []
     assert (p.summary.pairs, p.summary.matches, p.summary.mismatches) == (1, 1, 0)
-    assert sample(p, "comparator_pairs_total", route="GET /x", outcome="match") == 1
-    assert sample(p, "comparator_pairs_total", route="GET /x", outcome="mismatch") == 0
+    assert (
+        sample(p, "comparator_pairs_total", route="GET /x", outcome="match", candidate="dark") == 1
+    )
+    assert (
+        sample(p, "comparator_pairs_total", route="GET /x", outcome="mismatch", candidate="dark")
+        == 0
+    )
     assert p.pending_count == 0
     assert sample(p, "comparator_pending_events") == 0
 
@@ -89,9 +94,17 @@ def test_mismatching_pair_emits_one_valid_record_keyed_by_request_id():
     assert record["trace_id"] == "t1"
     assert record["event_time"] == 1001
     assert p.summary.mismatches == 1 and p.summary.samples_published == 1
-    assert sample(p, "comparator_pairs_total", route="GET /x", outcome="mismatch") == 1
-    assert sample(p, "comparator_mismatches_total", route="GET /x", kind="body") == 1
-    assert sample(p, "comparator_field_mismatches_total", route="GET /x", path="$.x") == 1
+    assert (
+        sample(p, "comparator_pairs_total", route="GET /x", outcome="mismatch", candidate="dark")
+        == 1
+    )
+    assert (
+        sample(p, "comparator_mismatches_total", route="GET /x", kind="body", candidate="dark") == 1
+    )
+    assert (
+        sample(p, "comparator_field_mismatches_total", route="GET /x", path="$.x", candidate="dark")
+        == 1
+    )
     assert sample(p, "comparator_samples_published_total") == 1
 
 
@@ -99,8 +112,18 @@ def test_a_normalised_field_counts_once_per_pair():
     p = make_pipeline()
     pair(p, "a", 0, {"body": {"v": [1, 2, 3]}}, {"body": {"v": [4, 5, 6]}})
     pair(p, "b", 0, {"body": {"v": [1]}}, {"body": {"v": [2]}})
-    assert sample(p, "comparator_field_mismatches_total", route="GET /x", path="$.v[*]") == 2
-    assert sample(p, "comparator_field_mismatches_total", route="GET /x", path="$.v[0]") == 0
+    assert (
+        sample(
+            p, "comparator_field_mismatches_total", route="GET /x", path="$.v[*]", candidate="dark"
+        )
+        == 2
+    )
+    assert (
+        sample(
+            p, "comparator_field_mismatches_total", route="GET /x", path="$.v[0]", candidate="dark"
+        )
+        == 0
+    )
     assert p.summary.to_dict()["routes"]["GET /x"]["fields"] == {"$.v[*]": 2}
 
 
@@ -134,8 +157,22 @@ def test_orphan_is_emitted_at_close_all():
     assert by_id["d-only"]["kinds"] == ["missing_stable"]
     assert by_id["d-only"]["stable"] is None and by_id["d-only"]["dark"]["status"] == 201
     assert dict(p.summary.orphans) == {"missing_dark": 1, "missing_stable": 1}
-    assert sample(p, "comparator_orphans_total", route="GET /x", missing="missing_dark") == 1
-    assert sample(p, "comparator_orphans_total", route="GET /x", missing="missing_stable") == 1
+    assert (
+        sample(
+            p, "comparator_orphans_total", route="GET /x", missing="missing_dark", candidate="dark"
+        )
+        == 1
+    )
+    assert (
+        sample(
+            p,
+            "comparator_orphans_total",
+            route="GET /x",
+            missing="missing_stable",
+            candidate="dark",
+        )
+        == 1
+    )
     assert p.pending_count == 0 and sample(p, "comparator_pending_events") == 0
 
 
@@ -188,7 +225,16 @@ def test_drop_partition_forgets_pending_events_silently():
     out = p.close_all(10)
     assert [r["request_id"] for r in records(out)] == ["c"]
     assert sum(p.summary.orphans.values()) == 1
-    assert sample(p, "comparator_orphans_total", route="GET /x", missing="missing_stable") == 0
+    assert (
+        sample(
+            p,
+            "comparator_orphans_total",
+            route="GET /x",
+            missing="missing_stable",
+            candidate="dark",
+        )
+        == 0
+    )
 
 
 # -- invalid, duplicate, late, evicted -----------------------------------------------------------
@@ -290,7 +336,10 @@ def test_sampling_limits_records_per_route_per_minute_of_event_time():
         emitted += pair(p, f"m0-{i}", 100 * i, {"status": 200}, {"status": 500})
     assert len(records(emitted)) == 2
     assert p.summary.mismatches == 5
-    assert sample(p, "comparator_mismatches_total", route="GET /x", kind="status") == 5
+    assert (
+        sample(p, "comparator_mismatches_total", route="GET /x", kind="status", candidate="dark")
+        == 5
+    )
     assert sample(p, "comparator_samples_dropped_total", reason="rate_limited") == 3
     assert p.summary.samples_dropped["rate_limited"] == 3
     # another route has its own budget
@@ -447,7 +496,7 @@ def test_responses_and_latency_are_counted_per_side():
     assert sample(p, "comparator_responses_total", side="dark", status_class="error", **labels) == 1
     assert sample(p, "comparator_response_latency_seconds_sum", side="stable", **labels) == 0.12
     assert sample(p, "comparator_response_latency_seconds_sum", side="dark", **labels) == 3.0
-    assert sample(p, "comparator_mismatches_total", kind="error", **labels) == 1
+    assert sample(p, "comparator_mismatches_total", kind="error", **labels, candidate="dark") == 1
     assert sample(p, "comparator_events_total", side="stable") == 1
     assert sample(p, "comparator_events_total", side="dark") == 1
 
@@ -456,7 +505,7 @@ def test_latency_regression_is_counted_not_a_mismatch():
     p = make_pipeline(rules={"default": {"latency": {"max_ratio": 2.0, "min_delta_ms": 50}}})
     assert pair(p, "a", 0, {"latency_ms": 100}, {"latency_ms": 300}) == []
     assert p.summary.matches == 1 and p.summary.latency_regressions == 1
-    assert sample(p, "comparator_latency_regressions_total", route="GET /x") == 1
+    assert sample(p, "comparator_latency_regressions_total", route="GET /x", candidate="dark") == 1
     pair(p, "b", 0, {"latency_ms": 100}, {"latency_ms": 140})
     assert p.summary.latency_regressions == 1
 
