@@ -90,6 +90,60 @@ def test_demo_runs_for_its_duration_and_leaks_no_pii(kafka_bootstrap):
     assert {"body", "status", "error"} <= kinds
 
 
+def test_the_demo_with_four_sides_cancels_noise_and_shows_the_candidates(kafka_bootstrap):
+    """``--sides 4``: stable, a secondary and two candidates on their own topics; the field
+    random on every side is noise for both candidates, the regressions are model-b's alone."""
+    port = free_port()
+    env = worker_env()
+    del env["COMPARATOR_REDACTION_KEY"]
+    args = [
+        *COMPARATOR,
+        *("demo", "--sides", "4", "--duration", "15", "--bootstrap-servers", kafka_bootstrap),
+        *("--plain", "--listen", f"127.0.0.1:{port}", "--rate", "150", "--seed", "29"),
+    ]
+    started = time.monotonic()
+    proc = subprocess.run(
+        args,
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    output = proc.stdout
+    assert proc.returncode == 0, output
+    assert time.monotonic() - started < 60
+    assert not RAW_LIBRDKAFKA_LINE.search(output), output
+
+    final = output[output.rindex("[comparator demo") :]
+    assert int(re.search(r"noise baseline pairs ([\d,]+)", final).group(1).replace(",", "")) > 500
+    lines = final.splitlines()
+    for route in ("GET /v1/orders/{id}", "GET /v1/customers/{id}"):
+        healthy = next(line for line in lines if line.startswith(f"  {route} [model-a]"))
+        regressed = next(line for line in lines if line.startswith(f"  {route} [model-b]"))
+        assert "noise=$.meta.nonce" in healthy and "noise=$.meta.nonce" in regressed, final
+        for path in ("$.discount", "$.loyalty_tier"):
+            assert path not in healthy, final
+        assert "$.discount" in regressed or "$.loyalty_tier" in regressed, final
+    assert "gate model-a" in final and "gate model-b FAIL" in final, final
+
+    topic = re.search(r"mismatch records: topic (\S+);", output).group(1)
+    found = records(read_all(kafka_bootstrap, topic))
+    assert {record["candidate"] for record in found} == {"model-a", "model-b"}
+    regressions = {"$.discount", "$.loyalty_tier"}
+    changed = [
+        record
+        for record in found
+        if any(d.get("field") in regressions for d in record.get("differences", ()))
+    ]
+    assert changed and {record["candidate"] for record in changed} == {"model-b"}
+    blob = orjson.dumps(found) + output.encode()
+    for secret in (*CARDS, *IBANS, "@example.com", "Bearer tok_"):
+        assert secret.encode() not in blob, secret
+
+
 # `comparator demo` with a second log handler behind its own, writing every line that reaches
 # the demo's handlers, at the level it goes out at, to the file named by argv[1]
 DEMO_WITH_AUDIT_LOG = """

@@ -47,7 +47,10 @@ def demo_config(
             kafka["secondary_topic"] = f"{prefix}responses.secondary"
         kafka["candidate_topics"] = {name: f"{prefix}responses.{name}" for name in sides.candidates}
         if sides.secondary:
-            more["noise"] = {"cancel": True}
+            # a field random on every side is plain after a few pairs; before a route has
+            # min_pairs its differences count as divergence (never hidden on too little
+            # evidence), and the healthy candidate's gate would show them for a few minutes
+            more["noise"] = {"cancel": True, "min_pairs": 30}
     return parse_config(
         {
             "source": {"kind": "kafka", "kafka": kafka},
