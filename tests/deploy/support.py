@@ -41,6 +41,7 @@ GRAFANA_SUBSTITUTIONS = {
     "$__range": "1h",
     "$job": ".*",
     "$route": ".*",
+    "$candidate": ".*",
 }
 
 

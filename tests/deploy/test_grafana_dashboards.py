@@ -5,6 +5,7 @@ tests/broker/test_prometheus_e2e.py.)"""
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -88,10 +89,16 @@ def test_dashboard_is_grafana_json(path: Path):
             assert not overlap, f"{a[4]} overlaps {b[4]}"
 
     variables = {v["name"]: v for v in dashboard["templating"]["list"]}
-    assert set(variables) == {"job", "route"}
+    assert set(variables) == {"job", "route", "candidate"}
     for variable in variables.values():
         assert variable["datasource"] == {"type": "prometheus", "uid": uid}
         assert LABEL_VALUES.match(variable["query"]["query"]), variable["query"]
+        # multi-select, all by default
+        assert variable["multi"] and variable["includeAll"] and variable["allValue"] == ".*"
+        assert variable["current"]["value"] == ["$__all"]
+    assert LABEL_VALUES.match(variables["candidate"]["query"]["query"]).group("label") == (
+        "candidate"
+    )
 
 
 def test_every_panel_query_is_valid_promql(tmp_path: Path):
@@ -158,13 +165,65 @@ def test_panel_queries_read_existing_series():
         "comparator_invalid_events_total",  # debug: invalid reasons
         "comparator_samples_dropped_total",  # debug: sampling drops
         "comparator_redactions_total",  # debug: redactions
+        "job_route_path:comparator_noise_share:ratio_rate5m",  # debug: the noise panel
+        "job_route_path_candidate:comparator_field_differences:ratio_rate5m",
+        "job_route:comparator_noise_cancelled:rate5m",  # debug: noise cancelled
     ):
         assert needed in used, needed
 
 
+# rules and series whose samples carry a `candidate` label
+CANDIDATE_LABELLED = re.compile(
+    r"^(job_route:comparator_(divergence|pairs|latency_regressions|requests|gate_\w+"
+    r"|response_latency_p95|noise_cancelled)"
+    r"|job:comparator_divergence|job_route_kind:|job_route_path:comparator_field_"
+    r"|job_route_path_candidate:|job_route_missing:|job_route_severity:"
+    r"|job_route_rule_severity:|comparator_(pairs|mismatches|field_mismatches|orphans"
+    r"|latency_regressions|audit_hits|noise_cancelled)_total)"
+)
+
+
+def test_candidate_labelled_panels_follow_the_candidate_variable():
+    """Every selector of a candidate-labelled series in a panel filters on $candidate, and
+    every per-side panel of a route shows stable, the secondary and the chosen candidates."""
+    checked = 0
+    for query in panel_queries():
+        for name, body in re.findall(r"([a-zA-Z_:][\w:]*)\s*\{([^}]*)\}", query.expr):
+            if CANDIDATE_LABELLED.match(name):
+                assert 'candidate=~"$candidate"' in body, f"{query}: {name}{{{body}}}"
+                checked += 1
+            elif 'side="stable"' in body:
+                continue  # stable alone (the baseline's own panel)
+            elif "route=~" in body and "side" in re.findall(r"(\w+)\s*[=!]~?", body):
+                assert "$candidate" in body, f"{query}: {name}{{{body}}}"
+    assert checked >= 25
+
+
+def test_candidates_side_by_side_and_the_noise_panel():
+    panels = {
+        path.name: {p["title"]: p for p in iter_panels(load_dashboard(path))} for path in DASHBOARDS
+    }
+    side_by_side = panels["overview.json"]["Divergence by candidate (5m)"]
+    (matrix,) = [t for t in side_by_side["transformations"] if t["id"] == "groupingToMatrix"]
+    assert matrix["options"]["columnField"] == "candidate"
+    noise = panels["debug.json"]["Noise: secondary vs candidates, per field (share of pairs, 5m)"]
+    (target,) = noise["targets"]
+    # one query, so that a two-sided run (no secondary) still shows its candidates' fields
+    assert "job_route_path:comparator_noise_share:ratio_rate5m" in target["expr"]
+    assert "job_route_path_candidate:comparator_field_differences:ratio_rate5m" in target["expr"]
+    assert '"candidate", "secondary"' in target["expr"]
+    (matrix,) = [t for t in noise["transformations"] if t["id"] == "groupingToMatrix"]
+    assert matrix["options"] == {
+        "columnField": "candidate",
+        "rowField": "field",
+        "valueField": "Value",
+    }
+    assert "Noise cancelled / s by route and candidate" in panels["debug.json"]
+
+
 def test_variable_queries_read_existing_series():
     found = variable_queries()
-    assert len(found) == 6
+    assert len(found) == 9
     for dashboard, name, text in found:
         match = LABEL_VALUES.match(text)
         assert match, f"{dashboard} ${name}: {text}"

@@ -8,6 +8,10 @@ deploy/prometheus/comparator.rules.yml every second. Four routes are planted:
 - GET /quiet     300 pairs, none mismatching: inconclusive (too few pairs to pass);
 - GET /audited   like /clean, and one critical audit hit (a series born with the hit): fail.
 
+All of it is candidate "dark"'s, as a two-sided run exports it. A second candidate, model-b,
+diverges on GET /clean (3%): the templates judge the candidate they are given (dark by default)
+and never mix the two, so GET /clean passes for dark and fails for model-b.
+
 The exporter serves zeros for the first scrapes, then the planted totals, so increase() over the
 10m window sees the whole step. Every query of comparator-gate (Argo) and of the Flagger
 MetricTemplates runs through Prometheus's HTTP API with the templates' default arguments and
@@ -54,6 +58,8 @@ PLANTED: dict[str, tuple[int, int, dict[str, int], dict[tuple[str, str], int]]] 
     QUIET: (300, 0, {"stable": 0, "dark": 0}, {}),
     AUDITED: (20_000, 20, {"stable": 20, "dark": 20}, {("secret-exposed", "critical"): 1}),
 }
+SECOND = "model-b"  # a second candidate on CLEAN: 20,000 pairs, 3% mismatch, as fast as dark
+SECOND_PAIRS, SECOND_MISMATCHES = 20_000, 600
 EXPECTED = {  # Argo's AnalysisRun phase, the verdict rule, Flagger's failed checks
     CLEAN: (SUCCESSFUL, gate_math.PASS, set()),
     DIVERGING: (FAILED, gate_math.FAIL, {"comparator-divergence"}),
@@ -77,19 +83,18 @@ def exposition(path: str, planted: bool) -> str:
     ]
     for route, (pairs, mismatches, errors, hits) in PLANTED.items():
         matches = scale * (pairs - mismatches)
-        lines.append(f'comparator_pairs_total{{route="{route}",outcome="match"}} {matches}')
-        lines.append(
-            f'comparator_pairs_total{{route="{route}",outcome="mismatch"}} {scale * mismatches}'
-        )
-        for side in ("stable", "dark"):
-            ok = pairs - errors[side]
+        pair = f'route="{route}",candidate="dark"'
+        lines.append(f'comparator_pairs_total{{{pair},outcome="match"}} {matches}')
+        lines.append(f'comparator_pairs_total{{{pair},outcome="mismatch"}} {scale * mismatches}')
+        for side in ("stable", "dark", *((SECOND,) if route == CLEAN else ())):
+            ok = pairs - errors.get(side, errors["dark"])
             lines.append(
                 f'comparator_responses_total{{route="{route}",side="{side}",status_class="2xx"}} '
                 f"{scale * ok}"
             )
             lines.append(
                 f'comparator_responses_total{{route="{route}",side="{side}",status_class="5xx"}} '
-                f"{scale * errors[side]}"
+                f"{scale * errors.get(side, errors['dark'])}"
             )
             for le, share in FAST.items():
                 lines.append(
@@ -108,8 +113,16 @@ def exposition(path: str, planted: bool) -> str:
             if planted or severity == "warning":  # the warning series exists from the start
                 lines.append(
                     f'comparator_audit_hits_total{{route="{route}",rule="{rule}",'
-                    f'severity="{severity}"}} {scale * n}'
+                    f'severity="{severity}",candidate="dark"}} {scale * n}'
                 )
+    second = f'route="{CLEAN}",candidate="{SECOND}"'
+    lines.append(
+        f'comparator_pairs_total{{{second},outcome="match"}} '
+        f"{scale * (SECOND_PAIRS - SECOND_MISMATCHES)}"
+    )
+    lines.append(
+        f'comparator_pairs_total{{{second},outcome="mismatch"}} {scale * SECOND_MISMATCHES}'
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -132,7 +145,7 @@ def test_argo_and_flagger_templates_judge_planted_routes(tmp_path: Path):
             )
             exporter.planted = True
             stepped = time.time()
-            verdict_rule = "job_route:comparator_gate_verdict:10m"
+            verdict_rule = 'job_route:comparator_gate_verdict:10m{candidate="dark"}'
             expected_verdicts = {route: float(v) for route, (_, v, _) in EXPECTED.items()}
             wait_for(
                 lambda: prometheus.by_label(verdict_rule, "route") == expected_verdicts,
@@ -154,7 +167,7 @@ def test_argo_and_flagger_templates_judge_planted_routes(tmp_path: Path):
 
 def _assert_bounds_are_the_statistics(prometheus: Prometheus, at: float) -> None:
     def rule(name: str) -> dict[str, float]:
-        return prometheus.by_label(name, "route", at)
+        return prometheus.by_label(f'{name}{{candidate="dark"}}', "route", at)
 
     pairs = rule("job_route:comparator_gate_pairs:increase10m")
     ratio = rule("job_route:comparator_gate_divergence:ratio10m")
@@ -233,22 +246,46 @@ def _assert_argo(prometheus: Prometheus, at: float) -> None:
         if route == AUDITED:
             assert phases["critical-audit-hits"] == FAILED, phases
             assert phases["divergence-upper"] == SUCCESSFUL, phases
+    # the second candidate on CLEAN: its own divergence fails it; dark's pass above is dark's
+    args = argo_args(template, route=CLEAN, job=JOB, candidate=SECOND)
+    phases = {}
+    for metric in template["spec"]["metrics"]:
+        resolved = {
+            key: argo_substitute(value, args)
+            for key, value in metric.items()
+            if key.endswith("Condition")
+        }
+        query = argo_substitute(metric["provider"]["prometheus"]["query"], args)
+        result = [prometheus_value(s["value"][1]) for s in prometheus.query(query, at)]
+        assert len(result) == 1, (SECOND, metric["name"], result)
+        phases[metric["name"]] = argo_phase(resolved, result)
+    assert argo_run_phase(list(phases.values())) == FAILED, phases
+    assert phases["divergence-lower"] == FAILED, phases
+    assert phases["critical-audit-hits"] == SUCCESSFUL, phases  # dark's hits are not model-b's
 
 
 def _assert_flagger(prometheus: Prometheus, at: float) -> None:
     canary = flagger_canary()
     templates = flagger_templates()
-    for route, (_, _, want_failed) in EXPECTED.items():
+    cases = {(route, "dark"): want for route, (_, _, want) in EXPECTED.items()}
+    cases[(CLEAN, SECOND)] = {"comparator-divergence"}
+    for (route, candidate), want_failed in cases.items():
         failed = set()
         for metric in canary["spec"]["analysis"]["metrics"]:
-            variables = {**metric["templateVariables"], "route": route, "job": JOB}
+            assert metric["templateVariables"]["candidate"] == "dark"
+            variables = {
+                **metric["templateVariables"],
+                "route": route,
+                "job": JOB,
+                "candidate": candidate,
+            }
             template = templates[metric["templateRef"]["name"]]
             query = flagger_render(template["spec"]["query"], variables)
             result = prometheus.query(query, at)
             assert len(result) == 1, (route, metric["name"], result)  # one value, never none
             if not flagger_check_holds(metric, prometheus_value(result[0]["value"][1])):
                 failed.add(metric["name"])
-        assert failed == want_failed, route
+        assert failed == want_failed, (route, candidate)
 
 
 def _assert_gate_panels(prometheus: Prometheus, at: float) -> None:
@@ -261,8 +298,13 @@ def _assert_gate_panels(prometheus: Prometheus, at: float) -> None:
         result = prometheus.query(query.promql, at)
         assert result, f"{query}: no data"
         if query.panel == "Rollout gate":
-            shown = {s["metric"]["route"]: float(s["value"][1]) for s in result}
-            assert shown == {route: float(v) for route, (_, v, _) in EXPECTED.items()}, query
+            shown = {
+                (s["metric"]["route"], s["metric"]["candidate"]): float(s["value"][1])
+                for s in result
+            }
+            want = {(route, "dark"): float(v) for route, (_, v, _) in EXPECTED.items()}
+            want[(CLEAN, SECOND)] = float(gate_math.FAIL)
+            assert shown == want, query
         else:
             hits = {
                 (s["metric"]["route"], s["metric"]["severity"]): float(s["value"][1])
