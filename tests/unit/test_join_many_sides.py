@@ -167,9 +167,7 @@ def test_every_side_is_compared_with_stable_once_or_is_an_orphan(reqs, rnd):
         assert held == jb.pending_count
     results += jb.close_all()
     assert jb.pending_count == 0
-    compared = Counter(
-        (r.stable.request_id, r.dark.side) for r in results if type(r) is Paired
-    )
+    compared = Counter((r.stable.request_id, r.dark.side) for r in results if type(r) is Paired)
     orphaned = Counter((r.event.request_id, r.candidate) for r in results if type(r) is Orphaned)
     for i, (_, sides) in enumerate(reqs):
         rid = f"r{i}"
