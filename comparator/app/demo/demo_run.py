@@ -47,10 +47,11 @@ def demo_config(
             kafka["secondary_topic"] = f"{prefix}responses.secondary"
         kafka["candidate_topics"] = {name: f"{prefix}responses.{name}" for name in sides.candidates}
         if sides.secondary:
-            # a field random on every side is plain after a few pairs; before a route has
-            # min_pairs its differences count as divergence (never hidden on too little
-            # evidence), and the healthy candidate's gate would show them for a few minutes
-            more["noise"] = {"cancel": True, "min_pairs": 30}
+            # the demo's noise (a field random on every side) is plain after a few pairs. Until a
+            # route has min_pairs, its differences count as divergence (never hidden on too
+            # little evidence): with the default 200 the healthy candidate's gate would fail
+            # on them until they leave the one-minute window
+            more["noise"] = {"cancel": True, "min_pairs": 10}
     return parse_config(
         {
             "source": {"kind": "kafka", "kafka": kafka},

@@ -143,6 +143,7 @@ class LiveView:
             self.console.print(
                 self.render_text(summary, pending=pending, gate=gate, candidates=candidates),
                 markup=False,
+                soft_wrap=candidates is not None,  # a line per route and candidate
             )
 
     def render(
