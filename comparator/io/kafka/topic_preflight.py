@@ -38,12 +38,15 @@ def check_input_topics(
     stable = counts[topics["stable"]]
     for side, topic in topics.items():
         if counts[topic] != stable:
-            listed = ", ".join(f"{t!r} has {counts[t]}" for t in topics.values())
+            others = "".join(
+                f", {t!r} {counts[t]}" for s, t in topics.items() if s not in ("stable", side)
+            )
             raise PreflightError(
                 keys[side],
-                f"{topic!r} has {counts[topic]} partitions but stable's {topics['stable']!r} has "
-                f"{stable} ({listed}): every input topic must have the same partition count (and "
-                "be keyed by request_id) so partition N of all of them lands on the same worker",
+                f"{topics['stable']!r} has {stable} partitions but {topic!r} has "
+                f"{counts[topic]}{others}: every input topic must have the same partition count "
+                "(and be keyed by request_id) so partition N of all of them lands on the same "
+                "worker",
             )
     return stable
 
