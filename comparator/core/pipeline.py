@@ -174,7 +174,10 @@ class Pipeline:
         self.rules = RuleSet.from_config(settings.rules)
         self.gate_policy = GatePolicy.from_config(settings.gate)
         self.gate_recorders = CandidateGateRecorders(
-            sides.candidates, self.gate_policy.window_seconds
+            sides.candidates,
+            self.gate_policy.window_seconds,
+            # with noise cancellation, a route's pairs reach the gate once its noise is judged
+            judged=self.noise.judged if self._cancel_noise else None,
         )
         # the first candidate's (the only one in two-sided runs)
         self.gate_evidence: GateRecorder = self.gate_recorders.first

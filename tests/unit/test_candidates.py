@@ -67,6 +67,10 @@ def two_sided(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder / "summary.json"
 
 
+GATED_PAIRS = PAIRS - 1  # the first pair of each candidate came before its route was judged
+GATED_BAD_PAIRS = BAD_PAIRS - 1
+
+
 def invoke(*args: str) -> Any:
     return CliRunner().invoke(main, list(args))
 
@@ -78,8 +82,10 @@ def test_the_summary_carries_each_candidates_gate_evidence(run: CandidateRun, tw
     document = run.summary_document()
     by_candidate = document["gate_evidence_by_candidate"]
     assert list(by_candidate) == ["good", "bad"]
-    assert by_candidate["good"]["routes"][ROUTE]["pairs"] == PAIRS
-    assert by_candidate["bad"]["routes"][ROUTE]["pairs"] == BAD_PAIRS
+    # with noise cancellation a route's pairs reach the gate once its noise is judged
+    # (noise.min_pairs 2: from each candidate's second pair on)
+    assert by_candidate["good"]["routes"][ROUTE]["pairs"] == GATED_PAIRS
+    assert by_candidate["bad"]["routes"][ROUTE]["pairs"] == GATED_BAD_PAIRS
     assert document["gate_evidence"] == by_candidate["good"]  # the first candidate's
     assert "gate_evidence_by_candidate" not in json.loads(two_sided.read_text())
 
@@ -92,7 +98,7 @@ def test_gate_judges_the_named_candidate(run: CandidateRun):
     bad = invoke("gate", "--config", config, "--summary", summary, "--candidate", "bad", "--json")
     assert bad.exit_code == EXIT["fail"], bad.output
     report = json.loads(bad.stdout)
-    assert report["evidence"]["routes"][ROUTE]["pairs"] == BAD_PAIRS
+    assert report["evidence"]["routes"][ROUTE]["pairs"] == GATED_BAD_PAIRS
     assert report["evidence"]["source"].endswith("candidate bad")
 
 
@@ -128,12 +134,17 @@ def test_candidates_side_by_side_from_a_summary(run: CandidateRun):
     assert lines[header].split("  ")[0] == HEADER[0]
     rows = [re.split(r"\s{2,}", line) for line in lines[header + 1 : header + 5]]
     candidates = run.summary_document()["candidates"]
-    good, bad = (f"{candidates[n]['divergence_rate']:.2%}" for n in ("good", "bad"))
+    evidence = run.summary_document()["gate_evidence_by_candidate"]
+    good, bad = (
+        f"{evidence[n]['routes'][ROUTE]['mismatches'] / evidence[n]['routes'][ROUTE]['pairs']:.2%}"
+        for n in ("good", "bad")
+    )
+    assert good == "0.00%"  # the nonce is noise, and cancelled once judged
     assert [(r[0], r[1], r[2], r[3]) for r in rows] == [
-        ("(all)", "good", str(PAIRS), good),
-        ("(all)", "bad", str(BAD_PAIRS), bad),
-        (ROUTE, "good", str(PAIRS), good),
-        (ROUTE, "bad", str(BAD_PAIRS), bad),
+        ("(all)", "good", str(GATED_PAIRS), good),
+        ("(all)", "bad", str(GATED_BAD_PAIRS), bad),
+        (ROUTE, "good", str(GATED_PAIRS), good),
+        (ROUTE, "bad", str(GATED_BAD_PAIRS), bad),
     ]
     errors = candidates["bad"]["error_rate"]["bad"]
     assert rows[1][4] == f"0.00% / {errors:.2%}"  # stable's and bad's errors
@@ -141,7 +152,7 @@ def test_candidates_side_by_side_from_a_summary(run: CandidateRun):
     document = json.loads(as_json.stdout)
     assert document["candidates"] == ["good", "bad"]
     bad = document["rows"][1]
-    assert (bad["route"], bad["candidate"], bad["pairs"]) == ("(all)", "bad", BAD_PAIRS)
+    assert (bad["route"], bad["candidate"], bad["pairs"]) == ("(all)", "bad", GATED_BAD_PAIRS)
     assert bad["error_rate"] == {"stable": 0.0, "candidate": pytest.approx(0.04, abs=0.001)}
     assert 0.9 < bad["p95_ratio"] < 1.1
 

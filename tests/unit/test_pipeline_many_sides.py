@@ -156,16 +156,25 @@ def test_without_cancellation_noise_is_shown_but_counted_as_divergence():
     }
 
 
-def test_the_gate_ignores_cancelled_noise_and_judges_each_candidate_on_its_own_pairs():
+def test_the_gate_ignores_noise_and_judges_each_candidate_on_its_own_pairs():
+    """With cancellation a route's pairs reach the gate once its noise is judged (before,
+    the nonce would count as divergence and fail a healthy candidate while warming up)."""
     harness = PipelineHarness(settings())
     run(harness, N)
     recorders = harness.pipeline.gate_recorders.by_candidate
     a = recorders["model-a"].total().total()
     b = recorders["model-b"].total().total()
-    assert a.pairs == b.pairs == N
-    assert a.mismatches == 49
-    assert b.mismatches == 49 + sum(1 for n in range(49, N) if n % 4 == 0)
+    assert a.pairs == b.pairs == N - 49  # from the 50th pair (min_pairs 50) on
+    assert a.mismatches == 0
+    assert b.mismatches == sum(1 for n in range(49, N) if n % 4 == 0)
     assert harness.pipeline.gate_evidence is recorders["model-a"]
+
+
+def test_without_cancellation_the_gate_sees_every_pair():
+    harness = PipelineHarness(settings(cancel=False))
+    run(harness, 300)
+    a = harness.pipeline.gate_recorders.by_candidate["model-a"].total().total()
+    assert a.pairs == a.mismatches == 300
 
 
 def test_orphans_name_the_missing_side_and_the_candidate_left_uncompared():

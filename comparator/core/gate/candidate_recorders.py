@@ -4,11 +4,15 @@ One :class:`GateRecorder` per candidate hears that candidate's comparisons, orph
 hits; stable's late or evicted responses go to every candidate's (they are stable's traffic for
 each), a candidate's to its own. The secondary's comparisons never reach the gate (they are the
 noise baseline, not a version under test), and with noise cancellation a pair whose only
-differences were noise reaches it as a match.
+differences were noise reaches it as a match. With noise cancellation (``judged``), a
+candidate's pairs on a route reach the gate only once the route's noise is judged (the
+secondary and the candidate each have ``noise.min_pairs`` pairs there): before that a noisy
+field would count as divergence, and a healthy candidate could fail its gate while warming up.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from comparator.core.events.sides import STABLE
@@ -17,7 +21,14 @@ from comparator.core.outcomes import AuditHits, Compared, EvictedEvent, Handlers
 
 
 class CandidateGateRecorders:
-    def __init__(self, candidates: tuple[str, ...], retain_seconds: int = 600) -> None:
+    def __init__(
+        self,
+        candidates: tuple[str, ...],
+        retain_seconds: int = 600,
+        *,
+        judged: Callable[[str, str], bool] | None = None,
+    ) -> None:
+        self._judged = judged
         self.by_candidate = {name: GateRecorder(retain_seconds) for name in candidates}
         self.first = self.by_candidate[candidates[0]]
         self._handlers = {name: r.handlers() for name, r in self.by_candidate.items()}
@@ -28,7 +39,7 @@ class CandidateGateRecorders:
 
     def handlers(self) -> Handlers:
         return {
-            Compared: self._to_candidate,
+            Compared: self._compared,
             Orphan: self._to_candidate,
             LateEvent: self._by_side,
             EvictedEvent: self._by_side,
@@ -39,6 +50,11 @@ class CandidateGateRecorders:
         handlers = self._handlers.get(candidate)
         if handlers is not None:
             handlers[type(outcome)](outcome)
+
+    def _compared(self, outcome: Compared) -> None:
+        judged = self._judged
+        if judged is None or judged(outcome.candidate, outcome.route):
+            self._pass(outcome.candidate, outcome)
 
     def _to_candidate(self, outcome: Compared | Orphan) -> None:
         self._pass(outcome.candidate, outcome)
