@@ -33,7 +33,7 @@ from comparator.config.settings import (
 from comparator.core.audit.audit_rules import AuditRuleSet
 from comparator.core.compare.json_path import parse_path
 from comparator.core.compare.rules import RuleSet
-from comparator.core.events.sides import SIDE_NAME, side_name_problem
+from comparator.core.events.sides import side_name_problem
 from comparator.core.gate.criteria import GatePolicy
 from comparator.schema_files import load_schema
 
@@ -304,8 +304,6 @@ def _check_sides(document: dict[str, Any]) -> None:
     ):
         for name in doc.get(key, {}):
             problem = side_name_problem(name)
-            if problem is None and not SIDE_NAME.fullmatch(name):  # "$" lets a final "\n" by
-                problem = side_name_problem(None)
             if problem is not None:
                 raise ConfigError(render_key([*section.split("."), key, name]), problem)
         if key in doc and single in doc:

@@ -327,8 +327,7 @@ class Pipeline:
     def close_all(self, wall_ms: int) -> None:
         """End of input: what is still buffered goes to the join (each side as far as it
         got), then every pending event closes as an orphan."""
-        for partition, side in self._aligner.starved():
-            self._aligner.set_caught_up(partition, side)
+        self._aligner.finish()
         self.release(wall_ms)
         if self._cuts is not None:
             self._cuts.clear_pending()

@@ -249,3 +249,36 @@ def test_commit_cut_holds_a_group_from_its_first_event_until_it_completes():
     assert cuts.commit_cut(0, upper) == {"stable": 0, "secondary": 0, "dark": 0}
     offer("a", "secondary", 105)  # a complete: its whole group can be committed
     assert cuts.commit_cut(0, dict(offsets)) == dict(offsets)
+
+
+def test_the_end_of_input_releases_everything_buffered_whatever_sides_are_empty():
+    """Found by the pipeline fuzz target: two of four sides fed, then the end of input."""
+    from comparator.core.events.sides import Sides
+    from comparator.core.settings import CoreSettings
+    from tests.pipeline_harness import PipelineHarness
+
+    harness = PipelineHarness(
+        CoreSettings(sides=Sides(candidates=("model-a", "model-b"), secondary=True))
+    )
+    pipeline = harness.pipeline
+    for side in ("stable", "secondary"):
+        pipeline.feed(
+            b'{"request_id":"r1","ts":5,"status":200,"event_version":2}',
+            side=side,
+            partition=0,
+            default_ts_ms=0,
+        )
+        pipeline.release(0)
+    pipeline.close_all(10**6)
+    assert pipeline.buffered == 0
+    assert pipeline.pending_count == 0
+    summary = pipeline.summary.to_dict()
+    assert summary["noise"]["pairs"] == 1
+    assert summary["orphans"]["missing_model-a"] == summary["orphans"]["missing_model-b"] == 1
+
+
+def test_a_side_name_with_a_trailing_newline_is_refused():
+    from comparator.core.events.sides import side_name_problem
+
+    assert side_name_problem("model-a") is None
+    assert side_name_problem("model-a\n") is not None

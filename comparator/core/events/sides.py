@@ -25,13 +25,13 @@ from dataclasses import dataclass
 STABLE = "stable"
 SECONDARY = "secondary"
 DARK = "dark"  # the default single candidate
-SIDE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+SIDE_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")  # the whole name (fullmatch)
 RESERVED = (STABLE, SECONDARY)
 
 
 def side_name_problem(name: object) -> str | None:
     """Why ``name`` cannot name a candidate, or None."""
-    if not isinstance(name, str) or not SIDE_NAME.match(name):
+    if not isinstance(name, str) or not SIDE_NAME.fullmatch(name):
         return (
             "a candidate name is 1-32 characters: lower-case letters, digits, '-' and '_', "
             "starting with a letter"

@@ -162,6 +162,13 @@ class StreamAligner(Generic[T]):
         end): the other side waits for them, however long it takes."""
         self._queue(partition, side).progress = "behind"
 
+    def finish(self) -> None:
+        """End of input: every side of every partition is at its end, so everything
+        buffered can go (in order)."""
+        for queues in self._partitions.values():
+            for _, queue in queues.ordered:
+                queue.progress = "caught_up"
+
     def forget_progress(self) -> None:
         """Every side's caught-up or behind state is stale (after a broker outage producers
         deliver what they buffered): each must be learnt again before anything goes alone."""

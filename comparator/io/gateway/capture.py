@@ -13,7 +13,7 @@ from typing import Any, Protocol
 import orjson
 
 from comparator.core.events.response_event import Side
-from comparator.core.events.sides import SECONDARY, SIDE_NAME, STABLE, side_name_problem
+from comparator.core.events.sides import SECONDARY, STABLE, side_name_problem
 
 log = logging.getLogger("comparator.io.gateway")
 
@@ -34,8 +34,6 @@ def check_side(side: str) -> Side:
     if side in (STABLE, SECONDARY):
         return side
     problem = side_name_problem(side)
-    if problem is None and not SIDE_NAME.fullmatch(side):  # "$" lets a final newline by
-        problem = side_name_problem(None)
     if problem is not None:
         raise ValueError(
             f"side must be 'stable', 'dark', 'secondary' or a candidate's name, not {side!r} "

@@ -75,7 +75,7 @@ class OffsetSpec:
             raise ValueError(
                 f"{text!r}: expected SIDE:PARTITION:START[-END], e.g. stable:0:100-200"
             ) from None
-        if not SIDE_NAME.match(spec.side):
+        if not SIDE_NAME.fullmatch(spec.side):
             raise ValueError(f"{text!r}: the side must be a side's name (stable, dark, ...)")
         if spec.partition < 0 or spec.start < 0 or (spec.end is not None and spec.end < spec.start):
             raise ValueError(f"{text!r}: partitions and offsets are >= 0 and START <= END")
