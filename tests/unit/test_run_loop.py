@@ -37,6 +37,7 @@ class FakeDriver:
         self.fresh = fresh
         self.asked: list[PartitionKey] = []
         self.paused: set[PartitionKey] = set()
+        self.refetched: list[tuple[PartitionKey, int | None]] = []
         self.commits: list[dict[PartitionKey, int]] = []
         self.backlog_asked = 0
 
@@ -50,6 +51,10 @@ class FakeDriver:
 
     def resume(self, keys: Iterable[PartitionKey]) -> None:
         self.paused.difference_update(keys)
+
+    def refetch(self, key: PartitionKey, offset: int | None) -> None:
+        self.refetched.append((key, offset))
+        self.paused.discard(key)
 
     def cached_end(self, key: PartitionKey) -> int:
         return self.cached.get(key, -1)
@@ -246,17 +251,40 @@ def test_a_revoked_partition_is_resumed_before_it_is_forgotten():
     assert driver.commits == [{("s", 0): 0, ("d", 0): 0}]  # nothing compared: the start
 
 
-def test_a_behind_side_that_never_moves_is_given_up_on_after_the_hold_limit():
-    w = loop(FakeDriver({("d", 0): 50}))
+def test_a_behind_side_that_never_moves_is_fetched_again_then_given_up_on():
+    driver = FakeDriver({("d", 0): 50})
+    w = loop(driver)
     at(w, ("d", 0), 7)
     w.progress.partitions[("d", 0)].end_unverified = False
     read(w, "stable", 0, 0, ts=100)
     release(w, 1000.0)
     release(w, 1000.0 + READING_HOLD_LIMIT_S - 1)
-    assert w.pipeline.buffered == 1
+    assert w.pipeline.buffered == 1 and driver.refetched == []
+    # the hold limit: fetched again from where it stands, and waited for once more
     release(w, 1000.0 + READING_HOLD_LIMIT_S + 1)
+    assert driver.refetched == [(("d", 0), 7)]
+    assert w.pipeline.buffered == 1
+    release(w, 1000.0 + 2 * READING_HOLD_LIMIT_S)
+    assert w.pipeline.buffered == 1
+    # still not moving a hold limit after that: given up on
+    release(w, 1000.0 + 2 * READING_HOLD_LIMIT_S + 2)
     assert w.pipeline.buffered == 0
     assert w.pipeline.released_alone == {"caught_up": 0, "stalled": 1}
+    assert driver.refetched == [(("d", 0), 7)]  # once per position
+
+
+def test_a_side_fetched_again_that_moves_is_waited_for_as_before():
+    driver = FakeDriver({("d", 0): 50})
+    w = loop(driver)
+    at(w, ("d", 0), 7)
+    w.progress.partitions[("d", 0)].end_unverified = False
+    read(w, "stable", 0, 0, ts=100)
+    release(w, 1000.0)
+    release(w, 1000.0 + READING_HOLD_LIMIT_S + 1)
+    assert driver.refetched == [(("d", 0), 7)]
+    read(w, "dark", 0, 7, ts=90)  # the fetch started again
+    release(w, 1000.0 + READING_HOLD_LIMIT_S + 2)
+    assert w.pipeline.released_alone == {"caught_up": 0, "stalled": 0}
 
 
 def test_just_after_an_outage_a_side_at_its_end_is_not_yet_caught_up(monkeypatch):

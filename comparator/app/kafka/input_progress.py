@@ -44,6 +44,7 @@ class PartitionState:
     end_asked_at: float = float("-inf")
     unmoved_offset: int | None = None  # the read position last observed ...
     unmoved_since: float = 0.0  # ... and since when
+    refetched_at: int | None = None  # the position it was last fetched again from (-1: none)
 
 
 class InputProgress:
@@ -103,7 +104,9 @@ class InputProgress:
         (:meth:`read_to_end`), or the read position against the partition's end as the broker
         gave it (:meth:`partition_end`). When neither is known the side stays unknown and the
         other waits. A side that is behind and has not moved for ``READING_HOLD_LIMIT_S`` is
-        given up on (stalled). Not called during an outage (nothing is known then)."""
+        fetched again from its position (``InputDriver.refetch``); if it still has not moved
+        ``READING_HOLD_LIMIT_S`` later it is given up on (stalled). Not called during an
+        outage (nothing is known then)."""
         for partition, side in pipeline.waiting_for():
             key = (self.topics[side], partition)
             state = self.partitions.get(key)
@@ -117,10 +120,20 @@ class InputProgress:
                 continue
             if end is not None:
                 pipeline.side_behind(partition, side)
-            unmoved = self.seconds_unmoved(key, -1 if position is None else position, now)
-            if unmoved >= READING_HOLD_LIMIT_S:
+            unmoved_at = -1 if position is None else position
+            unmoved = self.seconds_unmoved(key, unmoved_at, now)
+            if unmoved < READING_HOLD_LIMIT_S:
+                continue
+            state = self.partitions[key]  # (partition_end made it)
+            if state.refetched_at != unmoved_at:
+                # first, fetch it again from where it stands (resumed, and sought there): a
+                # partition whose fetching stopped for the client's own reasons (seen: one
+                # left unfetched for minutes after a pause and resume under heavy CPU load)
+                # starts again; one that cannot be read stays where it is
+                state.refetched_at = unmoved_at
+                state.unmoved_since = now
                 log.warning(
-                    "input partition not moving; the other side goes on alone",
+                    "input partition not moving; fetching it again",
                     extra={
                         "fields": {
                             "partition": f"{key[0]}[{partition}]",
@@ -130,7 +143,20 @@ class InputProgress:
                         }
                     },
                 )
-                pipeline.side_caught_up(partition, side, stalled=True)
+                self.driver.refetch(key, position)
+                continue
+            log.warning(
+                "input partition not moving; the other side goes on alone",
+                extra={
+                    "fields": {
+                        "partition": f"{key[0]}[{partition}]",
+                        "position": position,
+                        "end": end,
+                        "unmoved_s": round(unmoved),
+                    }
+                },
+            )
+            pipeline.side_caught_up(partition, side, stalled=True)
 
     def partition_end(self, key: PartitionKey, now: float) -> int | None:
         """The partition's high watermark: the one the client cached from its last fetch

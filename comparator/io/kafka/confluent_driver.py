@@ -106,6 +106,18 @@ class ConfluentDriver:
         except KafkaException as exc:  # not assigned any more: nothing to pause or resume
             log.info("pause/resume failed", extra={"fields": {"error": str(exc)}})
 
+    def refetch(self, key: PartitionKey, offset: int | None) -> None:
+        consumer = self.consumer
+        if consumer is None:
+            return
+        partition = TopicPartition(*key) if offset is None else TopicPartition(*key, offset)
+        try:
+            consumer.resume([TopicPartition(*key)])
+            if offset is not None:
+                consumer.seek(partition)
+        except KafkaException as exc:  # not assigned any more, or not fetching yet
+            log.info("fetching again failed", extra={"fields": {"error": str(exc)}})
+
     # -- what the broker says --------------------------------------------------------------
 
     def cached_end(self, key: PartitionKey) -> int:

@@ -68,6 +68,11 @@ class InputDriver(Protocol):
 
     def resume(self, keys: Iterable[PartitionKey]) -> None: ...
 
+    def refetch(self, key: PartitionKey, offset: int | None) -> None:
+        """Fetch the partition again from ``offset`` (the next one to read; None: where the
+        client stands): resumed, and sought there. For a partition that has not moved for
+        long while the broker says there is more."""
+
     def cached_end(self, key: PartitionKey) -> int:
         """The partition's high watermark as last seen in a fetch response; -1 if unknown."""
 

@@ -249,6 +249,13 @@ class FaustDriver:
 
         self._call_soon(resume)
 
+    def refetch(self, key: PartitionKey, offset: int | None) -> None:
+        """Resumed, and sought to ``offset`` on Faust's loop (``seek_wait``, as after a
+        hole); only a partition still assigned."""
+        self.resume([key])
+        if offset is not None and key in self.continuity.positions():
+            self._submit(self._seek_back(key, offset, "fetching a partition again"))
+
     def cached_end(self, key: PartitionKey) -> int:
         """The high watermark Faust's consumer cached from its last fetch response."""
         try:
