@@ -16,7 +16,13 @@ Measures, on the design's workload (``bench/workload.py``):
   memory   bytes per pending event beyond the event's own bytes (the core's: the same
            JoinBuffer under both engines), and each engine's peak RSS
   files    file-mode throughput
+  sides    3 and 4 sides (stable, a secondary, one or two candidates): the catch-up backlog
+           through the broker (events/s; every candidate's and the secondary's comparison of
+           every request must be done) and bytes per pending event in groups of 3 and 4 sides
 and prints a table with the ratios ours/raw and ours/naive, and writes JSON.
+
+    .venv/bin/python bench/run.py --only sides   # the sides rows, with the 2-sided catch-up
+                                                 # and memory rows beside them
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ import threading
 import time
 import tracemalloc
 import uuid
+from collections.abc import Sequence
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -85,8 +92,17 @@ def kafka_config(
     rules: dict[str, Any] = WORKLOAD_RULES,
     kafka: dict[str, Any] | None = None,
     records_per_minute: int = 60,
+    secondary: bool = False,
+    candidates: Sequence[str] = (),
 ) -> Config:
-    """``kafka``: more ``source.kafka`` keys (the delivery guarantee, the commit interval)."""
+    """``kafka``: more ``source.kafka`` keys (the delivery guarantee, the commit interval).
+    ``secondary``: a ``<prefix>secondary`` topic; ``candidates``: named candidates'
+    ``<prefix><name>`` topics instead of ``<prefix>dark``."""
+    sides: dict[str, Any] = {"dark_topic": f"{prefix}dark"}
+    if candidates:
+        sides = {"candidate_topics": {name: f"{prefix}{name}" for name in candidates}}
+    if secondary:
+        sides["secondary_topic"] = f"{prefix}secondary"
     return parse_config(
         {
             "sampling": {"max_records_per_route_per_minute": records_per_minute},
@@ -96,7 +112,7 @@ def kafka_config(
                     "bootstrap_servers": bootstrap,
                     "group_id": group,
                     "stable_topic": f"{prefix}stable",
-                    "dark_topic": f"{prefix}dark",
+                    **sides,
                     **(kafka or {}),
                 },
             },
@@ -165,10 +181,11 @@ def run_worker(
     timeout_s: float = 600,
     engine: str = "native",
     events: int | None = None,
+    until_noise_pairs: int = 0,
 ) -> dict[str, Any]:
-    """Runs a worker until it has compared ``until_pairs`` pairs, or, once it has read all
-    ``events``, until no pair has been compared for 3 s (pairs were lost: ``lost`` says how
-    many)."""
+    """Runs a worker until it has compared ``until_pairs`` pairs (and ``until_noise_pairs``
+    of stable with the secondary), or, once it has read all ``events``, until no pair has been
+    compared for 3 s (pairs were lost: ``lost`` says how many)."""
     worker = make_worker(config, compare, engine)
     pipeline = worker.pipeline
     thread = threading.Thread(target=worker.run, daemon=True)
@@ -180,8 +197,9 @@ def run_worker(
         if started is None and worker.state.consumed > 0:
             started = time.perf_counter()
         pairs = pipeline.summary.pairs
-        if pairs >= until_pairs:
+        if pairs >= until_pairs and pipeline.summary.noise_pairs >= until_noise_pairs:
             break
+        pairs += pipeline.summary.noise_pairs
         now = time.monotonic()
         if pairs != last_pairs:
             last_pairs, last_progress = pairs, now
@@ -196,7 +214,10 @@ def run_worker(
     return {
         "events": consumed,
         "pairs": summary.pairs,
-        "lost": max(0, until_pairs - summary.pairs),
+        "noise_pairs": summary.noise_pairs,
+        "candidate_pairs": {name: tally.pairs for name, tally in summary.candidates.items()},
+        "lost": max(0, until_pairs - summary.pairs)
+        + max(0, until_noise_pairs - summary.noise_pairs),
         "late": summary.late,
         "orphans": sum(summary.orphans.values()),
         "mismatches": summary.mismatches,
@@ -230,6 +251,146 @@ def measure_catchup(
     )
     result["windows_spanned"] = round(backlog.event_time_span_ms / 35_000, 1)
     return result
+
+
+# -- sides beyond two -------------------------------------------------------------------------
+
+# the sides beyond stable of each row: (secondary?, candidates; () is the single "dark")
+SIDES_SHAPES: dict[str, tuple[bool, tuple[str, ...]]] = {
+    "3 sides": (True, ()),
+    "4 sides": (True, ("model-a", "model-b")),
+}
+
+
+def shape_sides(shape: str) -> tuple[str, ...]:
+    secondary, candidates = SIDES_SHAPES[shape]
+    return ("stable", *(("secondary",) if secondary else ()), *(candidates or ("dark",)))
+
+
+def measure_sides_catchup(
+    bootstrap: str, prefix: str, args: argparse.Namespace, shape: str, engine: str = "native"
+) -> dict[str, Any]:
+    """The catch-up backlog (the same requests, event times and event sizes as the catch-up
+    row) in every side's topic before the worker starts; events/s until every candidate's
+    comparison with stable and the secondary's (the noise baseline) of every request is done.
+    ``lost`` counts each comparison that is not: the run fails on any."""
+    secondary, candidates = SIDES_SHAPES[shape]
+    sides = shape_sides(shape)
+    backlog = Backlog(requests=args.backlog_requests, event_bytes=100, mismatch=False)
+    topics = f"{prefix}{engine}-{len(sides)}sides-"
+    side_topics = {side: f"{topics}{side}" for side in sides}
+    create_topics(bootstrap, list(side_topics.values()), args.partitions)
+    events = fill(bootstrap, backlog, topics=side_topics)
+    compared = [side for side in sides if side not in ("stable", "secondary")]
+    result = in_child(
+        "sides_catchup",
+        engine,
+        bootstrap=bootstrap,
+        prefix=topics,
+        group=f"{topics}group",
+        secondary=secondary,
+        candidates=list(candidates),
+        requests=backlog.requests,
+        compared=compared,
+        events=events,
+    )
+    result["sides"] = len(sides)
+    result["requests"] = backlog.requests
+    result["windows_spanned"] = round(backlog.event_time_span_ms / 35_000, 1)
+    result["comparisons_per_second"] = (
+        round((result["pairs"] + result["noise_pairs"]) / result["seconds"])
+        if result["seconds"]
+        else None
+    )
+    return result
+
+
+def _sides_catchup(arguments: dict[str, Any], engine: str) -> dict[str, Any]:
+    requests = arguments["requests"]
+    config = kafka_config(
+        arguments["bootstrap"],
+        arguments["prefix"],
+        arguments["group"],
+        rules={},
+        secondary=arguments["secondary"],
+        candidates=arguments["candidates"],
+    )
+    result = run_worker(
+        config,
+        compare_pair,
+        requests * len(arguments["compared"]),
+        engine=engine,
+        events=arguments["events"],
+        until_noise_pairs=requests if arguments["secondary"] else 0,
+    )
+    # each candidate apart: one candidate's extra pairs must not hide another's loss
+    per_candidate = result["candidate_pairs"]
+    result["lost"] = sum(
+        max(0, requests - per_candidate.get(name, 0)) for name in arguments["compared"]
+    ) + (max(0, requests - result["noise_pairs"]) if arguments["secondary"] else 0)
+    return result
+
+
+def measure_sides_memory(shape: str, waiting_for: str, pending: int) -> dict[str, Any]:
+    """Python heap (tracemalloc) held per pending event in groups of 3 or 4 sides, as
+    :func:`measure_memory` measures two: every group waits for ``waiting_for`` (``stable``:
+    every other side's event is held; the last candidate: stable's event is held, the other
+    sides already compared with it). About ``pending`` events in all."""
+    secondary, candidates = SIDES_SHAPES[shape]
+    sides = shape_sides(shape)
+    config = kafka_config("127.0.0.1:1", "mem-", "mem", secondary=secondary, candidates=candidates)
+    pipeline = Pipeline(config.core(), redaction_key=KEY, send=lambda _: None, commit_cuts=True)
+    present = [side for side in sides if side != waiting_for]
+    held = len(present) if waiting_for == "stable" else 1
+    groups = pending // held
+    items = generate(groups, seed=3, orphan_rate=0, spacing_ms=0)
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    raw_bytes = offset = 0
+    for item in items:
+        if item.stable is None or item.dark is None:
+            continue
+        for side in present:
+            source = item.stable if side in ("stable", "secondary") else item.dark
+            raw = bytes(memoryview(source))  # an exact-size copy, as a Kafka message's
+            if waiting_for == "stable" or side == "stable":  # the others: compared at once
+                raw_bytes += len(raw)
+            position = SourcePosition(f"mem-{side}", 0, offset)
+            pipeline.feed(raw, side=side, partition=0, default_ts_ms=0, position=position)
+            del raw
+        offset += 1
+        for side in sides:
+            pipeline.side_caught_up(0, side)
+        pipeline.release(0)
+    gc.collect()
+    after = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    count = pipeline.pending_count
+    if count != offset * held:
+        raise RuntimeError(f"{count} events pending, {offset * held} expected")
+    per_event = (after - before) / count
+    return {
+        "sides": len(sides),
+        "waiting_for": waiting_for,
+        "groups": offset,
+        "pending": count,
+        "mean_event_bytes": round(raw_bytes / count),
+        "heap_bytes_per_pending": round(per_event),
+        "beyond_event_bytes": round(per_event - raw_bytes / count),
+        "heap_bytes_per_group": round((after - before) / offset),
+    }
+
+
+def measure_sides_memory_rows(pending: int) -> dict[str, Any]:
+    rows: dict[str, Any] = {}
+    for shape in SIDES_SHAPES:
+        last = shape_sides(shape)[-1]
+        rows[shape] = {
+            f"waiting for {waiting}": measure_sides_memory(shape, waiting, pending)
+            for waiting in (last, "stable")
+        }
+    return rows
 
 
 # -- latency -----------------------------------------------------------------------------------
@@ -446,7 +607,9 @@ def measure_files(requests: int) -> dict[str, Any]:
 def _engine_measurement(what: str, engine: str, arguments: dict[str, Any], out: str) -> None:
     """Runs in a spawned child: one measurement of one engine, then the child's peak RSS
     (VmHWM: ru_maxrss would carry the parent's peak over the fork and exec)."""
-    if what in ("throughput", "catchup"):
+    if what == "sides_catchup":
+        result = _sides_catchup(arguments, engine)
+    elif what in ("throughput", "catchup"):
         config = kafka_config(
             arguments["bootstrap"],
             arguments["prefix"],
@@ -549,7 +712,17 @@ def main() -> None:
         action="store_true",
         help="also measure the faust engine, side by side (needs the faust extra)",
     )
+    parser.add_argument(
+        "--only",
+        choices=["sides", "sides-catchup", "sides-memory"],
+        default=None,
+        help="sides: only the catch-up and memory rows of 2, 3 and 4 sides "
+        "(sides-catchup, sides-memory: one of the two)",
+    )
     args = parser.parse_args()
+    if args.only is not None:
+        main_sides_only(args)
+        return
     if args.faust:
         import faust  # noqa: F401  (fails clearly when the faust extra is missing)
 
@@ -599,6 +772,7 @@ def main() -> None:
         results["catchup"] = measure_catchup(args.bootstrap, prefix, args, "native")
         if args.faust:
             results["faust_catchup"] = measure_catchup(args.bootstrap, prefix, args, "faust")
+        results["sides_catchup"] = sides_catchup(args, prefix)
         print("naive ...", flush=True)
         results["naive"] = run_worker(
             kafka_config(args.bootstrap, naive_prefix, f"{prefix}naive"),
@@ -636,6 +810,8 @@ def main() -> None:
             stop_local_broker(broker_env)
     print("memory ...", flush=True)
     results["memory"] = measure_memory(args.pending)
+    print("memory in groups of 3 and 4 sides ...", flush=True)
+    results["sides_memory"] = measure_sides_memory_rows(args.pending)
     print("remembered pairs ...", flush=True)
     results["remembered"] = measure_remembered(100_000)
     print("redaction ...", flush=True)
@@ -654,7 +830,7 @@ def main() -> None:
     args.out.write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2))
     print_table(results)
     print(f"\nwritten to {args.out}")
-    lost = {
+    lost: dict[str, int] = {
         name: results[name]["lost"]
         for name in ("ours", "faust", "naive", "catchup", "faust_catchup")
         if name in results and results[name]["lost"]
@@ -662,8 +838,70 @@ def main() -> None:
     for row in results.get("guarantees", []):
         if row["lost"]:
             lost[f"{row['guarantee']}-{row['commit_interval_ms']}ms"] = row["lost"]
+    lost.update(sides_lost(results))
     if lost:
         raise SystemExit(f"FAILED: pairs lost (every pair must be compared): {lost}")
+
+
+def sides_catchup(args: argparse.Namespace, prefix: str) -> dict[str, Any]:
+    out = {}
+    for shape in SIDES_SHAPES:
+        print(f"catch-up of the backlog with {shape} ...", flush=True)
+        out[shape] = measure_sides_catchup(args.bootstrap, prefix, args, shape)
+    return out
+
+
+def sides_lost(results: dict[str, Any]) -> dict[str, int]:
+    return {
+        f"catch-up with {shape}": row["lost"]
+        for shape, row in results.get("sides_catchup", {}).items()
+        if row["lost"]
+    }
+
+
+def main_sides_only(args: argparse.Namespace) -> None:
+    """``--only sides``: the 2-sided catch-up and memory rows, then the same for 3 and 4
+    sides, in one run (``sides-catchup``, ``sides-memory``: only those rows)."""
+    catchup = args.only in ("sides", "sides-catchup")
+    memory = args.only in ("sides", "sides-memory")
+    broker_env = None
+    if catchup and args.bootstrap is None:
+        print("starting a local broker ...", flush=True)
+        args.bootstrap, broker_env = start_local_broker(19592, Path(tempfile.mkdtemp()) / "kafka")
+    results: dict[str, Any] = {
+        "partitions": args.partitions,
+        "cpus": os.cpu_count(),
+        "python": sys.version.split()[0],
+    }
+    try:
+        if catchup:
+            prefix = f"bench-{int(time.time())}-"
+            print(f"catch-up of a {args.backlog_requests:,}-request backlog ...", flush=True)
+            results["catchup"] = measure_catchup(args.bootstrap, prefix, args, "native")
+            results["sides_catchup"] = sides_catchup(args, prefix)
+    finally:
+        if broker_env is not None:
+            stop_local_broker(broker_env)
+    if memory:
+        print(f"memory ({args.pending:,} pending events each) ...", flush=True)
+        results["memory"] = measure_memory(args.pending)
+        results["sides_memory"] = measure_sides_memory_rows(args.pending)
+    args.out.write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2))
+    rows = [catchup_row(results["catchup"], "2 sides")] if catchup else []
+    if memory:
+        rows.append(memory_row(results["memory"], "2 sides"))
+    rows += sides_rows(results)
+    print(
+        f"\n{args.backlog_requests:,}-request backlog of ~100 B events, {args.partitions} "
+        f"partitions, {results['cpus']} CPUs, Python {results['python']}"
+    )
+    print_rows(rows)
+    print(f"\nwritten to {args.out}")
+    lost = sides_lost(results)
+    if catchup and results["catchup"]["lost"]:
+        lost["catch-up"] = results["catchup"]["lost"]
+    if lost:
+        raise SystemExit(f"FAILED: comparisons lost (every one must be done): {lost}")
 
 
 def measure_guarantees(
@@ -701,6 +939,57 @@ def measure_guarantees(
             }
         )
     return rows
+
+
+def catchup_row(c: dict[str, Any], what: str) -> tuple[str, str, str]:
+    return (
+        f"catch-up of a backlog, {what}",
+        f"{c['events_per_second']:,} events/s",
+        f"{c['pairs']:,} pairs over {c['windows_spanned']} windows, "
+        f"lost {c['lost']} (must be 0), paused {c['paused']}x",
+    )
+
+
+def memory_row(m: dict[str, Any], what: str) -> tuple[str, str, str]:
+    return (
+        f"memory per pending event, {what}",
+        f"{m['beyond_event_bytes']:,} B beyond its bytes",
+        f"{m['heap_bytes_per_pending']:,} B heap per {m['mean_event_bytes']} B event",
+    )
+
+
+def sides_rows(r: dict[str, Any]) -> list[tuple[str, str, str]]:
+    rows = []
+    for shape, c in r.get("sides_catchup", {}).items():
+        rows.append(
+            (
+                f"catch-up of a backlog, {shape}",
+                f"{c['events_per_second']:,} events/s",
+                f"{c['requests']:,} requests: {c['pairs']:,} candidate pairs "
+                f"{c['candidate_pairs']}, {c['noise_pairs']:,} noise pairs, "
+                f"{c['comparisons_per_second']:,} comparisons/s, lost {c['lost']} (must be 0), "
+                f"late {c['late']}, orphans {c['orphans']}, paused {c['paused']}x, "
+                f"peak RSS {c['peak_rss_mb']} MB",
+            )
+        )
+    for shape, rows_of_shape in r.get("sides_memory", {}).items():
+        for waiting, m in rows_of_shape.items():
+            rows.append(
+                (
+                    f"memory per pending event, {shape}, {waiting}",
+                    f"{m['beyond_event_bytes']:,} B beyond its bytes",
+                    f"{m['heap_bytes_per_pending']:,} B heap per {m['mean_event_bytes']} B event,"
+                    f" {m['pending'] // m['groups']} held per group, "
+                    f"{m['heap_bytes_per_group']:,} B per group",
+                )
+            )
+    return rows
+
+
+def print_rows(rows: list[tuple[str, str, str]]) -> None:
+    width = max(len(a) for a, _, _ in rows)
+    for name, value, note in rows:
+        print(f"  {name:<{width}}  {value:<34} {note}")
 
 
 def print_table(r: dict[str, Any]) -> None:
@@ -778,13 +1067,12 @@ def print_table(r: dict[str, Any]) -> None:
             )
         )
     rows += guarantee_rows(r.get("guarantees", []), r["ours"]["events_per_second"])
-    width = max(len(a) for a, _, _ in rows)
+    rows += sides_rows(r)
     print(
         f"\n{r['events']:,} events of ~{r['mean_event_bytes']} B, {r['partitions']} partitions, "
         f"{r['cpus']} CPUs, Python {r['python']}"
     )
-    for name, value, note in rows:
-        print(f"  {name:<{width}}  {value:<34} {note}")
+    print_rows(rows)
 
 
 if __name__ == "__main__":
