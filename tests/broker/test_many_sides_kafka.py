@@ -249,16 +249,25 @@ def test_a_worker_killed_and_another_joining_lose_no_comparison_of_four_sides(
 # -- a side missing from some requests ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-@pytest.mark.parametrize("absent", ["model-b", "secondary"])
+# a missing candidate on both engines; a missing secondary (the noise baseline's orphans) on
+# the native one (the engines share the join; CI's time budget)
+ABSENT = [
+    pytest.param(absent, engine, id=f"{absent}-{engine}")
+    for absent in ("model-b", "secondary")
+    for engine in ENGINES
+    if absent == "model-b" or engine == "native"
+]
+
+
+@pytest.mark.parametrize(("absent", "engine"), ABSENT)
 def test_orphans_name_exactly_the_side_that_is_missing(
     kafka_bootstrap, kafka_admin, unique_topic_prefix, tmp_path, engine, absent
 ):
     """Every 50th request has no ``absent`` event: exactly those requests close as orphans
     naming that side (``missing_<side>``), and every other comparison is done."""
     backlog = Backlog(
-        requests=6000,
-        spacing_ms=2.0,
+        requests=4000,
+        spacing_ms=2.0,  # 8 s of event time: 3 windows of FAST_JOIN
         event_bytes=100,
         stable=PUBLISHER,
         producers={"secondary": PUBLISHER, "model-a": PUBLISHER, "model-b": CONSOLE},
