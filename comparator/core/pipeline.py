@@ -451,12 +451,7 @@ class Pipeline:
         except Exception as exc:
             raise _CompareFailed(exc) from exc
         route = self._route_label(stable.route)
-        differences = comparison.differences
-        fields = (
-            frozenset([self._field_label(route, f) for f in counted_fields(differences)])
-            if differences
-            else NO_FIELDS
-        )
+        fields = self._fields(route, comparison)
         candidate = dark.side
         if not self.sides.secondary:
             return Compared(route, stable, dark, comparison, fields, rules.digest, candidate)
@@ -481,6 +476,13 @@ class Pipeline:
             )
         return Compared(route, stable, dark, comparison, kept, rules.digest, candidate, cancelled)
 
+    def _fields(self, route: str, comparison: Comparison) -> frozenset[str]:
+        """The pair's counted fields (:func:`counted_fields`) as labels."""
+        differences = comparison.differences
+        if not differences:
+            return NO_FIELDS
+        return frozenset([self._field_label(route, f) for f in counted_fields(differences)])
+
     def _noise_compared(self, pair: Paired) -> NoiseCompared:
         """Stable against the secondary: the noise baseline of the route's fields."""
         expand = self._decoder.expand
@@ -490,12 +492,7 @@ class Pipeline:
         except Exception as exc:
             raise _CompareFailed(exc) from exc
         route = self._route_label(stable.route)
-        differences = comparison.differences
-        fields = (
-            frozenset([self._field_label(route, f) for f in counted_fields(differences)])
-            if differences
-            else NO_FIELDS
-        )
+        fields = self._fields(route, comparison)
         self.noise.secondary_pair(route, fields)
         return NoiseCompared(route, stable, secondary, comparison, fields)
 

@@ -38,6 +38,7 @@ class FakeDriver:
         self.asked: list[PartitionKey] = []
         self.paused: set[PartitionKey] = set()
         self.refetched: list[tuple[PartitionKey, int | None]] = []
+        self.starts: dict[PartitionKey, int] | None = None  # the group's committed offsets
         self.commits: list[dict[PartitionKey, int]] = []
         self.backlog_asked = 0
 
@@ -67,7 +68,9 @@ class FakeDriver:
 
     def backlog(self, keys, timeout_s):  # type: ignore[no-untyped-def]
         self.backlog_asked += 1
-        return None
+        if self.starts is None:
+            return None
+        return {key: (self.starts[key], self.cached.get(key, -1)) for key in keys}
 
     def commit(self, offsets: dict[PartitionKey, int], *, wait: bool) -> bool:
         self.commits.append(offsets)
@@ -271,6 +274,20 @@ def test_a_behind_side_that_never_moves_is_fetched_again_then_given_up_on():
     assert w.pipeline.buffered == 0
     assert w.pipeline.released_alone == {"caught_up": 0, "stalled": 1}
     assert driver.refetched == [(("d", 0), 7)]  # once per position
+
+
+def test_a_side_that_delivered_nothing_since_assignment_is_fetched_again_from_its_start():
+    """Seen under load: a partition never read since its assignment (position unknown)."""
+    driver = FakeDriver({("d", 0): 50})
+    driver.starts = {("d", 0): 12}
+    w = loop(driver)
+    w.assigned({("s", 0): None, ("d", 0): None})
+    w.progress.partitions[("d", 0)].end_unverified = False
+    read(w, "stable", 0, 0, ts=100)
+    release(w, 1000.0)
+    release(w, 1000.0 + READING_HOLD_LIMIT_S + 1)
+    assert driver.refetched == [(("d", 0), 12)]
+    assert w.pipeline.buffered == 1
 
 
 def test_a_side_fetched_again_that_moves_is_waited_for_as_before():

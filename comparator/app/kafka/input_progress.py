@@ -132,31 +132,17 @@ class InputProgress:
                 # starts again; one that cannot be read stays where it is
                 state.refetched_at = unmoved_at
                 state.unmoved_since = now
-                log.warning(
-                    "input partition not moving; fetching it again",
-                    extra={
-                        "fields": {
-                            "partition": f"{key[0]}[{partition}]",
-                            "position": position,
-                            "end": end,
-                            "unmoved_s": round(unmoved),
-                        }
-                    },
-                )
-                self.driver.refetch(key, position)
+                _not_moving("fetching it again", key, position, end, unmoved)
+                self.driver.refetch(key, self._start_of(key) if position is None else position)
                 continue
-            log.warning(
-                "input partition not moving; the other side goes on alone",
-                extra={
-                    "fields": {
-                        "partition": f"{key[0]}[{partition}]",
-                        "position": position,
-                        "end": end,
-                        "unmoved_s": round(unmoved),
-                    }
-                },
-            )
+            _not_moving("the other side goes on alone", key, position, end, unmoved)
             pipeline.side_caught_up(partition, side, stalled=True)
+
+    def _start_of(self, key: PartitionKey) -> int | None:
+        """Where a partition that delivered nothing since its assignment starts: the group's
+        committed offset, else the log start (None if the broker does not say)."""
+        backlog = self.driver.backlog([key], END_ASK_TIMEOUT_S)
+        return None if backlog is None or key not in backlog else backlog[key][0]
 
     def partition_end(self, key: PartitionKey, now: float) -> int | None:
         """The partition's high watermark: the one the client cached from its last fetch
@@ -228,3 +214,19 @@ class InputProgress:
                 continue
             out.setdefault(number, {})[topic] = state.next_offset
         return out
+
+
+def _not_moving(
+    action: str, key: PartitionKey, position: int | None, end: int | None, unmoved: float
+) -> None:
+    log.warning(
+        f"input partition not moving; {action}",
+        extra={
+            "fields": {
+                "partition": f"{key[0]}[{key[1]}]",
+                "position": position,
+                "end": end,
+                "unmoved_s": round(unmoved),
+            }
+        },
+    )
