@@ -97,16 +97,25 @@ def assert_every_comparison_counted(summary: dict[str, Any], backlog: Backlog, s
 # -- one worker on a backlog of 3 and 4 sides ---------------------------------------------------
 
 
-@pytest.mark.cpu_heavy  # a backlog of 90,000-120,000 events: one at a time (scripts/run-tests)
+# the faust engine's N-topic path runs with four sides (here and in the kill test); three sides
+# add nothing engine-specific to it, and CI's time budget is tight
+ONE_WORKER = [
+    pytest.param(shape, engine, id=f"{shape}-{engine}")
+    for shape in SHAPES
+    for engine in ENGINES
+    if engine == "native" or len(SHAPES[shape][1]) > 1
+]
+
+
+@pytest.mark.cpu_heavy  # a backlog of 75,000-100,000 events: one at a time (scripts/run-tests)
 @pytest.mark.timeout(600)
-@pytest.mark.parametrize("engine", ENGINES)
-@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize(("shape", "engine"), ONE_WORKER)
 def test_one_worker_compares_every_side_of_a_backlog(
     kafka_bootstrap, kafka_admin, unique_topic_prefix, tmp_path, engine, shape
 ):
     secondary, candidates = SHAPES[shape]
     backlog = Backlog(
-        **sized(engine, 30_000),
+        **sized(engine, 25_000),
         event_bytes=100,
         stable=PUBLISHER,
         dark=PUBLISHER,
@@ -136,14 +145,16 @@ def test_one_worker_compares_every_side_of_a_backlog(
 
 @pytest.mark.cpu_heavy
 @pytest.mark.timeout(600)
-@pytest.mark.parametrize("engine", ENGINES)
+# native only, like the two-sided backlog of a side written first (CI's time budget; on the
+# faust engine it passed too, 45 s)
+@pytest.mark.parametrize("engine", [e for e in ENGINES if e == "native"])
 def test_a_side_written_first_and_sides_of_other_compressions_lose_nothing(
     kafka_bootstrap, kafka_admin, unique_topic_prefix, tmp_path, engine
 ):
     """model-b's topic holds the whole backlog before any other side has a message; the four
     topics are written uncompressed in small batches, gzip, lz4 and zstd."""
     backlog = Backlog(
-        **sized(engine, 30_000),
+        **sized(engine, 25_000),
         event_bytes=100,
         stable=CONSOLE,
         producers={"secondary": GZIP, "model-a": PUBLISHER, "model-b": ZSTD},
