@@ -427,37 +427,7 @@ def gate_options(func: F) -> F:
                 help="Runs with several candidates: judge this one (required when the source "
                 "has more than one; see comparator candidates).",
             ),
-            click.option(
-                "--prometheus",
-                default=None,
-                metavar="URL",
-                help="Prometheus that scrapes the workers: judge increase() over --window.",
-            ),
-            click.option(
-                "--worker",
-                "workers",
-                multiple=True,
-                metavar="URL",
-                help="A worker's ops endpoint (http://host:9108); repeat for every worker: "
-                "their evidence is summed.",
-            ),
-            click.option(
-                "--summary",
-                "summary_path",
-                type=_existing,
-                default=None,
-                help="A file run's summary.json (the whole run).",
-            ),
-            click.option(
-                "--window",
-                default=None,
-                help="How far back to judge: 90s, 10m, 1h (default: gate.window, 10m).",
-            ),
-            click.option(
-                "--job",
-                default=None,
-                help="With --prometheus: the comparator's scrape job(s), a regex (default: all).",
-            ),
+            *_EVIDENCE_SOURCE,
             click.option(
                 "--at",
                 default=None,

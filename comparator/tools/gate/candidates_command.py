@@ -18,9 +18,9 @@ import click
 import orjson
 
 from comparator.core.gate.candidate_table import CandidateRow, candidate_rows, format_table
-from comparator.core.gate.criteria import GatePolicy, parse_duration
 from comparator.core.gate.evidence import EvidenceError, GateEvidence
-from comparator.tools.command_line.command_support import fail, optional_config
+from comparator.tools.command_line.command_support import fail
+from comparator.tools.gate.command import evidence_policy
 from comparator.tools.gate.evidence_sources import (
     PrometheusEvidence,
     summary_by_candidate,
@@ -38,19 +38,7 @@ def candidates_command(
     job: str | None,
     as_json: bool,
 ) -> None:
-    config = optional_config(config_path)
-    policy = GatePolicy.from_config(config.gate if config is not None else None)
-    chosen = [s for s in (prometheus, workers, summary_path) if s]
-    if len(chosen) != 1:
-        fail(
-            "give one evidence source: --prometheus URL, --worker URL (repeatable) "
-            "or --summary FILE"
-        )
-    if window is not None:
-        try:
-            parse_duration(window)
-        except ValueError as exc:
-            fail(f"--window: {exc}")
+    policy = evidence_policy(config_path, prometheus, workers, summary_path, window)
     try:
         if prometheus:
             by_candidate = PrometheusEvidence(

@@ -46,19 +46,7 @@ def gate_command(
     as_json: bool,
     candidate: str | None = None,
 ) -> None:
-    config = optional_config(config_path)
-    policy = GatePolicy.from_config(config.gate if config is not None else None)
-    chosen = [s for s in (prometheus, workers, summary_path) if s]
-    if len(chosen) != 1:
-        fail(
-            "give one evidence source: --prometheus URL, --worker URL (repeatable) "
-            "or --summary FILE"
-        )
-    if window is not None:
-        try:
-            parse_duration(window)
-        except ValueError as exc:
-            fail(f"--window: {exc}")
+    policy = evidence_policy(config_path, prometheus, workers, summary_path, window)
     at_ms = time_option(at, "--at")
     if candidate is not None and side_name_problem(candidate) is not None:
         fail(f"--candidate {candidate!r}: {side_name_problem(candidate)}")
@@ -171,3 +159,28 @@ def _duration(seconds: float) -> str:
     if seconds % 60 == 0:
         return f"{int(seconds // 60)}m"
     return f"{seconds:g}s"
+
+
+def evidence_policy(
+    config_path: Path | None,
+    prometheus: str | None,
+    workers: tuple[str, ...],
+    summary_path: Path | None,
+    window: str | None,
+) -> GatePolicy:
+    """The gate policy of ``config_path`` (defaults without), once the evidence options are
+    checked: exactly one source, a ``--window`` that parses."""
+    config = optional_config(config_path)
+    policy = GatePolicy.from_config(config.gate if config is not None else None)
+    chosen = [s for s in (prometheus, workers, summary_path) if s]
+    if len(chosen) != 1:
+        fail(
+            "give one evidence source: --prometheus URL, --worker URL (repeatable) "
+            "or --summary FILE"
+        )
+    if window is not None:
+        try:
+            parse_duration(window)
+        except ValueError as exc:
+            fail(f"--window: {exc}")
+    return policy
