@@ -10,6 +10,7 @@ import time
 
 import orjson
 import pytest
+from confluent_kafka import KafkaError, KafkaException
 
 from tests.broker.kafka_support import (
     ENGINES,
@@ -114,3 +115,34 @@ def test_broker_restart_mid_stream(
     assert orphaned == traffic.orphans, (
         f"spurious orphans: {sorted(orphaned - traffic.orphans)[:5]}"
     )
+
+
+@pytest.mark.kafka
+def test_whether_outputs_have_leaders_is_asked_of_the_cluster_not_of_a_wedged_producer(
+    kafka_bootstrap, kafka_admin, unique_topic_prefix, tmp_path
+):
+    """A producer that never reconnected after a broker restart once reported the output
+    partitions without a leader for ten minutes: the worker then waited for ever instead of
+    giving up (output_stall_timeout_ms) and being restarted. The check has a client of its own."""
+    from comparator.app.kafka.output_producer import OutputProducer
+    from comparator.config.loader import load_config
+
+    setup = write_kafka_config(tmp_path, kafka_bootstrap, unique_topic_prefix)
+    config = load_config(setup.config_path)
+    create_topics(
+        kafka_admin, [config.outputs.mismatches.topic, config.outputs.dead_letters.topic], 1
+    )
+    outputs = OutputProducer(config)
+    outputs.open(lambda error: None)
+
+    class WedgedProducer:
+        def list_topics(self, *args: object, **kwargs: object) -> object:
+            raise KafkaException(KafkaError(KafkaError._TRANSPORT))
+
+    real = outputs.producer
+    outputs.producer = WedgedProducer()  # type: ignore[assignment]
+    try:
+        assert outputs.outputs_led(5.0)
+    finally:
+        outputs.producer = real
+        outputs.close()

@@ -16,12 +16,13 @@ from functools import partial
 from typing import Protocol
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
+from confluent_kafka.admin import AdminClient
 
 from comparator.config.settings import Config
 from comparator.core.outcomes import Output
 from comparator.core.outputs.record_publisher import Emission
 from comparator.io.files.jsonl_sink import JsonlSink, open_file_sink
-from comparator.io.kafka.client_settings import producer_settings
+from comparator.io.kafka.client_settings import common_settings, producer_settings
 
 log = logging.getLogger("comparator.kafka")
 
@@ -125,11 +126,16 @@ class OutputProducer:
         return 0.0 if self.in_flight <= 0 else max(0.0, now - self._progress_at)
 
     def outputs_led(self, timeout_s: float) -> bool:
+        """Asked of the cluster through a client of its own: the producer's view may be the
+        wedged part (seen in CI: a producer that never reconnected after a broker restart
+        reported the output partitions without a leader for ten minutes, so its records
+        waited for ever instead of the worker giving up and being restarted)."""
         if self.producer is None:
             return True
+        admin = AdminClient(common_settings(self._kafka))
         for topic in (t for t in self.topics.values() if t is not None):
             try:
-                metadata = self.producer.list_topics(topic, timeout=timeout_s)
+                metadata = admin.list_topics(topic, timeout=timeout_s)
             except KafkaException:
                 return False
             found = metadata.topics.get(topic)
