@@ -443,6 +443,8 @@ def test_a_record_the_producer_refuses_is_dropped_and_counted():
     w = loop()
     producer = SizeLimitedProducer(limit=100)
     w.outputs.producer = producer  # type: ignore[assignment]
+
+    w.outputs.metadata_client = lambda: w.outputs.producer
     for emission in (
         Emission("mismatches", b"r1", b"x" * 500),
         Emission("mismatches", b"r2", b"{}"),
@@ -465,6 +467,8 @@ def test_the_periodic_checkpoint_commits_only_acknowledged_outputs():
     w = loop(driver)
     producer = SizeLimitedProducer(limit=10_000)
     w.outputs.producer = producer  # type: ignore[assignment]
+
+    w.outputs.metadata_client = lambda: w.outputs.producer
     at(w, ("s", 0), 0)
     at(w, ("d", 0), 0)
     read(w, "stable", 0, 0, ts=100)
@@ -483,6 +487,8 @@ def test_a_wedged_producer_fails_the_worker_after_the_stall_limit():
     gives up with WorkerFailed instead of holding its partitions for ever."""
     w = loop()
     w.outputs.producer = SizeLimitedProducer(limit=10_000)  # type: ignore[assignment]
+
+    w.outputs.metadata_client = lambda: w.outputs.producer
     w.outputs.send(Emission("mismatches", b"r", b"{}"))
     start = w.outputs._progress_at
     w._check_output_stall(start + w.output_stall_limit_s - 1)
@@ -497,6 +503,8 @@ def test_output_partitions_without_a_leader_are_an_outage_not_a_stall():
     w = loop()
     producer = SizeLimitedProducer(limit=10_000, leader=-1)
     w.outputs.producer = producer  # type: ignore[assignment]
+
+    w.outputs.metadata_client = lambda: w.outputs.producer
     w.outputs.send(Emission("mismatches", b"r", b"{}"))
     late = w.outputs._progress_at + w.output_stall_limit_s + 1
     w._check_output_stall(late)
@@ -511,6 +519,8 @@ def test_output_partitions_without_a_leader_are_an_outage_not_a_stall():
 def test_an_acknowledgement_or_an_outage_restarts_the_stall_clock():
     w = loop()
     w.outputs.producer = SizeLimitedProducer(limit=10_000)  # type: ignore[assignment]
+
+    w.outputs.metadata_client = lambda: w.outputs.producer
     w.outputs.send(Emission("mismatches", b"r1", b"{}"))
     w.outputs.send(Emission("mismatches", b"r2", b"{}"))
     w.outputs._on_delivery(1, None, None)  # type: ignore[arg-type]
@@ -536,6 +546,8 @@ def test_max_idle_does_not_stop_with_records_unacknowledged():
     driver = FakeDriver()
     w = loop(driver)
     w.outputs.producer = SizeLimitedProducer(limit=10_000)  # type: ignore[assignment]
+
+    w.outputs.metadata_client = lambda: w.outputs.producer
     w.outputs.send(Emission("mismatches", b"r", b"{}"))
     now = w.outputs._progress_at
     idle = IdleStop(3.0, now=now, hold_limit_s=30.0)

@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Callable
 from functools import partial
-from typing import Protocol
+from typing import Any, Protocol
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 from confluent_kafka.admin import AdminClient
@@ -70,6 +70,9 @@ class OutputProducer:
         self.in_flight = 0
         # when the broker last acknowledged a record, or the first of those in flight was sent
         self._progress_at = time.monotonic()
+        # what answers whether the output partitions have leaders: a client of its own
+        # (tests put a stand-in here)
+        self.metadata_client: Callable[[], Any] = self._admin_client
 
     def open(self, on_error: Callable[[KafkaError], None]) -> None:
         """``on_error`` hears the producer's errors (served by :meth:`poll`)."""
@@ -132,10 +135,10 @@ class OutputProducer:
         waited for ever instead of the worker giving up and being restarted)."""
         if self.producer is None:
             return True
-        admin = AdminClient(common_settings(self._kafka))
+        client = self.metadata_client()
         for topic in (t for t in self.topics.values() if t is not None):
             try:
-                metadata = admin.list_topics(topic, timeout=timeout_s)
+                metadata = client.list_topics(topic, timeout=timeout_s)
             except KafkaException:
                 return False
             found = metadata.topics.get(topic)
@@ -144,6 +147,9 @@ class OutputProducer:
             if any(p.leader < 0 or p.error is not None for p in found.partitions.values()):
                 return False
         return True
+
+    def _admin_client(self) -> AdminClient:
+        return AdminClient(common_settings(self._kafka))
 
     def flush_files(self) -> None:
         for sink in self.file_sinks.values():
