@@ -54,6 +54,10 @@ FOLDED_LABELS = ("route", "path")
 PROCESSING_STAGES = ("dead_letter", "join", "compare", "record", "publish", "hook", "audit")
 
 
+# the status classes of a failed response (error rates: a 5xx, a transport error, no status)
+FAILED_CLASSES = ("5xx", "error")
+
+
 def status_class(status: int | None, has_error: bool) -> str:
     if has_error or status is None:
         return "error"

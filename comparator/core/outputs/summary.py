@@ -28,6 +28,7 @@ from comparator.core.outcomes import (
     SamplePublished,
     SkewedEvent,
 )
+from comparator.core.outputs.metrics import FAILED_CLASSES, status_class
 
 
 @dataclass(slots=True)
@@ -138,7 +139,7 @@ class Summary:
         tally.pairs += 1
         route.pairs += 1
         for event in (outcome.stable, outcome.dark):
-            if _failed(event.status, event.error is not None):
+            if status_class(event.status, event.error is not None) in FAILED_CLASSES:
                 tally.errors[event.side] += 1
         kinds = outcome.comparison.kinds
         if outcome.comparison.latency_regression:
@@ -336,11 +337,6 @@ class Summary:
                 for route, tally in sorted(self.routes.items())
             },
         }
-
-
-def _failed(status: int | None, has_error: bool) -> bool:
-    """A failed response for the error rate: an error, no status, or a 5xx."""
-    return has_error or status is None or 500 <= status < 600
 
 
 def _by_count_then_name(item: tuple[str, int]) -> tuple[int, str]:
